@@ -1,0 +1,221 @@
+//! `sentinel.toml`: the typed configuration, its defaults, and loading with errors that name
+//! `file:line:col` and what was expected. Secrets come only from the environment.
+
+pub mod env;
+pub mod error;
+pub mod raw;
+pub mod units;
+mod validate;
+
+pub use error::{ConfigError, ConfigErrors};
+pub use raw::{ChannelKind, Severity, SourceKind, WatchKind};
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The commented example that `sentinel init` writes.
+pub const EXAMPLE: &str = include_str!("example.toml");
+
+/// A validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub path: PathBuf,
+    pub server: ServerConfig,
+    pub store: StoreConfig,
+    pub engine: EngineConfig,
+    pub sources: Vec<SourceSpec>,
+    pub watches: Vec<WatchSpec>,
+    pub channels: Vec<ChannelSpec>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// Largest request body accepted (ping logs); larger ones get 413.
+    pub max_body: usize,
+    pub rate_limit_per_second: u32,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 9477)),
+            max_body: 100_000,
+            rate_limit_per_second: 50,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    pub path: PathBuf,
+}
+
+/// Where the store lives when the configuration does not say: the user's data directory.
+pub fn default_store_path() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("sentinel")
+        .join("sentinel.db")
+}
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub concurrency: usize,
+    pub blind_for: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(60),
+            timeout: Duration::from_secs(30),
+            concurrency: 8,
+            blind_for: Duration::from_secs(120),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SourceSpec {
+    pub name: String,
+    /// How long the source must stay unreadable before "can't see" fires.
+    pub blind_for: Duration,
+    pub kind: SourceSpecKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum SourceSpecKind {
+    Prometheus {
+        url: String,
+        timeout: Duration,
+        bearer_token: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct WatchSpec {
+    pub name: String,
+    pub description: String,
+    pub severity: Severity,
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub for_: Duration,
+    pub keep_firing_for: Duration,
+    pub renotify: Option<Duration>,
+    pub notify_resolved: bool,
+    /// Channel names; `None` means every channel.
+    pub channels: Option<Vec<String>>,
+    pub kind: WatchSpecKind,
+}
+
+impl WatchSpec {
+    /// The source this watch reads through, if it names one.
+    pub fn source_name(&self) -> Option<&str> {
+        match &self.kind {
+            WatchSpecKind::Threshold(spec) => Some(&spec.source),
+            WatchSpecKind::Freshness(FreshnessSpec {
+                target: FreshnessTarget::Query { source, .. },
+                ..
+            }) => Some(source),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum WatchSpecKind {
+    Heartbeat(HeartbeatSpec),
+    Freshness(FreshnessSpec),
+    Threshold(ThresholdSpec),
+}
+
+#[derive(Debug, Clone)]
+pub struct HeartbeatSpec {
+    pub token: String,
+    pub schedule: Schedule,
+    pub grace: Duration,
+}
+
+/// When a heartbeat is expected.
+#[derive(Debug, Clone)]
+pub enum Schedule {
+    /// Every `period` after the previous success.
+    Period(Duration),
+    /// At the times of a 5-field cron expression, in a time zone.
+    Cron {
+        expression: Box<croner::Cron>,
+        text: String,
+        tz: chrono_tz::Tz,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct FreshnessSpec {
+    pub target: FreshnessTarget,
+    pub max_age: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub enum FreshnessTarget {
+    /// The newest file matching a glob.
+    Files { pattern: String },
+    /// A PromQL expression returning Unix timestamps (seconds), one per subject.
+    Query { source: String, query: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct ThresholdSpec {
+    pub source: String,
+    pub query: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChannelSpec {
+    pub name: String,
+    pub kind: ChannelSpecKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum ChannelSpecKind {
+    Console,
+    Webhook {
+        url: String,
+        bearer_token: Option<String>,
+        timeout: Duration,
+    },
+}
+
+impl Config {
+    /// Reads and validates a configuration file, with secrets from the process environment.
+    pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
+        let text = std::fs::read_to_string(path).map_err(|error| {
+            ConfigErrors(vec![ConfigError::whole_file(
+                path,
+                format!("cannot read the configuration file: {error}"),
+            )])
+        })?;
+        Self::parse(path, &text, &env::process_env)
+    }
+
+    /// Validates configuration text. `lookup` provides environment variables.
+    pub fn parse(path: &Path, text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigErrors> {
+        validate::parse(path, text, lookup)
+    }
+
+    /// A configuration with nothing in it (used by the demo, which adds its own watches).
+    pub fn empty(store_path: PathBuf) -> Config {
+        Config {
+            path: PathBuf::from("<built-in>"),
+            server: ServerConfig::default(),
+            store: StoreConfig { path: store_path },
+            engine: EngineConfig::default(),
+            sources: Vec::new(),
+            watches: Vec::new(),
+            channels: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! The configuration file exactly as written: serde structures that reject unknown keys and
+//! keep the position of every value that validation may need to point at.
+
+use super::units::{ByteSize, HumanDuration};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use toml::Spanned;
+
+type S<T> = Option<Spanned<T>>;
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub server: RawServer,
+    #[serde(default)]
+    pub store: RawStore,
+    #[serde(default)]
+    pub engine: RawEngine,
+    #[serde(default)]
+    pub sources: BTreeMap<Spanned<String>, RawSource>,
+    #[serde(default)]
+    pub watches: BTreeMap<Spanned<String>, RawWatch>,
+    #[serde(default)]
+    pub channels: BTreeMap<Spanned<String>, RawChannel>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawServer {
+    pub listen: S<String>,
+    pub max_body: S<ByteSize>,
+    pub rate_limit_per_second: S<u32>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawStore {
+    pub path: S<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawEngine {
+    pub interval: S<HumanDuration>,
+    pub timeout: S<HumanDuration>,
+    pub concurrency: S<u32>,
+    /// How long a source must stay unreadable before "can't see <source>" fires.
+    pub blind_for: S<HumanDuration>,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    Prometheus,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSource {
+    pub kind: Spanned<SourceKind>,
+    pub url: S<String>,
+    pub timeout: S<HumanDuration>,
+    pub bearer_token: S<String>,
+    #[serde(rename = "for")]
+    pub blind_for: S<HumanDuration>,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum WatchKind {
+    Heartbeat,
+    Freshness,
+    Threshold,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Critical,
+    #[default]
+    Warning,
+    Info,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWatch {
+    pub kind: Spanned<WatchKind>,
+    /// What the expectation is called in pages ("Nightly backup").
+    pub description: S<String>,
+    pub severity: S<Severity>,
+    pub interval: S<HumanDuration>,
+    pub timeout: S<HumanDuration>,
+    #[serde(rename = "for")]
+    pub for_: S<HumanDuration>,
+    pub keep_firing_for: S<HumanDuration>,
+    pub renotify: S<HumanDuration>,
+    pub notify_resolved: S<bool>,
+    pub channels: S<Vec<Spanned<String>>>,
+    // heartbeat
+    pub token: S<String>,
+    pub period: S<HumanDuration>,
+    pub schedule: S<String>,
+    pub tz: S<String>,
+    pub grace: S<HumanDuration>,
+    // freshness / threshold
+    pub source: S<String>,
+    pub query: S<String>,
+    pub path: S<String>,
+    pub max_age: S<HumanDuration>,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    Console,
+    Webhook,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChannel {
+    pub kind: Spanned<ChannelKind>,
+    pub url: S<String>,
+    pub bearer_token: S<String>,
+    pub timeout: S<HumanDuration>,
+}

@@ -1,0 +1,466 @@
+//! Turns the file as written into a [`Config`]: defaults, required and inapplicable keys,
+//! references between sections, cron expressions, time zones and secrets, collecting every
+//! problem with its place in the file.
+
+use super::env;
+use super::raw::{ChannelKind, RawChannel, RawConfig, RawSource, RawWatch, SourceKind, WatchKind};
+use super::units::HumanDuration;
+use super::*;
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::str::FromStr;
+use toml::Spanned;
+
+/// Ping tokens are capabilities in a URL: they must not be guessable.
+const MIN_TOKEN_LEN: usize = 16;
+
+struct Validator<'a> {
+    path: &'a Path,
+    text: &'a str,
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+    errors: Vec<ConfigError>,
+}
+
+pub(super) fn parse(path: &Path, text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigErrors> {
+    let raw: RawConfig = toml::from_str(text)
+        .map_err(|error| ConfigErrors(vec![ConfigError::at(path, text, error.span(), error.message().trim())]))?;
+    let mut validator = Validator {
+        path,
+        text,
+        lookup,
+        errors: Vec::new(),
+    };
+    let config = validator.config(raw);
+    if validator.errors.is_empty() {
+        Ok(config)
+    } else {
+        validator.errors.sort_by_key(|e| (e.line, e.col));
+        Err(ConfigErrors(validator.errors))
+    }
+}
+
+fn dur(value: &Option<Spanned<HumanDuration>>) -> Option<Duration> {
+    value.as_ref().map(|v| v.get_ref().0)
+}
+
+impl Validator<'_> {
+    fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
+        self.errors.push(ConfigError::at(self.path, self.text, Some(span), message));
+    }
+
+    fn config(&mut self, raw: RawConfig) -> Config {
+        let server = self.server(&raw);
+        let store = self.store(&raw);
+        let engine = self.engine(&raw);
+        let sources: Vec<SourceSpec> = raw
+            .sources
+            .iter()
+            .filter_map(|(name, source)| self.source(name, source, &engine))
+            .collect();
+        let source_kinds: BTreeMap<String, SourceKind> = raw
+            .sources
+            .iter()
+            .map(|(name, source)| (name.get_ref().clone(), *source.kind.get_ref()))
+            .collect();
+        let channels: Vec<ChannelSpec> = raw
+            .channels
+            .iter()
+            .filter_map(|(name, channel)| self.channel(name, channel))
+            .collect();
+        let channel_names: Vec<String> = raw.channels.keys().map(|k| k.get_ref().clone()).collect();
+        let mut watches = Vec::new();
+        let mut tokens: BTreeMap<String, String> = BTreeMap::new();
+        for (name, watch) in &raw.watches {
+            if let Some(spec) = self.watch(name, watch, &engine, &source_kinds, &channel_names) {
+                if let WatchSpecKind::Heartbeat(heartbeat) = &spec.kind {
+                    if let Some(other) = tokens.insert(heartbeat.token.clone(), spec.name.clone()) {
+                        let span = watch.token.as_ref().map_or(name.span(), |t| t.span());
+                        self.error(span, format!("this ping token is already used by watch `{other}`: every heartbeat needs its own"));
+                    }
+                }
+                watches.push(spec);
+            }
+        }
+        Config {
+            path: self.path.to_path_buf(),
+            server,
+            store,
+            engine,
+            sources,
+            watches,
+            channels,
+        }
+    }
+
+    fn server(&mut self, raw: &RawConfig) -> ServerConfig {
+        let mut server = ServerConfig::default();
+        if let Some(listen) = &raw.server.listen {
+            match listen.get_ref().parse::<SocketAddr>() {
+                Ok(addr) => server.listen = addr,
+                Err(_) => self.error(listen.span(), format!("invalid listen address {:?}: expected ip:port, like \"127.0.0.1:9477\"", listen.get_ref())),
+            }
+        }
+        if let Some(max_body) = &raw.server.max_body {
+            server.max_body = usize::try_from(max_body.get_ref().0).unwrap_or(usize::MAX);
+        }
+        if let Some(rate) = &raw.server.rate_limit_per_second {
+            if *rate.get_ref() == 0 {
+                self.error(rate.span(), "rate_limit_per_second must be at least 1");
+            }
+            server.rate_limit_per_second = *rate.get_ref();
+        }
+        server
+    }
+
+    fn store(&mut self, raw: &RawConfig) -> StoreConfig {
+        let path = match &raw.store.path {
+            Some(path) => match env::expand(path.get_ref(), self.lookup) {
+                Ok(expanded) => {
+                    let candidate = PathBuf::from(expanded);
+                    if candidate.is_relative() {
+                        self.path.parent().unwrap_or(Path::new(".")).join(candidate)
+                    } else {
+                        candidate
+                    }
+                }
+                Err(message) => {
+                    self.error(path.span(), message);
+                    default_store_path()
+                }
+            },
+            None => default_store_path(),
+        };
+        StoreConfig { path }
+    }
+
+    fn engine(&mut self, raw: &RawConfig) -> EngineConfig {
+        let defaults = EngineConfig::default();
+        let engine = EngineConfig {
+            interval: dur(&raw.engine.interval).unwrap_or(defaults.interval),
+            timeout: dur(&raw.engine.timeout).unwrap_or(defaults.timeout),
+            concurrency: raw.engine.concurrency.as_ref().map_or(defaults.concurrency, |c| *c.get_ref() as usize),
+            blind_for: dur(&raw.engine.blind_for).unwrap_or(defaults.blind_for),
+        };
+        if let Some(concurrency) = &raw.engine.concurrency {
+            if *concurrency.get_ref() == 0 {
+                self.error(concurrency.span(), "concurrency must be at least 1");
+            }
+        }
+        for value in [&raw.engine.interval, &raw.engine.timeout].into_iter().flatten() {
+            if value.get_ref().0.is_zero() {
+                self.error(value.span(), "must be longer than zero");
+            }
+        }
+        engine
+    }
+
+    fn name_ok(&mut self, name: &Spanned<String>, what: &str) -> bool {
+        let text = name.get_ref();
+        let ok = !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !ok {
+            self.error(name.span(), format!("invalid {what} name {text:?}: use letters, digits, - and _"));
+        }
+        ok
+    }
+
+    fn expanded(&mut self, value: &Spanned<String>) -> Option<String> {
+        match env::expand(value.get_ref(), self.lookup) {
+            Ok(text) => Some(text),
+            Err(message) => {
+                self.error(value.span(), message);
+                None
+            }
+        }
+    }
+
+    fn secret(&mut self, value: &Option<Spanned<String>>, setting: &str) -> Option<String> {
+        let value = value.as_ref()?;
+        match env::secret(value.get_ref(), setting, self.lookup) {
+            Ok(secret) => Some(secret),
+            Err(message) => {
+                self.error(value.span(), message);
+                None
+            }
+        }
+    }
+
+    fn url(&mut self, value: &Spanned<String>) -> Option<String> {
+        let url = self.expanded(value)?;
+        match reqwest::Url::parse(&url) {
+            Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Some(url.trim_end_matches('/').to_string()),
+            _ => {
+                self.error(value.span(), format!("invalid URL {url:?}: expected http:// or https:// followed by a host"));
+                None
+            }
+        }
+    }
+
+    fn source(&mut self, name: &Spanned<String>, raw: &RawSource, engine: &EngineConfig) -> Option<SourceSpec> {
+        let name_ok = self.name_ok(name, "source");
+        let kind = match raw.kind.get_ref() {
+            SourceKind::Prometheus => {
+                let Some(url) = &raw.url else {
+                    self.error(raw.kind.span(), format!("source `{}` needs url = \"http://host:9090\"", name.get_ref()));
+                    return None;
+                };
+                let url = self.url(url);
+                let bearer_token = self.secret(&raw.bearer_token, "bearer_token");
+                SourceSpecKind::Prometheus {
+                    url: url?,
+                    timeout: dur(&raw.timeout).unwrap_or(Duration::from_secs(10)),
+                    bearer_token,
+                }
+            }
+        };
+        name_ok.then(|| SourceSpec {
+            name: name.get_ref().clone(),
+            blind_for: dur(&raw.blind_for).unwrap_or(engine.blind_for),
+            kind,
+        })
+    }
+
+    fn channel(&mut self, name: &Spanned<String>, raw: &RawChannel) -> Option<ChannelSpec> {
+        let name_ok = self.name_ok(name, "channel");
+        let kind = match raw.kind.get_ref() {
+            ChannelKind::Console => {
+                for (key, present) in [("url", raw.url.as_ref().map(|v| v.span())), ("bearer_token", raw.bearer_token.as_ref().map(|v| v.span())), ("timeout", raw.timeout.as_ref().map(|v| v.span()))] {
+                    if let Some(span) = present {
+                        self.error(span, format!("`{key}` does not apply to console channels"));
+                    }
+                }
+                ChannelSpecKind::Console
+            }
+            ChannelKind::Webhook => {
+                let Some(url) = &raw.url else {
+                    self.error(raw.kind.span(), format!("channel `{}` needs url = \"https://...\"", name.get_ref()));
+                    return None;
+                };
+                let url = self.url(url);
+                let bearer_token = self.secret(&raw.bearer_token, "bearer_token");
+                ChannelSpecKind::Webhook {
+                    url: url?,
+                    bearer_token,
+                    timeout: dur(&raw.timeout).unwrap_or(Duration::from_secs(10)),
+                }
+            }
+        };
+        name_ok.then(|| ChannelSpec {
+            name: name.get_ref().clone(),
+            kind,
+        })
+    }
+
+    fn watch(
+        &mut self,
+        name: &Spanned<String>,
+        raw: &RawWatch,
+        engine: &EngineConfig,
+        sources: &BTreeMap<String, SourceKind>,
+        channels: &[String],
+    ) -> Option<WatchSpec> {
+        let name_ok = self.name_ok(name, "watch");
+        let kind = *raw.kind.get_ref();
+        let kind_name = match kind {
+            WatchKind::Heartbeat => "heartbeat",
+            WatchKind::Freshness => "freshness",
+            WatchKind::Threshold => "threshold",
+        };
+        let specific: [(&str, Option<Range<usize>>); 9] = [
+            ("token", raw.token.as_ref().map(|v| v.span())),
+            ("period", raw.period.as_ref().map(|v| v.span())),
+            ("schedule", raw.schedule.as_ref().map(|v| v.span())),
+            ("tz", raw.tz.as_ref().map(|v| v.span())),
+            ("grace", raw.grace.as_ref().map(|v| v.span())),
+            ("source", raw.source.as_ref().map(|v| v.span())),
+            ("query", raw.query.as_ref().map(|v| v.span())),
+            ("path", raw.path.as_ref().map(|v| v.span())),
+            ("max_age", raw.max_age.as_ref().map(|v| v.span())),
+        ];
+        let allowed: &[&str] = match kind {
+            WatchKind::Heartbeat => &["token", "period", "schedule", "tz", "grace"],
+            WatchKind::Freshness => &["source", "query", "path", "max_age"],
+            WatchKind::Threshold => &["source", "query"],
+        };
+        for (key, span) in specific {
+            if let Some(span) = span {
+                if !allowed.contains(&key) {
+                    self.error(span, format!("`{key}` does not apply to {kind_name} watches (they take: {})", allowed.join(", ")));
+                }
+            }
+        }
+        if let Some(list) = &raw.channels {
+            for channel in list.get_ref() {
+                if !channels.contains(channel.get_ref()) {
+                    self.error(channel.span(), format!("channel `{}` is not defined: add a [channels.{}] section or remove it here", channel.get_ref(), channel.get_ref()));
+                }
+            }
+        }
+        for value in [&raw.interval, &raw.timeout].into_iter().flatten() {
+            if value.get_ref().0.is_zero() {
+                self.error(value.span(), "must be longer than zero");
+            }
+        }
+        let missing = |v: &mut Self, key: &str, example: &str| {
+            v.error(raw.kind.span(), format!("{kind_name} watch `{}` needs {key} = {example}", name.get_ref()));
+        };
+        let spec_kind = match kind {
+            WatchKind::Heartbeat => self.heartbeat(raw, &missing)?,
+            WatchKind::Threshold => {
+                let source = self.prometheus_ref(raw, sources, kind_name, &missing);
+                let Some(query) = &raw.query else {
+                    missing(self, "query", "\"<PromQL returning the broken series>\"");
+                    return None;
+                };
+                WatchSpecKind::Threshold(ThresholdSpec {
+                    source: source?,
+                    query: query.get_ref().clone(),
+                })
+            }
+            WatchKind::Freshness => {
+                let Some(max_age) = dur(&raw.max_age) else {
+                    missing(self, "max_age", "\"26h\"");
+                    return None;
+                };
+                let target = match (&raw.path, &raw.query) {
+                    (Some(path), None) => {
+                        if let Some(source) = &raw.source {
+                            self.error(source.span(), "a freshness watch on files takes `path` only; `source` is for `query`");
+                        }
+                        let pattern = self.expanded(path)?;
+                        if let Err(error) = glob::Pattern::new(&pattern) {
+                            self.error(path.span(), format!("invalid glob pattern: {error}"));
+                        }
+                        FreshnessTarget::Files { pattern }
+                    }
+                    (None, Some(query)) => FreshnessTarget::Query {
+                        source: self.prometheus_ref(raw, sources, kind_name, &missing)?,
+                        query: query.get_ref().clone(),
+                    },
+                    (Some(path), Some(_)) => {
+                        self.error(path.span(), "give either `path` (newest matching file) or `query` (PromQL timestamps), not both");
+                        return None;
+                    }
+                    (None, None) => {
+                        missing(self, "path", "\"/var/backups/*.sql.gz\" (or source + query)");
+                        return None;
+                    }
+                };
+                WatchSpecKind::Freshness(FreshnessSpec { target, max_age })
+            }
+        };
+        if !name_ok {
+            return None;
+        }
+        let description = raw
+            .description
+            .as_ref()
+            .map(|d| d.get_ref().clone())
+            .unwrap_or_else(|| name.get_ref().replace(['-', '_'], " "));
+        Some(WatchSpec {
+            name: name.get_ref().clone(),
+            description,
+            severity: raw.severity.as_ref().map(|s| *s.get_ref()).unwrap_or_default(),
+            interval: dur(&raw.interval).unwrap_or(engine.interval),
+            timeout: dur(&raw.timeout).unwrap_or(engine.timeout),
+            for_: dur(&raw.for_).unwrap_or(Duration::ZERO),
+            keep_firing_for: dur(&raw.keep_firing_for).unwrap_or(Duration::ZERO),
+            renotify: dur(&raw.renotify),
+            notify_resolved: raw.notify_resolved.as_ref().is_some_and(|v| *v.get_ref()),
+            channels: raw
+                .channels
+                .as_ref()
+                .map(|list| list.get_ref().iter().map(|c| c.get_ref().clone()).collect()),
+            kind: spec_kind,
+        })
+    }
+
+    fn prometheus_ref(
+        &mut self,
+        raw: &RawWatch,
+        sources: &BTreeMap<String, SourceKind>,
+        kind_name: &str,
+        missing: &dyn Fn(&mut Self, &str, &str),
+    ) -> Option<String> {
+        let Some(source) = &raw.source else {
+            missing(self, "source", "\"<name of a [sources.NAME] of kind prometheus>\"");
+            return None;
+        };
+        match sources.get(source.get_ref()) {
+            Some(SourceKind::Prometheus) => Some(source.get_ref().clone()),
+            None => {
+                let known: Vec<&str> = sources.keys().map(String::as_str).collect();
+                let hint = if known.is_empty() {
+                    "no sources are defined".to_string()
+                } else {
+                    format!("defined sources: {}", known.join(", "))
+                };
+                self.error(source.span(), format!("source `{}` is not defined ({hint}); a {kind_name} watch needs a [sources.NAME] with kind = \"prometheus\"", source.get_ref()));
+                None
+            }
+        }
+    }
+
+    fn heartbeat(&mut self, raw: &RawWatch, missing: &dyn Fn(&mut Self, &str, &str)) -> Option<WatchSpecKind> {
+        let Some(token) = &raw.token else {
+            missing(self, "token", "\"<a UUID; `sentinel init` makes one>\"");
+            return None;
+        };
+        let token_text = self.expanded(token)?;
+        if token_text.len() < MIN_TOKEN_LEN || !token_text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            self.error(token.span(), format!("ping tokens must be unguessable: at least {MIN_TOKEN_LEN} letters, digits, - or _ (a UUID works)"));
+        }
+        let schedule = match (&raw.period, &raw.schedule) {
+            (Some(period), None) => {
+                if let Some(tz) = &raw.tz {
+                    self.error(tz.span(), "`tz` applies only to a cron `schedule`, not to `period`");
+                }
+                if period.get_ref().0.is_zero() {
+                    self.error(period.span(), "period must be longer than zero");
+                }
+                Schedule::Period(period.get_ref().0)
+            }
+            (None, Some(schedule)) => {
+                let tz = match &raw.tz {
+                    Some(tz) => match chrono_tz::Tz::from_str(tz.get_ref()) {
+                        Ok(tz) => tz,
+                        Err(_) => {
+                            self.error(tz.span(), format!("unknown time zone {:?}: expected an IANA name like \"Europe/Berlin\" or \"UTC\"", tz.get_ref()));
+                            chrono_tz::UTC
+                        }
+                    },
+                    None => chrono_tz::UTC,
+                };
+                let fields = schedule.get_ref().split_whitespace().count();
+                let parsed = if fields == 5 {
+                    croner::Cron::from_str(schedule.get_ref()).map_err(|e| e.to_string())
+                } else {
+                    Err(format!("expected 5 fields (minute hour day-of-month month day-of-week), found {fields}"))
+                };
+                match parsed {
+                    Ok(expression) => Schedule::Cron {
+                        expression: Box::new(expression),
+                        text: schedule.get_ref().clone(),
+                        tz,
+                    },
+                    Err(reason) => {
+                        self.error(schedule.span(), format!("invalid cron expression {:?}: {reason}; example: \"0 3 * * *\" for 03:00 daily", schedule.get_ref()));
+                        return None;
+                    }
+                }
+            }
+            (Some(period), Some(_)) => {
+                self.error(period.span(), "give either `period` or a cron `schedule`, not both");
+                return None;
+            }
+            (None, None) => {
+                missing(self, "period", "\"1d\" (or schedule = \"0 3 * * *\")");
+                return None;
+            }
+        };
+        Some(WatchSpecKind::Heartbeat(HeartbeatSpec {
+            token: token_text,
+            schedule,
+            grace: dur(&raw.grace).unwrap_or(Duration::from_secs(3600)),
+        }))
+    }
+}

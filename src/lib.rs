@@ -1,0 +1,19 @@
+//! Sentinel: a quiet watchman for solo operators. It watches servers and apps through what
+//! they already run, decides what is worth a page, and tells the operator.
+//!
+//! The flow: watches observe ([`watch`]) through read-only sources ([`source`]); the tracker
+//! ([`alert`]) decides, in the store ([`store`]); notices leave through the outbox to channels
+//! ([`notify`]). The engine ([`engine`]) runs the loop; the server ([`server`]) takes pings.
+
+pub mod alert;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod engine;
+pub mod humanize;
+pub mod notify;
+pub mod server;
+pub mod source;
+pub mod store;
+pub mod telemetry;
+pub mod watch;

@@ -1,0 +1,53 @@
+//! Read-only adapters to the things that know what is happening. Nothing in here writes.
+
+pub mod files;
+pub mod prometheus;
+
+use std::fmt;
+
+/// Why a source could not be read. Every variant makes the watches on that source blind:
+/// they report unknown, never resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceError {
+    /// The configured name of the source, e.g. `prom`.
+    pub source: String,
+    pub kind: SourceErrorKind,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceErrorKind {
+    /// Connection refused, DNS failure, TLS failure.
+    Unreachable,
+    /// No answer within the configured timeout.
+    Timeout,
+    /// An answer that is not what the API promises (HTTP 5xx, garbage JSON, an error status).
+    BadResponse,
+    /// The source answered but refused the query itself (bad PromQL): the watch, not the
+    /// source, is at fault.
+    QueryRejected,
+}
+
+impl SourceError {
+    pub fn new(source: &str, kind: SourceErrorKind, detail: impl Into<String>) -> Self {
+        Self {
+            source: source.to_string(),
+            kind,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl fmt::Display for SourceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            SourceErrorKind::Unreachable => "unreachable",
+            SourceErrorKind::Timeout => "timed out",
+            SourceErrorKind::BadResponse => "bad response",
+            SourceErrorKind::QueryRejected => "query rejected",
+        };
+        write!(f, "{} {what}: {}", self.source, self.detail)
+    }
+}
+
+impl std::error::Error for SourceError {}

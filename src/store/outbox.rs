@@ -1,0 +1,172 @@
+//! The outbox: every notice is written here (in the same transaction as the alert change that
+//! caused it) before any channel sees it; delivery marks it sent, retries it, or gives up on
+//! it loudly. Keys are unique, so a notice is enqueued at most once.
+
+use super::{Store, StoreError, from_millis, millis};
+use chrono::{DateTime, Utc};
+use sqlx::{Row, SqliteConnection};
+
+/// One notice waiting for, or done with, one channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxEntry {
+    pub id: i64,
+    /// Unique per (notice, channel); sent to channels that take an idempotency key.
+    pub key: String,
+    pub channel: String,
+    /// The notice as JSON.
+    pub payload: String,
+    /// For channels that can edit: the key of the entry whose message this one edits.
+    pub edits_key: Option<String>,
+    pub attempts: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Enqueues a notice for a channel. Returns false if that key was already enqueued.
+pub async fn enqueue(
+    conn: &mut SqliteConnection,
+    key: &str,
+    channel: &str,
+    payload: &str,
+    edits_key: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let result = sqlx::query(
+        "INSERT OR IGNORE INTO outbox (key, channel, payload, edits_key, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(key)
+    .bind(channel)
+    .bind(payload)
+    .bind(edits_key)
+    .bind(millis(now))
+    .bind(millis(now))
+    .execute(&mut *conn)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+impl Store {
+    /// The oldest undelivered entry of a channel, if it is due. Delivery is in order: while
+    /// the oldest waits for its retry, the ones behind it wait too.
+    pub async fn outbox_head(&self, channel: &str, now: DateTime<Utc>) -> Result<Option<OutboxEntry>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, key, channel, payload, edits_key, attempts, created_at, next_attempt_at FROM outbox
+             WHERE channel = ? AND state = 'pending' ORDER BY id LIMIT 1",
+        )
+        .bind(channel)
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let next_attempt: i64 = row.try_get(7)?;
+        if next_attempt > millis(now) {
+            return Ok(None);
+        }
+        Ok(Some(OutboxEntry {
+            id: row.try_get(0)?,
+            key: row.try_get(1)?,
+            channel: row.try_get(2)?,
+            payload: row.try_get(3)?,
+            edits_key: row.try_get(4)?,
+            attempts: row.try_get(5)?,
+            created_at: from_millis(row.try_get(6)?),
+        }))
+    }
+
+    /// When the next pending entry of any channel becomes due.
+    pub async fn outbox_next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let at: Option<i64> = sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(at.map(from_millis))
+    }
+
+    /// The channel acknowledged the entry: it is never sent again.
+    pub async fn outbox_sent(&self, id: i64, external_id: Option<&str>, now: DateTime<Utc>) -> Result<(), StoreError> {
+        sqlx::query("UPDATE outbox SET state = 'sent', sent_at = ?, external_id = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?")
+            .bind(millis(now))
+            .bind(external_id)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Delivery failed and may succeed later.
+    pub async fn outbox_retry(&self, id: i64, next_attempt: DateTime<Utc>, error: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?")
+            .bind(millis(next_attempt))
+            .bind(error)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Delivery failed in a way retrying cannot fix (the channel rejected the message).
+    pub async fn outbox_dead(&self, id: i64, error: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ? WHERE id = ?")
+            .bind(error)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Entries not yet delivered.
+    pub async fn outbox_depth(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
+            .fetch_one(self.pool())
+            .await?)
+    }
+
+    /// The channel's id of a delivered entry (to edit that message later).
+    pub async fn outbox_external_id(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let id: Option<Option<String>> = sqlx::query_scalar("SELECT external_id FROM outbox WHERE key = ? AND state = 'sent'")
+            .bind(key)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(id.flatten())
+    }
+
+    /// Was an entry with this key enqueued (in any state)?
+    pub async fn outbox_has(&self, key: &str) -> Result<bool, StoreError> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE key = ?")
+            .bind(key)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(count > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    #[tokio::test]
+    async fn delivery_is_in_order_and_a_waiting_head_holds_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.db")).await.unwrap();
+        let now = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap();
+        let mut conn = store.pool().acquire().await.unwrap();
+        assert!(enqueue(&mut conn, "a@console", "console", "{}", None, now).await.unwrap());
+        assert!(enqueue(&mut conn, "b@console", "console", "{}", None, now).await.unwrap());
+        assert!(!enqueue(&mut conn, "a@console", "console", "{}", None, now).await.unwrap(), "same key twice");
+        drop(conn);
+        assert_eq!(store.outbox_depth().await.unwrap(), 2);
+
+        let head = store.outbox_head("console", now).await.unwrap().unwrap();
+        assert_eq!(head.key, "a@console");
+        store.outbox_retry(head.id, now + Duration::seconds(30), "timeout").await.unwrap();
+        assert_eq!(store.outbox_head("console", now).await.unwrap(), None, "b must wait behind a");
+        let head = store.outbox_head("console", now + Duration::seconds(31)).await.unwrap().unwrap();
+        assert_eq!((head.key.as_str(), head.attempts), ("a@console", 1));
+
+        store.outbox_sent(head.id, Some("42"), now).await.unwrap();
+        assert_eq!(store.outbox_external_id("a@console").await.unwrap().as_deref(), Some("42"));
+        let head = store.outbox_head("console", now).await.unwrap().unwrap();
+        assert_eq!(head.key, "b@console");
+        store.outbox_dead(head.id, "400 bad request").await.unwrap();
+        assert_eq!(store.outbox_depth().await.unwrap(), 0);
+        assert_eq!(store.outbox_head("console", now).await.unwrap(), None);
+    }
+}

@@ -1,0 +1,81 @@
+//! Watches: one expectation each about the world, read from sources. A watch only observes;
+//! it never decides who hears about it (that is the tracker's job) and never writes to what
+//! it watches.
+
+pub mod freshness;
+pub mod heartbeat;
+pub mod observation;
+pub mod threshold;
+
+use crate::config::{WatchSpec, WatchSpecKind};
+use crate::source::prometheus::PrometheusSource;
+use crate::store::Store;
+use chrono::{DateTime, Utc};
+use observation::Evaluation;
+use std::collections::BTreeMap;
+
+/// The read-only connections every watch may use, by configured name.
+#[derive(Clone, Default, Debug)]
+pub struct Sources {
+    pub prometheus: BTreeMap<String, PrometheusSource>,
+}
+
+impl Sources {
+    pub fn prometheus(&self, name: &str) -> Result<&PrometheusSource, crate::source::SourceError> {
+        self.prometheus.get(name).ok_or_else(|| {
+            crate::source::SourceError::new(name, crate::source::SourceErrorKind::Unreachable, "source is not configured")
+        })
+    }
+}
+
+/// What a watch may look at while it evaluates.
+pub struct WatchContext<'a> {
+    pub store: &'a Store,
+    pub sources: &'a Sources,
+    pub now: DateTime<Utc>,
+}
+
+/// Runs one evaluation of a watch.
+pub async fn evaluate(spec: &WatchSpec, ctx: &WatchContext<'_>) -> Evaluation {
+    match &spec.kind {
+        WatchSpecKind::Heartbeat(heartbeat) => heartbeat::evaluate(spec, heartbeat, ctx).await,
+        WatchSpecKind::Freshness(freshness) => freshness::evaluate(spec, freshness, ctx).await,
+        WatchSpecKind::Threshold(threshold) => threshold::evaluate(spec, threshold, ctx).await,
+    }
+}
+
+/// The name of the source a watch depends on, for blindness alerts.
+pub fn source_label(spec: &WatchSpec) -> Option<String> {
+    match &spec.kind {
+        WatchSpecKind::Freshness(crate::config::FreshnessSpec {
+            target: crate::config::FreshnessTarget::Files { pattern },
+            ..
+        }) => Some(crate::source::files::source_name(pattern)),
+        _ => spec.source_name().map(str::to_string),
+    }
+}
+
+/// Formats a value for a page: integers without decimals, others with up to 3 significant decimals.
+pub fn format_value(value: f64) -> String {
+    if !value.is_finite() {
+        return value.to_string();
+    }
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        return format!("{value:.0}");
+    }
+    let text = format!("{value:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_value;
+
+    #[test]
+    fn values_are_short() {
+        assert_eq!(format_value(97.0), "97");
+        assert_eq!(format_value(0.0312), "0.031");
+        assert_eq!(format_value(2.5), "2.5");
+        assert_eq!(format_value(f64::NAN), "NaN");
+    }
+}
