@@ -2,29 +2,23 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 
-/// `90` -> `1m 30s`, `3600` -> `1h`, `93600` -> `1d 2h`. Two units at most.
+/// `90` -> `1m 30s`, `3600` -> `1h`, `93600` -> `1d 2h`: the largest unit and, if not zero,
+/// the next one down; smaller remainders are dropped.
 pub fn duration_secs(seconds: i64) -> String {
     let seconds = seconds.max(0);
     let units = [(86_400, "d"), (3_600, "h"), (60, "m"), (1, "s")];
-    let mut parts = Vec::new();
-    let mut rest = seconds;
-    for (size, name) in units {
-        if rest >= size {
-            parts.push(format!("{}{name}", rest / size));
-            rest %= size;
+    let Some(first) = units.iter().position(|(size, _)| seconds >= *size) else {
+        return "0s".to_string();
+    };
+    let (size, name) = units[first];
+    let mut text = format!("{}{name}", seconds / size);
+    if let Some((next_size, next_name)) = units.get(first + 1) {
+        let next = (seconds % size) / next_size;
+        if next > 0 {
+            text.push_str(&format!(" {next}{next_name}"));
         }
-        if parts.len() == 2 {
-            break;
-        }
     }
-    if parts.len() == 2 && parts[0].ends_with('d') && parts[1].ends_with('m') {
-        parts.pop();
-    }
-    if parts.is_empty() {
-        "0s".to_string()
-    } else {
-        parts.join(" ")
-    }
+    text
 }
 
 /// A std duration the same way.
@@ -64,6 +58,8 @@ mod tests {
         assert_eq!(duration_secs(3_660), "1h 1m");
         assert_eq!(duration_secs(93_600), "1d 2h");
         assert_eq!(duration_secs(86_460), "1d");
+        assert_eq!(duration_secs(3 * 86_400 + 8), "3d");
+        assert_eq!(duration_secs(3_605), "1h");
         assert_eq!(duration_secs(-5), "0s");
     }
 
@@ -75,6 +71,10 @@ mod tests {
         let yesterday = now - chrono::Duration::hours(29);
         assert_eq!(moment(yesterday, now, &Utc), "yesterday 03:00");
         let old = now - chrono::Duration::days(30);
-        assert!(moment(old, now, &Utc).starts_with("2026-12-16"), "{}", moment(old, now, &Utc));
+        assert!(
+            moment(old, now, &Utc).starts_with("2026-12-16"),
+            "{}",
+            moment(old, now, &Utc)
+        );
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod alert;
 pub mod clock;
+pub mod commands;
 pub mod config;
 pub mod demo;
 pub mod engine;

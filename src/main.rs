@@ -1,2 +1,95 @@
-//! The `sentinel` command line.
-fn main() {}
+//! The `sentinel` command line: parses arguments and hands each subcommand to
+//! `sentinel::commands` (or the demo), turning its result into the process exit code.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "sentinel",
+    version,
+    about = "A quiet watchman: pages only when something that was supposed to happen didn't."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the daemon: every watch on its interval, the ping API, /metrics.
+    Run {
+        #[arg(short, long, env = "SENTINEL_CONFIG", default_value = "sentinel.toml")]
+        config: PathBuf,
+    },
+    /// Evaluate every watch once (for cron). Exit 0: nothing firing; 1: something firing; 2: could not run.
+    Check {
+        /// Run one pass and exit (the only mode; kept for clarity in crontabs).
+        #[arg(long, default_value_t = true)]
+        once: bool,
+        #[arg(short, long, env = "SENTINEL_CONFIG", default_value = "sentinel.toml")]
+        config: PathBuf,
+    },
+    /// Show Sentinel at work on an embedded world: no config, no network, no keys.
+    Demo {
+        /// How long the demo runs in real time (it simulates several days in that time).
+        #[arg(long = "for", value_parser = humantime::parse_duration, default_value = "20s")]
+        duration: std::time::Duration,
+        /// Print each notice as one JSON object per line instead of the phone view.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a commented example configuration.
+    Init {
+        #[arg(default_value = "sentinel.toml")]
+        path: PathBuf,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Configuration tools.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Validate a configuration file; exits non-zero on any error.
+    Check { file: PathBuf },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SENTINEL_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("cannot start the async runtime: {error}");
+            std::process::exit(sentinel::commands::EXIT_CANNOT_RUN);
+        }
+    };
+    let code = runtime.block_on(async {
+        match cli.command {
+            Command::Run { config } => sentinel::commands::run::run(&config).await,
+            Command::Check { config, .. } => sentinel::commands::check::run(&config).await,
+            Command::Demo { duration, json } => sentinel::demo::run(duration, json).await,
+            Command::Init { path, force } => sentinel::commands::init::run(&path, force),
+            Command::Config {
+                command: ConfigCommand::Check { file },
+            } => sentinel::commands::config_check::run(&file),
+        }
+    });
+    std::process::exit(code);
+}

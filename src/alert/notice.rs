@@ -68,7 +68,12 @@ fn subject_of(record: &AlertRecord) -> NoticeSubject {
     }
 }
 
-fn grouped(watch: &WatchLabel, kind: NoticeKind, records: &[&AlertRecord], at: DateTime<Utc>) -> Option<Notice> {
+fn grouped(
+    watch: &WatchLabel,
+    kind: NoticeKind,
+    records: &[&AlertRecord],
+    at: DateTime<Utc>,
+) -> Option<Notice> {
     let first = records.first()?;
     let key_tail = match kind {
         NoticeKind::Reminder => format!("/{}", at.timestamp_millis()),
@@ -79,9 +84,16 @@ fn grouped(watch: &WatchLabel, kind: NoticeKind, records: &[&AlertRecord], at: D
         NoticeKind::Reminder => "reminder",
         NoticeKind::Resolved => "resolved",
     };
-    let key = format!("{}/{kind_name}/{}#{}{key_tail}", watch.name, first.subject, first.incident);
+    let key = format!(
+        "{}/{kind_name}/{}#{}{key_tail}",
+        watch.name, first.subject, first.incident
+    );
     let (subject, title, facts) = if records.len() == 1 {
-        (first.subject.clone(), first.title.clone(), first.facts.clone())
+        (
+            first.subject.clone(),
+            first.title.clone(),
+            first.facts.clone(),
+        )
     } else {
         let names: Vec<&str> = records.iter().map(|r| r.subject.as_str()).collect();
         let title = format!("{}: {} broken", watch.description, names.len());
@@ -110,9 +122,21 @@ fn grouped(watch: &WatchLabel, kind: NoticeKind, records: &[&AlertRecord], at: D
 }
 
 /// The notices for one evaluation's effects, in the order they should be sent.
-pub fn notices_for(watch: &WatchLabel, changes: &[(AlertRecord, Effect)], at: DateTime<Utc>) -> Vec<Notice> {
-    let fired: Vec<&AlertRecord> = changes.iter().filter(|(_, e)| *e == Effect::Fire).map(|(r, _)| r).collect();
-    let reminded: Vec<&AlertRecord> = changes.iter().filter(|(_, e)| *e == Effect::Remind).map(|(r, _)| r).collect();
+pub fn notices_for(
+    watch: &WatchLabel,
+    changes: &[(AlertRecord, Effect)],
+    at: DateTime<Utc>,
+) -> Vec<Notice> {
+    let fired: Vec<&AlertRecord> = changes
+        .iter()
+        .filter(|(_, e)| *e == Effect::Fire)
+        .map(|(r, _)| r)
+        .collect();
+    let reminded: Vec<&AlertRecord> = changes
+        .iter()
+        .filter(|(_, e)| *e == Effect::Remind)
+        .map(|(r, _)| r)
+        .collect();
     let mut notices: Vec<Notice> = [
         grouped(watch, NoticeKind::Firing, &fired, at),
         grouped(watch, NoticeKind::Reminder, &reminded, at),
@@ -126,7 +150,10 @@ pub fn notices_for(watch: &WatchLabel, changes: &[(AlertRecord, Effect)], at: Da
         }
         let lasted = (at - record.broken_since).num_seconds().max(0);
         notices.push(Notice {
-            key: format!("{}/resolved/{}#{}", watch.name, record.subject, record.incident),
+            key: format!(
+                "{}/resolved/{}#{}",
+                watch.name, record.subject, record.incident
+            ),
             kind: NoticeKind::Resolved,
             watch: watch.name.to_string(),
             subject: record.subject.clone(),
@@ -177,7 +204,11 @@ mod tests {
     #[test]
     fn subjects_firing_together_become_one_page() {
         let at = DateTime::<Utc>::from_timestamp(1_800_000_600, 0).unwrap();
-        let changes = vec![(record("/var", 1), Effect::Fire), (record("/home", 2), Effect::Fire), (record("/tmp", 1), Effect::Quiet)];
+        let changes = vec![
+            (record("/var", 1), Effect::Fire),
+            (record("/home", 2), Effect::Fire),
+            (record("/tmp", 1), Effect::Quiet),
+        ];
         let notices = notices_for(&WATCH, &changes, at);
         assert_eq!(notices.len(), 1);
         let page = &notices[0];
@@ -201,7 +232,12 @@ mod tests {
         let at = DateTime::<Utc>::from_timestamp(1_800_003_600, 0).unwrap();
         let changes = vec![
             (record("/var", 1), Effect::Resolve { was_notified: true }),
-            (record("/home", 1), Effect::Resolve { was_notified: false }),
+            (
+                record("/home", 1),
+                Effect::Resolve {
+                    was_notified: false,
+                },
+            ),
         ];
         let notices = notices_for(&WATCH, &changes, at);
         assert_eq!(notices.len(), 1);

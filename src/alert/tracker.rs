@@ -247,11 +247,21 @@ mod tests {
     }
 
     /// Feeds a sequence of (minute, observation, silenced) and returns every effect with its minute.
-    fn run(rules: &Rules, steps: &[(i64, Observation, bool)]) -> (Option<AlertRecord>, Vec<(i64, Effect)>) {
+    fn run(
+        rules: &Rules,
+        steps: &[(i64, Observation, bool)],
+    ) -> (Option<AlertRecord>, Vec<(i64, Effect)>) {
         let mut record: Option<AlertRecord> = None;
         let mut effects = Vec::new();
         for (minute, observation, silenced) in steps {
-            let (next, effect) = step(record.as_ref(), observation, "disk", rules, *silenced, at(*minute));
+            let (next, effect) = step(
+                record.as_ref(),
+                observation,
+                "disk",
+                rules,
+                *silenced,
+                at(*minute),
+            );
             record = next;
             if effect != Effect::Quiet {
                 effects.push((*minute, effect));
@@ -271,7 +281,12 @@ mod tests {
     fn a_break_shorter_than_for_never_pages() {
         let (record, effects) = run(
             &rules_for(5),
-            &[(0, broken(), false), (2, broken(), false), (4, broken(), false), (5, held(), false)],
+            &[
+                (0, broken(), false),
+                (2, broken(), false),
+                (4, broken(), false),
+                (5, held(), false),
+            ],
         );
         assert!(effects.is_empty(), "blip paged: {effects:?}");
         assert_eq!(record.unwrap().state, AlertState::Resolved);
@@ -298,17 +313,29 @@ mod tests {
     fn pending_then_held_then_broken_restarts_the_for_clock() {
         let (_, effects) = run(
             &rules_for(5),
-            &[(0, broken(), false), (4, held(), false), (5, broken(), false), (9, broken(), false), (10, broken(), false)],
+            &[
+                (0, broken(), false),
+                (4, held(), false),
+                (5, broken(), false),
+                (9, broken(), false),
+                (10, broken(), false),
+            ],
         );
         assert_eq!(effects, vec![(10, Effect::Fire)]);
     }
 
     #[test]
     fn resolve_after_firing_is_reported_with_notification_status() {
-        let (record, effects) = run(&Rules::default(), &[(0, broken(), false), (1, held(), false)]);
+        let (record, effects) = run(
+            &Rules::default(),
+            &[(0, broken(), false), (1, held(), false)],
+        );
         assert_eq!(
             effects,
-            vec![(0, Effect::Fire), (1, Effect::Resolve { was_notified: true })]
+            vec![
+                (0, Effect::Fire),
+                (1, Effect::Resolve { was_notified: true })
+            ]
         );
         let record = record.unwrap();
         assert_eq!(record.state, AlertState::Resolved);
@@ -336,16 +363,27 @@ mod tests {
         );
         assert_eq!(
             effects,
-            vec![(0, Effect::Fire), (19, Effect::Resolve { was_notified: true })]
+            vec![
+                (0, Effect::Fire),
+                (19, Effect::Resolve { was_notified: true })
+            ]
         );
-        assert_eq!(record.unwrap().incident, 1, "flaps must not open new incidents");
+        assert_eq!(
+            record.unwrap().incident,
+            1,
+            "flaps must not open new incidents"
+        );
     }
 
     #[test]
     fn unknown_never_resolves_nor_fires() {
         let (record, effects) = run(
             &rules_for(0),
-            &[(0, broken(), false), (1, unknown(), false), (2, unknown(), false)],
+            &[
+                (0, broken(), false),
+                (1, unknown(), false),
+                (2, unknown(), false),
+            ],
         );
         assert_eq!(effects, vec![(0, Effect::Fire)]);
         assert_eq!(record.unwrap().state, AlertState::Firing);
@@ -368,7 +406,11 @@ mod tests {
         let (_, effects) = run(&rules, &steps);
         assert_eq!(
             effects,
-            vec![(0, Effect::Fire), (60, Effect::Remind), (120, Effect::Remind)]
+            vec![
+                (0, Effect::Fire),
+                (60, Effect::Remind),
+                (120, Effect::Remind)
+            ]
         );
     }
 
@@ -376,22 +418,42 @@ mod tests {
     fn silenced_alert_pages_when_the_silence_ends_while_still_firing() {
         let (_, effects) = run(
             &Rules::default(),
-            &[(0, broken(), true), (10, broken(), true), (20, broken(), false), (30, broken(), false)],
+            &[
+                (0, broken(), true),
+                (10, broken(), true),
+                (20, broken(), false),
+                (30, broken(), false),
+            ],
         );
         assert_eq!(effects, vec![(20, Effect::Fire)]);
     }
 
     #[test]
     fn silenced_incident_resolves_quietly() {
-        let (_, effects) = run(&Rules::default(), &[(0, broken(), true), (5, held(), false)]);
-        assert_eq!(effects, vec![(5, Effect::Resolve { was_notified: false })]);
+        let (_, effects) = run(
+            &Rules::default(),
+            &[(0, broken(), true), (5, held(), false)],
+        );
+        assert_eq!(
+            effects,
+            vec![(
+                5,
+                Effect::Resolve {
+                    was_notified: false
+                }
+            )]
+        );
     }
 
     #[test]
     fn a_new_break_after_resolve_is_a_new_incident_and_pages_again() {
         let (record, effects) = run(
             &Rules::default(),
-            &[(0, broken(), false), (1, held(), false), (5, broken(), false)],
+            &[
+                (0, broken(), false),
+                (1, held(), false),
+                (5, broken(), false),
+            ],
         );
         assert_eq!(
             effects,
@@ -415,8 +477,13 @@ mod tests {
 
     #[test]
     fn latest_broken_words_and_value_are_kept() {
-        let later = Observation::broken("db", "disk full").with_value(100.0).with_fact("0 bytes left");
-        let (record, _) = run(&Rules::default(), &[(0, broken(), false), (1, later, false)]);
+        let later = Observation::broken("db", "disk full")
+            .with_value(100.0)
+            .with_fact("0 bytes left");
+        let (record, _) = run(
+            &Rules::default(),
+            &[(0, broken(), false), (1, later, false)],
+        );
         let record = record.unwrap();
         assert_eq!(record.title, "disk full");
         assert_eq!(record.value, Some(100.0));
@@ -425,7 +492,11 @@ mod tests {
 
     #[test]
     fn state_names_round_trip() {
-        for state in [AlertState::Pending, AlertState::Firing, AlertState::Resolved] {
+        for state in [
+            AlertState::Pending,
+            AlertState::Firing,
+            AlertState::Resolved,
+        ] {
             assert_eq!(AlertState::parse(state.as_str()), Some(state));
         }
         assert_eq!(AlertState::parse("bogus"), None);

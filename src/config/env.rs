@@ -13,7 +13,9 @@ pub fn expand(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Str
         };
         let name = &after[..end];
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(format!("invalid environment variable name {name:?}: use letters, digits and _"));
+            return Err(format!(
+                "invalid environment variable name {name:?}: use letters, digits and _"
+            ));
         }
         match lookup(name) {
             Some(value) => out.push_str(&value),
@@ -26,9 +28,14 @@ pub fn expand(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Str
 }
 
 /// A secret must come from the environment: the whole value is one `${NAME}` reference.
-pub fn secret(text: &str, setting: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+pub fn secret(
+    text: &str,
+    setting: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<String, String> {
     let trimmed = text.trim();
-    let is_reference = trimmed.starts_with("${") && trimmed.ends_with('}') && trimmed.matches("${").count() == 1;
+    let is_reference =
+        trimmed.starts_with("${") && trimmed.ends_with('}') && trimmed.matches("${").count() == 1;
     if !is_reference {
         return Err(format!(
             "secrets come only from the environment: write {setting} = \"${{SOME_VARIABLE}}\" and set SOME_VARIABLE where sentinel runs"
@@ -36,7 +43,9 @@ pub fn secret(text: &str, setting: &str, lookup: &dyn Fn(&str) -> Option<String>
     }
     let value = expand(trimmed, lookup)?;
     if value.is_empty() {
-        return Err(format!("the environment variable behind {setting} is empty"));
+        return Err(format!(
+            "the environment variable behind {setting} is empty"
+        ));
     }
     Ok(value)
 }
@@ -61,13 +70,20 @@ mod tests {
 
     #[test]
     fn expands_references_anywhere_in_a_value() {
-        assert_eq!(expand("http://${HOST}:9090/x", &env).unwrap(), "http://db.local:9090/x");
+        assert_eq!(
+            expand("http://${HOST}:9090/x", &env).unwrap(),
+            "http://db.local:9090/x"
+        );
         assert_eq!(expand("no refs", &env).unwrap(), "no refs");
     }
 
     #[test]
     fn missing_or_malformed_references_are_errors() {
-        assert!(expand("${NOPE}", &env).unwrap_err().contains("NOPE is not set"));
+        assert!(
+            expand("${NOPE}", &env)
+                .unwrap_err()
+                .contains("NOPE is not set")
+        );
         assert!(expand("${HOST", &env).unwrap_err().contains("unclosed"));
         assert!(expand("${a-b}", &env).unwrap_err().contains("invalid"));
     }
@@ -78,6 +94,10 @@ mod tests {
         let literal = secret("s3cret", "bearer_token", &env).unwrap_err();
         assert!(literal.contains("only from the environment"), "{literal}");
         assert!(secret("Bearer ${TOKEN}", "bearer_token", &env).is_err());
-        assert!(secret("${EMPTY}", "bearer_token", &env).unwrap_err().contains("empty"));
+        assert!(
+            secret("${EMPTY}", "bearer_token", &env)
+                .unwrap_err()
+                .contains("empty")
+        );
     }
 }

@@ -19,7 +19,12 @@ pub struct ConfigError {
 
 impl ConfigError {
     /// An error located at `span` (byte offsets) of `text`.
-    pub fn at(path: &Path, text: &str, span: Option<Range<usize>>, message: impl Into<String>) -> Self {
+    pub fn at(
+        path: &Path,
+        text: &str,
+        span: Option<Range<usize>>,
+        message: impl Into<String>,
+    ) -> Self {
         let (line, col, source_line) = match span {
             Some(span) => locate(text, span.start),
             None => (0, 0, None),
@@ -95,7 +100,11 @@ impl fmt::Display for ConfigErrors {
             writeln!(f, "{error}")?;
         }
         let count = self.0.len();
-        write!(f, "{count} error{} in configuration", if count == 1 { "" } else { "s" })
+        write!(
+            f,
+            "{count} error{} in configuration",
+            if count == 1 { "" } else { "s" }
+        )
     }
 }
 
@@ -111,7 +120,10 @@ mod tests {
         let error = ConfigError::at(Path::new("s.toml"), text, Some(11..14), "expected a number");
         assert_eq!((error.line, error.col), (2, 6));
         let shown = error.to_string();
-        assert!(shown.starts_with("s.toml:2:6: expected a number"), "{shown}");
+        assert!(
+            shown.starts_with("s.toml:2:6: expected a number"),
+            "{shown}"
+        );
         assert!(shown.contains("2 | bb = \"x\""), "{shown}");
         assert!(shown.ends_with("  |      ^"), "{shown:?}");
     }
@@ -119,7 +131,12 @@ mod tests {
     #[test]
     fn counts_columns_in_characters_not_bytes() {
         let text = "name = \"café\" x";
-        let error = ConfigError::at(Path::new("s.toml"), text, Some(text.len() - 1..text.len()), "m");
+        let error = ConfigError::at(
+            Path::new("s.toml"),
+            text,
+            Some(text.len() - 1..text.len()),
+            "m",
+        );
         assert_eq!(error.col, 15);
     }
 }

@@ -202,7 +202,11 @@ impl Config {
     }
 
     /// Validates configuration text. `lookup` provides environment variables.
-    pub fn parse(path: &Path, text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigErrors> {
+    pub fn parse(
+        path: &Path,
+        text: &str,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigErrors> {
         validate::parse(path, text, lookup)
     }
 

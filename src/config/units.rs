@@ -48,13 +48,21 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         "mib" => 1_048_576,
         "gb" | "g" => 1_000_000_000,
         "gib" => 1_073_741_824,
-        _ => return Err(format!("invalid size {text:?}: expected a number of bytes or a size like 100KB or 1MiB")),
+        _ => {
+            return Err(format!(
+                "invalid size {text:?}: expected a number of bytes or a size like 100KB or 1MiB"
+            ));
+        }
     };
     number
         .parse::<u64>()
         .ok()
         .and_then(|n| n.checked_mul(multiplier))
-        .ok_or_else(|| format!("invalid size {text:?}: expected a number of bytes or a size like 100KB or 1MiB"))
+        .ok_or_else(|| {
+            format!(
+                "invalid size {text:?}: expected a number of bytes or a size like 100KB or 1MiB"
+            )
+        })
 }
 
 impl<'de> Deserialize<'de> for ByteSize {

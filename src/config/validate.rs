@@ -21,9 +21,19 @@ struct Validator<'a> {
     errors: Vec<ConfigError>,
 }
 
-pub(super) fn parse(path: &Path, text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigErrors> {
-    let raw: RawConfig = toml::from_str(text)
-        .map_err(|error| ConfigErrors(vec![ConfigError::at(path, text, error.span(), error.message().trim())]))?;
+pub(super) fn parse(
+    path: &Path,
+    text: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, ConfigErrors> {
+    let raw: RawConfig = toml::from_str(text).map_err(|error| {
+        let mut message = error.message().trim().to_string();
+        if message == "duplicate key"
+            && let Some(name) = error.span().and_then(|span| text.get(span)) {
+                message = format!("duplicate key: `{name}` is defined twice; every watch, source and channel needs its own name");
+            }
+        ConfigErrors(vec![ConfigError::at(path, text, error.span(), message)])
+    })?;
     let mut validator = Validator {
         path,
         text,
@@ -45,7 +55,8 @@ fn dur(value: &Option<Spanned<HumanDuration>>) -> Option<Duration> {
 
 impl Validator<'_> {
     fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
-        self.errors.push(ConfigError::at(self.path, self.text, Some(span), message));
+        self.errors
+            .push(ConfigError::at(self.path, self.text, Some(span), message));
     }
 
     fn config(&mut self, raw: RawConfig) -> Config {
@@ -72,11 +83,11 @@ impl Validator<'_> {
         let mut tokens: BTreeMap<String, String> = BTreeMap::new();
         for (name, watch) in &raw.watches {
             if let Some(spec) = self.watch(name, watch, &engine, &source_kinds, &channel_names) {
-                if let WatchSpecKind::Heartbeat(heartbeat) = &spec.kind {
-                    if let Some(other) = tokens.insert(heartbeat.token.clone(), spec.name.clone()) {
-                        let span = watch.token.as_ref().map_or(name.span(), |t| t.span());
-                        self.error(span, format!("this ping token is already used by watch `{other}`: every heartbeat needs its own"));
-                    }
+                if let WatchSpecKind::Heartbeat(heartbeat) = &spec.kind
+                    && let Some(other) = tokens.insert(heartbeat.token.clone(), spec.name.clone())
+                {
+                    let span = watch.token.as_ref().map_or(name.span(), |t| t.span());
+                    self.error(span, format!("this ping token is already used by watch `{other}`: every heartbeat needs its own"));
                 }
                 watches.push(spec);
             }
@@ -97,7 +108,13 @@ impl Validator<'_> {
         if let Some(listen) = &raw.server.listen {
             match listen.get_ref().parse::<SocketAddr>() {
                 Ok(addr) => server.listen = addr,
-                Err(_) => self.error(listen.span(), format!("invalid listen address {:?}: expected ip:port, like \"127.0.0.1:9477\"", listen.get_ref())),
+                Err(_) => self.error(
+                    listen.span(),
+                    format!(
+                        "invalid listen address {:?}: expected ip:port, like \"127.0.0.1:9477\"",
+                        listen.get_ref()
+                    ),
+                ),
             }
         }
         if let Some(max_body) = &raw.server.max_body {
@@ -138,15 +155,22 @@ impl Validator<'_> {
         let engine = EngineConfig {
             interval: dur(&raw.engine.interval).unwrap_or(defaults.interval),
             timeout: dur(&raw.engine.timeout).unwrap_or(defaults.timeout),
-            concurrency: raw.engine.concurrency.as_ref().map_or(defaults.concurrency, |c| *c.get_ref() as usize),
+            concurrency: raw
+                .engine
+                .concurrency
+                .as_ref()
+                .map_or(defaults.concurrency, |c| *c.get_ref() as usize),
             blind_for: dur(&raw.engine.blind_for).unwrap_or(defaults.blind_for),
         };
-        if let Some(concurrency) = &raw.engine.concurrency {
-            if *concurrency.get_ref() == 0 {
-                self.error(concurrency.span(), "concurrency must be at least 1");
-            }
+        if let Some(concurrency) = &raw.engine.concurrency
+            && *concurrency.get_ref() == 0
+        {
+            self.error(concurrency.span(), "concurrency must be at least 1");
         }
-        for value in [&raw.engine.interval, &raw.engine.timeout].into_iter().flatten() {
+        for value in [&raw.engine.interval, &raw.engine.timeout]
+            .into_iter()
+            .flatten()
+        {
             if value.get_ref().0.is_zero() {
                 self.error(value.span(), "must be longer than zero");
             }
@@ -156,9 +180,15 @@ impl Validator<'_> {
 
     fn name_ok(&mut self, name: &Spanned<String>, what: &str) -> bool {
         let text = name.get_ref();
-        let ok = !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        let ok = !text.is_empty()
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !ok {
-            self.error(name.span(), format!("invalid {what} name {text:?}: use letters, digits, - and _"));
+            self.error(
+                name.span(),
+                format!("invalid {what} name {text:?}: use letters, digits, - and _"),
+            );
         }
         ok
     }
@@ -187,20 +217,36 @@ impl Validator<'_> {
     fn url(&mut self, value: &Spanned<String>) -> Option<String> {
         let url = self.expanded(value)?;
         match reqwest::Url::parse(&url) {
-            Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Some(url.trim_end_matches('/').to_string()),
+            Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => {
+                Some(url.trim_end_matches('/').to_string())
+            }
             _ => {
-                self.error(value.span(), format!("invalid URL {url:?}: expected http:// or https:// followed by a host"));
+                self.error(
+                    value.span(),
+                    format!("invalid URL {url:?}: expected http:// or https:// followed by a host"),
+                );
                 None
             }
         }
     }
 
-    fn source(&mut self, name: &Spanned<String>, raw: &RawSource, engine: &EngineConfig) -> Option<SourceSpec> {
+    fn source(
+        &mut self,
+        name: &Spanned<String>,
+        raw: &RawSource,
+        engine: &EngineConfig,
+    ) -> Option<SourceSpec> {
         let name_ok = self.name_ok(name, "source");
         let kind = match raw.kind.get_ref() {
             SourceKind::Prometheus => {
                 let Some(url) = &raw.url else {
-                    self.error(raw.kind.span(), format!("source `{}` needs url = \"http://host:9090\"", name.get_ref()));
+                    self.error(
+                        raw.kind.span(),
+                        format!(
+                            "source `{}` needs url = \"http://host:9090\"",
+                            name.get_ref()
+                        ),
+                    );
                     return None;
                 };
                 let url = self.url(url);
@@ -223,7 +269,11 @@ impl Validator<'_> {
         let name_ok = self.name_ok(name, "channel");
         let kind = match raw.kind.get_ref() {
             ChannelKind::Console => {
-                for (key, present) in [("url", raw.url.as_ref().map(|v| v.span())), ("bearer_token", raw.bearer_token.as_ref().map(|v| v.span())), ("timeout", raw.timeout.as_ref().map(|v| v.span()))] {
+                for (key, present) in [
+                    ("url", raw.url.as_ref().map(|v| v.span())),
+                    ("bearer_token", raw.bearer_token.as_ref().map(|v| v.span())),
+                    ("timeout", raw.timeout.as_ref().map(|v| v.span())),
+                ] {
                     if let Some(span) = present {
                         self.error(span, format!("`{key}` does not apply to console channels"));
                     }
@@ -232,7 +282,10 @@ impl Validator<'_> {
             }
             ChannelKind::Webhook => {
                 let Some(url) = &raw.url else {
-                    self.error(raw.kind.span(), format!("channel `{}` needs url = \"https://...\"", name.get_ref()));
+                    self.error(
+                        raw.kind.span(),
+                        format!("channel `{}` needs url = \"https://...\"", name.get_ref()),
+                    );
                     return None;
                 };
                 let url = self.url(url);
@@ -282,10 +335,16 @@ impl Validator<'_> {
             WatchKind::Threshold => &["source", "query"],
         };
         for (key, span) in specific {
-            if let Some(span) = span {
-                if !allowed.contains(&key) {
-                    self.error(span, format!("`{key}` does not apply to {kind_name} watches (they take: {})", allowed.join(", ")));
-                }
+            if let Some(span) = span
+                && !allowed.contains(&key)
+            {
+                self.error(
+                    span,
+                    format!(
+                        "`{key}` does not apply to {kind_name} watches (they take: {})",
+                        allowed.join(", ")
+                    ),
+                );
             }
         }
         if let Some(list) = &raw.channels {
@@ -301,7 +360,13 @@ impl Validator<'_> {
             }
         }
         let missing = |v: &mut Self, key: &str, example: &str| {
-            v.error(raw.kind.span(), format!("{kind_name} watch `{}` needs {key} = {example}", name.get_ref()));
+            v.error(
+                raw.kind.span(),
+                format!(
+                    "{kind_name} watch `{}` needs {key} = {example}",
+                    name.get_ref()
+                ),
+            );
         };
         let spec_kind = match kind {
             WatchKind::Heartbeat => self.heartbeat(raw, &missing)?,
@@ -341,7 +406,11 @@ impl Validator<'_> {
                         return None;
                     }
                     (None, None) => {
-                        missing(self, "path", "\"/var/backups/*.sql.gz\" (or source + query)");
+                        missing(
+                            self,
+                            "path",
+                            "\"/var/backups/*.sql.gz\" (or source + query)",
+                        );
                         return None;
                     }
                 };
@@ -359,7 +428,11 @@ impl Validator<'_> {
         Some(WatchSpec {
             name: name.get_ref().clone(),
             description,
-            severity: raw.severity.as_ref().map(|s| *s.get_ref()).unwrap_or_default(),
+            severity: raw
+                .severity
+                .as_ref()
+                .map(|s| *s.get_ref())
+                .unwrap_or_default(),
             interval: dur(&raw.interval).unwrap_or(engine.interval),
             timeout: dur(&raw.timeout).unwrap_or(engine.timeout),
             for_: dur(&raw.for_).unwrap_or(Duration::ZERO),
@@ -382,7 +455,11 @@ impl Validator<'_> {
         missing: &dyn Fn(&mut Self, &str, &str),
     ) -> Option<String> {
         let Some(source) = &raw.source else {
-            missing(self, "source", "\"<name of a [sources.NAME] of kind prometheus>\"");
+            missing(
+                self,
+                "source",
+                "\"<name of a [sources.NAME] of kind prometheus>\"",
+            );
             return None;
         };
         match sources.get(source.get_ref()) {
@@ -400,19 +477,30 @@ impl Validator<'_> {
         }
     }
 
-    fn heartbeat(&mut self, raw: &RawWatch, missing: &dyn Fn(&mut Self, &str, &str)) -> Option<WatchSpecKind> {
+    fn heartbeat(
+        &mut self,
+        raw: &RawWatch,
+        missing: &dyn Fn(&mut Self, &str, &str),
+    ) -> Option<WatchSpecKind> {
         let Some(token) = &raw.token else {
             missing(self, "token", "\"<a UUID; `sentinel init` makes one>\"");
             return None;
         };
         let token_text = self.expanded(token)?;
-        if token_text.len() < MIN_TOKEN_LEN || !token_text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        if token_text.len() < MIN_TOKEN_LEN
+            || !token_text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
             self.error(token.span(), format!("ping tokens must be unguessable: at least {MIN_TOKEN_LEN} letters, digits, - or _ (a UUID works)"));
         }
         let schedule = match (&raw.period, &raw.schedule) {
             (Some(period), None) => {
                 if let Some(tz) = &raw.tz {
-                    self.error(tz.span(), "`tz` applies only to a cron `schedule`, not to `period`");
+                    self.error(
+                        tz.span(),
+                        "`tz` applies only to a cron `schedule`, not to `period`",
+                    );
                 }
                 if period.get_ref().0.is_zero() {
                     self.error(period.span(), "period must be longer than zero");
@@ -434,7 +522,9 @@ impl Validator<'_> {
                 let parsed = if fields == 5 {
                     croner::Cron::from_str(schedule.get_ref()).map_err(|e| e.to_string())
                 } else {
-                    Err(format!("expected 5 fields (minute hour day-of-month month day-of-week), found {fields}"))
+                    Err(format!(
+                        "expected 5 fields (minute hour day-of-month month day-of-week), found {fields}"
+                    ))
                 };
                 match parsed {
                     Ok(expression) => Schedule::Cron {
@@ -449,7 +539,10 @@ impl Validator<'_> {
                 }
             }
             (Some(period), Some(_)) => {
-                self.error(period.span(), "give either `period` or a cron `schedule`, not both");
+                self.error(
+                    period.span(),
+                    "give either `period` or a cron `schedule`, not both",
+                );
                 return None;
             }
             (None, None) => {

@@ -1,1 +1,296 @@
-//! placeholder
+//! `sentinel demo`: Sentinel at work on an embedded world ([`world`]) on an accelerated clock.
+//! No configuration, no network, no keys. Over two and a half simulated days the nightly backup
+//! runs twice and then silently stops, the app pauses for a deploy, and a worker misses one
+//! ping. The operator's phone gets exactly one page: the missed backup. The blips heal before
+//! their `for` and stay quiet.
+
+pub mod world;
+
+use crate::alert::notice::Notice;
+use crate::clock::{ManualClock, SharedClock};
+use crate::config::{
+    Config, FreshnessSpec, FreshnessTarget, HeartbeatSpec, Schedule, Severity, WatchSpec,
+    WatchSpecKind,
+};
+use crate::engine::build;
+use crate::notify::Channel;
+use crate::notify::console::{ConsoleChannel, ConsoleStyle};
+use crate::notify::dispatch::Channels;
+use crate::server::AppState;
+use crate::store::Store;
+use chrono::{DateTime, TimeZone, Utc};
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use world::{Happening, Script, World};
+
+/// Where the simulated time starts: a Monday evening.
+fn sim_start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 20, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+/// How much simulated time the demo covers.
+const SIM_MINUTES: i64 = 58 * 60;
+
+fn watch(
+    name: &str,
+    description: &str,
+    severity: Severity,
+    for_minutes: u64,
+    kind: WatchSpecKind,
+) -> WatchSpec {
+    WatchSpec {
+        name: name.into(),
+        description: description.into(),
+        severity,
+        interval: Duration::from_secs(60),
+        timeout: Duration::from_secs(10),
+        for_: Duration::from_secs(for_minutes * 60),
+        keep_firing_for: Duration::ZERO,
+        renotify: None,
+        notify_resolved: false,
+        channels: None,
+        kind,
+    }
+}
+
+/// The demo's watches, as an operator would configure them for this world.
+pub fn watches(
+    world_dir: &std::path::Path,
+    backup_token: &str,
+    worker_token: &str,
+) -> Vec<WatchSpec> {
+    let nightly = croner::Cron::from_str("0 3 * * *").ok();
+    let mut watches = vec![
+        watch(
+            "app-log",
+            "App log",
+            Severity::Warning,
+            10,
+            WatchSpecKind::Freshness(FreshnessSpec {
+                target: FreshnessTarget::Files {
+                    pattern: format!("{}/logs/*.log", world_dir.display()),
+                },
+                max_age: Duration::from_secs(5 * 60),
+            }),
+        ),
+        watch(
+            "queue-worker",
+            "Queue worker",
+            Severity::Warning,
+            5,
+            WatchSpecKind::Heartbeat(HeartbeatSpec {
+                token: worker_token.into(),
+                schedule: Schedule::Period(Duration::from_secs(5 * 60)),
+                grace: Duration::from_secs(2 * 60),
+            }),
+        ),
+    ];
+    if let Some(expression) = nightly {
+        watches.insert(
+            0,
+            watch(
+                "nightly-backup",
+                "Nightly backup",
+                Severity::Critical,
+                0,
+                WatchSpecKind::Heartbeat(HeartbeatSpec {
+                    token: backup_token.into(),
+                    schedule: Schedule::Cron {
+                        expression: Box::new(expression),
+                        text: "0 3 * * *".into(),
+                        tz: chrono_tz::UTC,
+                    },
+                    grace: Duration::from_secs(3600),
+                }),
+            ),
+        );
+    }
+    watches
+}
+
+fn narrate(json: bool, at: DateTime<Utc>, text: &str) {
+    if !json {
+        println!("   {} · {text}", at.format("%a %H:%M"));
+    }
+}
+
+/// Runs the demo for about `real_time`; prints the phone view or JSON lines. Returns the exit code.
+pub async fn run(real_time: Duration, json: bool) -> i32 {
+    match run_inner(real_time, json).await {
+        Ok(()) => 0,
+        Err(message) => {
+            eprintln!("demo failed: {message}");
+            crate::commands::EXIT_CANNOT_RUN
+        }
+    }
+}
+
+async fn run_inner(real_time: Duration, json: bool) -> Result<(), String> {
+    let dir = tempfile::Builder::new()
+        .prefix("sentinel-demo-")
+        .tempdir()
+        .map_err(|e| format!("cannot create a temp dir: {e}"))?;
+    let start = sim_start();
+    let clock = ManualClock::new(start);
+    let shared: SharedClock = Arc::new(clock.clone());
+    let backup_token = crate::commands::init::new_token()?;
+    let worker_token = crate::commands::init::new_token()?;
+
+    let mut config = Config::empty(dir.path().join("sentinel.db"));
+    config.watches = watches(dir.path(), &backup_token, &worker_token);
+    let store = Store::open(&config.store.path)
+        .await
+        .map_err(|e| e.to_string())?;
+    let pages: Arc<Mutex<Vec<Notice>>> = Arc::default();
+    let style = if json {
+        ConsoleStyle::JsonLines
+    } else {
+        ConsoleStyle::Phone
+    };
+    let channels = Channels {
+        list: vec![
+            ("phone".into(), Channel::Console(ConsoleChannel { style })),
+            ("tally".into(), Channel::Memory(pages.clone())),
+        ],
+    };
+    let engine = build::engine(config, store.clone(), shared.clone(), channels)?;
+    let state = AppState::new(
+        engine.config(),
+        store.clone(),
+        engine.metrics().clone(),
+        shared,
+    );
+    let day = |d: i64, h: u32, m: u32| {
+        Utc.with_ymd_and_hms(2026, 11, 23, h, m, 0)
+            .single()
+            .unwrap_or_default()
+            + chrono::Duration::days(d)
+    };
+    let script = Script {
+        backup_runs_on_nights: vec![0, 1],
+        app_pause: (day(1, 14, 0), day(1, 14, 8)),
+        worker_missed_ping: day(2, 10, 5),
+    };
+    let mut world =
+        World::create(dir.path(), start, script, backup_token, worker_token, state).await?;
+
+    if !json {
+        println!(
+            "Sentinel demo: a small shop's server, simulated from {} to {} in {}s.",
+            start.format("%a %d %b %H:%M"),
+            (start + chrono::Duration::minutes(SIM_MINUTES)).format("%a %d %b %H:%M"),
+            real_time.as_secs()
+        );
+        println!(
+            "World: {} (app log, shop.db, backups/, cron pings to the real ping API)",
+            world.dir.display()
+        );
+        println!("Watching:");
+        for spec in &engine.config().watches {
+            println!("   {:<15} {}", spec.name, describe(spec));
+        }
+        println!();
+    }
+
+    let step_pause = real_time
+        .checked_div(u32::try_from(SIM_MINUTES).unwrap_or(1))
+        .unwrap_or_default();
+    let began = tokio::time::Instant::now();
+    for minute in 0..=SIM_MINUTES {
+        let now = start + chrono::Duration::minutes(minute);
+        clock.set(now);
+        for happening in world.tick(now).await {
+            let text = match happening {
+                Happening::BackupRan { minutes } => {
+                    format!("backup cron ran ({minutes} min), pinged /start and /ping")
+                }
+                Happening::BackupSkipped => {
+                    "backup cron did nothing (its crontab line was lost in a server move)"
+                        .to_string()
+                }
+                Happening::AppPaused { minutes } => {
+                    format!("app paused {minutes} min for a deploy: its log goes quiet (a blip)")
+                }
+                Happening::AppResumed => "app is back, log flowing again".to_string(),
+                Happening::WorkerSkippedPing => "queue worker missed one ping (a blip)".to_string(),
+            };
+            narrate(json, now, &text);
+        }
+        // Keep to the requested real time: when behind, evaluate only every fifth simulated
+        // minute until caught up (decisions depend on simulated time, not on how often we look).
+        let target = began + step_pause * u32::try_from(minute + 1).unwrap_or(u32::MAX);
+        let behind = tokio::time::Instant::now() > target;
+        if !behind || minute % 5 == 0 {
+            engine.pass(false).await.map_err(|e| e.to_string())?;
+        }
+        tokio::time::sleep_until(target).await;
+    }
+
+    let pages = pages.lock().map(|p| p.clone()).unwrap_or_default();
+    let alerts = store.all_alerts().await.map_err(|e| e.to_string())?;
+    if !json {
+        println!();
+        let paged: Vec<String> = pages.iter().map(|p| p.watch.clone()).collect();
+        println!(
+            "Pages sent: {} ({})",
+            pages.len(),
+            if paged.is_empty() {
+                "none".into()
+            } else {
+                paged.join(", ")
+            }
+        );
+        let quiet: Vec<String> = alerts
+            .iter()
+            .filter(|a| a.fired_at.is_none())
+            .map(|a| {
+                format!(
+                    "{} (broken {}, healed before its `for`)",
+                    a.watch,
+                    crate::humanize::duration_secs(
+                        (a.resolved_at.unwrap_or(a.updated_at) - a.broken_since).num_seconds()
+                    )
+                )
+            })
+            .collect();
+        println!(
+            "Stayed quiet on: {}",
+            if quiet.is_empty() {
+                "nothing".into()
+            } else {
+                quiet.join("; ")
+            }
+        );
+    }
+    store.close().await;
+    Ok(())
+}
+
+fn describe(spec: &WatchSpec) -> String {
+    let for_text = if spec.for_.is_zero() {
+        String::new()
+    } else {
+        format!(", must hold {}", crate::humanize::duration(spec.for_))
+    };
+    match &spec.kind {
+        WatchSpecKind::Heartbeat(h) => match &h.schedule {
+            Schedule::Cron { text, tz, .. } => format!(
+                "heartbeat, cron {text} ({tz}), grace {}{for_text}",
+                crate::humanize::duration(h.grace)
+            ),
+            Schedule::Period(p) => format!(
+                "heartbeat every {}, grace {}{for_text}",
+                crate::humanize::duration(*p),
+                crate::humanize::duration(h.grace)
+            ),
+        },
+        WatchSpecKind::Freshness(f) => format!(
+            "newest file younger than {}{for_text}",
+            crate::humanize::duration(f.max_age)
+        ),
+        WatchSpecKind::Threshold(t) => format!("threshold {}{for_text}", t.query),
+    }
+}

@@ -24,17 +24,26 @@ pub fn newest(pattern: &str) -> Result<Option<NewestFile>, SourceError> {
     let name = source_name(pattern);
     let base = glob_base(pattern);
     if let Err(error) = std::fs::read_dir(&base) {
-        return Err(SourceError::new(&name, SourceErrorKind::Unreachable, format!("cannot read directory {}: {error}", base.display())));
+        return Err(SourceError::new(
+            &name,
+            SourceErrorKind::Unreachable,
+            format!("cannot read directory {}: {error}", base.display()),
+        ));
     }
-    let paths = glob::glob(pattern).map_err(|e| SourceError::new(&name, SourceErrorKind::QueryRejected, e.to_string()))?;
+    let paths = glob::glob(pattern)
+        .map_err(|e| SourceError::new(&name, SourceErrorKind::QueryRejected, e.to_string()))?;
     let mut newest: Option<NewestFile> = None;
     let mut matched = 0;
     for entry in paths.flatten() {
-        let Ok(meta) = std::fs::metadata(&entry) else { continue };
+        let Ok(meta) = std::fs::metadata(&entry) else {
+            continue;
+        };
         if !meta.is_file() {
             continue;
         }
-        let Ok(modified) = meta.modified() else { continue };
+        let Ok(modified) = meta.modified() else {
+            continue;
+        };
         matched += 1;
         let modified: DateTime<Utc> = modified.into();
         if newest.as_ref().is_none_or(|n| modified > n.modified) {
@@ -60,7 +69,11 @@ fn glob_base(pattern: &str) -> PathBuf {
         }
         base.push(component);
     }
-    if base.as_os_str().is_empty() { PathBuf::from(".") } else { base }
+    if base.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        base
+    }
 }
 
 #[cfg(test)]
@@ -78,9 +91,24 @@ mod tests {
             std::fs::write(path, b"x").unwrap();
         }
         let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-        std::fs::File::options().write(true).open(&old).unwrap().set_modified(t).unwrap();
-        std::fs::File::options().write(true).open(&new).unwrap().set_modified(t + Duration::from_secs(60)).unwrap();
-        std::fs::File::options().write(true).open(&other).unwrap().set_modified(t + Duration::from_secs(600)).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(t)
+            .unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&new)
+            .unwrap()
+            .set_modified(t + Duration::from_secs(60))
+            .unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&other)
+            .unwrap()
+            .set_modified(t + Duration::from_secs(600))
+            .unwrap();
 
         let pattern = format!("{}/*.sql.gz", dir.path().display());
         let found = newest(&pattern).unwrap().unwrap();
@@ -92,7 +120,10 @@ mod tests {
     #[test]
     fn nothing_matching_is_none_but_a_missing_directory_is_blindness() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(newest(&format!("{}/*.gz", dir.path().display())).unwrap(), None);
+        assert_eq!(
+            newest(&format!("{}/*.gz", dir.path().display())).unwrap(),
+            None
+        );
         let error = newest(&format!("{}/gone/*.gz", dir.path().display())).unwrap_err();
         assert_eq!(error.kind, SourceErrorKind::Unreachable);
     }

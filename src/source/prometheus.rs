@@ -42,16 +42,29 @@ pub struct PrometheusSource {
 
 impl std::fmt::Debug for PrometheusSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PrometheusSource").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("PrometheusSource")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
 impl PrometheusSource {
-    pub fn new(name: &str, url: &str, timeout: Duration, bearer_token: Option<&str>) -> Result<Self, SourceError> {
+    pub fn new(
+        name: &str,
+        url: &str,
+        timeout: Duration,
+        bearer_token: Option<&str>,
+    ) -> Result<Self, SourceError> {
         let mut headers = reqwest::header::HeaderMap::new();
         if let Some(token) = bearer_token {
             let value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
-                .map_err(|_| SourceError::new(name, SourceErrorKind::BadResponse, "bearer token contains characters not allowed in a header"))?;
+                .map_err(|_| {
+                    SourceError::new(
+                        name,
+                        SourceErrorKind::BadResponse,
+                        "bearer token contains characters not allowed in a header",
+                    )
+                })?;
             headers.insert(reqwest::header::AUTHORIZATION, value);
         }
         let http = reqwest::Client::builder()
@@ -60,7 +73,13 @@ impl PrometheusSource {
             .default_headers(headers)
             .build()
             .map_err(|e| SourceError::new(name, SourceErrorKind::Unreachable, e.to_string()))?;
-        let client = Client::from(http, url).map_err(|e| SourceError::new(name, SourceErrorKind::Unreachable, format!("invalid URL {url}: {e}")))?;
+        let client = Client::from(http, url).map_err(|e| {
+            SourceError::new(
+                name,
+                SourceErrorKind::Unreachable,
+                format!("invalid URL {url}: {e}"),
+            )
+        })?;
         Ok(Self {
             name: name.to_string(),
             client,
@@ -87,7 +106,11 @@ impl PrometheusSource {
             Data::Vector(vector) => vector
                 .iter()
                 .map(|v| Series {
-                    labels: v.metric().iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                    labels: v
+                        .metric()
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
                     value: v.sample().value(),
                 })
                 .collect(),
@@ -106,7 +129,13 @@ impl PrometheusSource {
     }
 
     /// Evaluates `query` over `[start, end]` every `step` seconds: every series with its samples.
-    pub async fn range(&self, query: &str, start: i64, end: i64, step: f64) -> Result<Vec<(BTreeMap<String, String>, Vec<(f64, f64)>)>, SourceError> {
+    pub async fn range(
+        &self,
+        query: &str,
+        start: i64,
+        end: i64,
+        step: f64,
+    ) -> Result<Vec<(BTreeMap<String, String>, Vec<(f64, f64)>)>, SourceError> {
         let result = self
             .client
             .query_range(query, start, end, step)
@@ -117,30 +146,59 @@ impl PrometheusSource {
             Data::Matrix(matrix) => Ok(matrix
                 .iter()
                 .map(|series| {
-                    let labels = series.metric().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-                    let samples = series.samples().iter().map(|s| (s.timestamp(), s.value())).collect();
+                    let labels = series
+                        .metric()
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
+                    let samples = series
+                        .samples()
+                        .iter()
+                        .map(|s| (s.timestamp(), s.value()))
+                        .collect();
                     (labels, samples)
                 })
                 .collect()),
-            _ => Err(SourceError::new(&self.name, SourceErrorKind::BadResponse, "range query did not return a matrix")),
+            _ => Err(SourceError::new(
+                &self.name,
+                SourceErrorKind::BadResponse,
+                "range query did not return a matrix",
+            )),
         }
     }
 
     fn classify(&self, error: PromError) -> SourceError {
         let (kind, detail) = match &error {
-            PromError::Prometheus(prom) if prom.is_bad_data() || prom.is_execution() || prom.is_not_found() => {
+            PromError::Prometheus(prom)
+                if prom.is_bad_data() || prom.is_execution() || prom.is_not_found() =>
+            {
                 (SourceErrorKind::QueryRejected, prom.message().to_string())
             }
-            PromError::Prometheus(prom) if prom.is_timeout() || prom.is_canceled() => (SourceErrorKind::Timeout, prom.message().to_string()),
-            PromError::Prometheus(prom) => (SourceErrorKind::BadResponse, prom.message().to_string()),
+            PromError::Prometheus(prom) if prom.is_timeout() || prom.is_canceled() => {
+                (SourceErrorKind::Timeout, prom.message().to_string())
+            }
+            PromError::Prometheus(prom) => {
+                (SourceErrorKind::BadResponse, prom.message().to_string())
+            }
             PromError::Client(client) => match client.inner() {
-                Some(inner) if inner.is_timeout() => (SourceErrorKind::Timeout, format!("no answer within {}s", self.timeout.as_secs())),
-                Some(inner) if inner.is_connect() => (SourceErrorKind::Unreachable, error_chain(inner)),
+                Some(inner) if inner.is_timeout() => (
+                    SourceErrorKind::Timeout,
+                    format!("no answer within {}s", self.timeout.as_secs()),
+                ),
+                Some(inner) if inner.is_connect() => {
+                    (SourceErrorKind::Unreachable, error_chain(inner))
+                }
                 Some(inner) if inner.is_status() => (
                     SourceErrorKind::BadResponse,
                     format!("HTTP {}", inner.status().map_or(0, |s| s.as_u16())),
                 ),
-                Some(inner) if inner.is_decode() || inner.is_body() => (SourceErrorKind::BadResponse, format!("response is not Prometheus API JSON: {}", error_chain(inner))),
+                Some(inner) if inner.is_decode() || inner.is_body() => (
+                    SourceErrorKind::BadResponse,
+                    format!(
+                        "response is not Prometheus API JSON: {}",
+                        error_chain(inner)
+                    ),
+                ),
                 _ => (SourceErrorKind::BadResponse, error.to_string()),
             },
             other => (SourceErrorKind::BadResponse, other.to_string()),
@@ -175,7 +233,9 @@ mod tests {
         };
         assert_eq!(series.subject(), "{instance=\"db:9100\",job=\"node\"}");
         let bare = Series {
-            labels: [("__name__".to_string(), "up".to_string())].into_iter().collect(),
+            labels: [("__name__".to_string(), "up".to_string())]
+                .into_iter()
+                .collect(),
             value: 0.0,
         };
         assert_eq!(bare.subject(), "up");

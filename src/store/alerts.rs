@@ -13,7 +13,8 @@ fn decode(row: &SqliteRow) -> Result<AlertRecord, StoreError> {
     Ok(AlertRecord {
         watch: row.try_get("watch")?,
         subject: row.try_get("subject")?,
-        state: AlertState::parse(&state).ok_or_else(|| StoreError::Decode(format!("unknown alert state {state:?}")))?,
+        state: AlertState::parse(&state)
+            .ok_or_else(|| StoreError::Decode(format!("unknown alert state {state:?}")))?,
         incident: row.try_get("incident")?,
         broken_since: from_millis(row.try_get("broken_since")?),
         fired_at: opt_from_millis(row.try_get("fired_at")?),
@@ -29,17 +30,23 @@ fn decode(row: &SqliteRow) -> Result<AlertRecord, StoreError> {
 }
 
 /// Every record of one watch (open or not).
-pub async fn for_watch(conn: &mut SqliteConnection, watch: &str) -> Result<Vec<AlertRecord>, StoreError> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM alerts WHERE watch = ?")))
-        .bind(watch)
-        .fetch_all(&mut *conn)
-        .await?;
+pub async fn for_watch(
+    conn: &mut SqliteConnection,
+    watch: &str,
+) -> Result<Vec<AlertRecord>, StoreError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM alerts WHERE watch = ?"
+    )))
+    .bind(watch)
+    .fetch_all(&mut *conn)
+    .await?;
     rows.iter().map(decode).collect()
 }
 
 /// Inserts or replaces one record.
 pub async fn upsert(conn: &mut SqliteConnection, record: &AlertRecord) -> Result<(), StoreError> {
-    let facts = serde_json::to_string(&record.facts).map_err(|e| StoreError::Decode(e.to_string()))?;
+    let facts =
+        serde_json::to_string(&record.facts).map_err(|e| StoreError::Decode(e.to_string()))?;
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT OR REPLACE INTO alerts ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     )))
@@ -121,7 +128,9 @@ mod tests {
         let mut conn = store.pool().acquire().await.unwrap();
         let firing = record("db", AlertState::Firing);
         upsert(&mut conn, &firing).await.unwrap();
-        upsert(&mut conn, &record("web", AlertState::Pending)).await.unwrap();
+        upsert(&mut conn, &record("web", AlertState::Pending))
+            .await
+            .unwrap();
         let mut loaded = for_watch(&mut conn, "disk").await.unwrap();
         loaded.sort_by(|a, b| a.subject.cmp(&b.subject));
         assert_eq!(loaded[0], firing);
@@ -134,6 +143,9 @@ mod tests {
         let counts = store.alert_counts().await.unwrap();
         assert!(counts.contains(&(AlertState::Resolved, 1)), "{counts:?}");
         assert!(counts.contains(&(AlertState::Pending, 1)), "{counts:?}");
-        assert_eq!(store.all_alerts().await.unwrap()[0].state, AlertState::Pending);
+        assert_eq!(
+            store.all_alerts().await.unwrap()[0].state,
+            AlertState::Pending
+        );
     }
 }

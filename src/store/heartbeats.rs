@@ -58,16 +58,21 @@ pub struct HeartbeatStatus {
 
 impl Store {
     /// Records when a heartbeat watch was first seen; keeps the first time on later calls.
-    pub async fn ensure_heartbeat(&self, watch: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, StoreError> {
+    pub async fn ensure_heartbeat(
+        &self,
+        watch: &str,
+        now: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, StoreError> {
         sqlx::query("INSERT OR IGNORE INTO heartbeat_checks (watch, created_at) VALUES (?, ?)")
             .bind(watch)
             .bind(millis(now))
             .execute(self.pool())
             .await?;
-        let created: i64 = sqlx::query_scalar("SELECT created_at FROM heartbeat_checks WHERE watch = ?")
-            .bind(watch)
-            .fetch_one(self.pool())
-            .await?;
+        let created: i64 =
+            sqlx::query_scalar("SELECT created_at FROM heartbeat_checks WHERE watch = ?")
+                .bind(watch)
+                .fetch_one(self.pool())
+                .await?;
         Ok(from_millis(created))
     }
 
@@ -123,10 +128,11 @@ impl Store {
 
     /// The latest of each kind of ping for a watch.
     pub async fn heartbeat_status(&self, watch: &str) -> Result<HeartbeatStatus, StoreError> {
-        let created: Option<i64> = sqlx::query_scalar("SELECT created_at FROM heartbeat_checks WHERE watch = ?")
-            .bind(watch)
-            .fetch_optional(self.pool())
-            .await?;
+        let created: Option<i64> =
+            sqlx::query_scalar("SELECT created_at FROM heartbeat_checks WHERE watch = ?")
+                .bind(watch)
+                .fetch_optional(self.pool())
+                .await?;
         let latest = |kind: &'static str| {
             sqlx::query("SELECT received_at, exit_status FROM pings WHERE watch = ? AND kind = ? ORDER BY id DESC LIMIT 1")
                 .bind(watch)
@@ -136,16 +142,19 @@ impl Store {
         let success = latest("success").await?;
         let start = latest("start").await?;
         let fail = latest("fail").await?;
-        let last_run_ms: Option<i64> = sqlx::query_scalar("SELECT duration_ms FROM runs WHERE watch = ? ORDER BY id DESC LIMIT 1")
-            .bind(watch)
-            .fetch_optional(self.pool())
-            .await?;
-        let at = |row: &Option<sqlx::sqlite::SqliteRow>| -> Result<Option<DateTime<Utc>>, StoreError> {
-            Ok(match row {
-                Some(row) => opt_from_millis(row.try_get(0)?),
-                None => None,
-            })
-        };
+        let last_run_ms: Option<i64> = sqlx::query_scalar(
+            "SELECT duration_ms FROM runs WHERE watch = ? ORDER BY id DESC LIMIT 1",
+        )
+        .bind(watch)
+        .fetch_optional(self.pool())
+        .await?;
+        let at =
+            |row: &Option<sqlx::sqlite::SqliteRow>| -> Result<Option<DateTime<Utc>>, StoreError> {
+                Ok(match row {
+                    Some(row) => opt_from_millis(row.try_get(0)?),
+                    None => None,
+                })
+            };
         Ok(HeartbeatStatus {
             created_at: opt_from_millis(created),
             last_success: at(&success)?,
@@ -160,10 +169,12 @@ impl Store {
 
     /// The output of the most recent ping that carried a body.
     pub async fn last_ping_body(&self, watch: &str) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT body FROM pings WHERE watch = ? AND body != '' ORDER BY id DESC LIMIT 1")
-            .bind(watch)
-            .fetch_optional(self.pool())
-            .await?)
+        Ok(sqlx::query_scalar(
+            "SELECT body FROM pings WHERE watch = ? AND body != '' ORDER BY id DESC LIMIT 1",
+        )
+        .bind(watch)
+        .fetch_optional(self.pool())
+        .await?)
     }
 }
 
@@ -187,16 +198,31 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("s.db")).await.unwrap();
         let t0 = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap();
-        store.record_ping("backup", &ping(PingKind::Start, t0)).await.unwrap();
-        store.record_ping("backup", &ping(PingKind::Success, t0 + Duration::seconds(754))).await.unwrap();
+        store
+            .record_ping("backup", &ping(PingKind::Start, t0))
+            .await
+            .unwrap();
+        store
+            .record_ping(
+                "backup",
+                &ping(PingKind::Success, t0 + Duration::seconds(754)),
+            )
+            .await
+            .unwrap();
         let status = store.heartbeat_status("backup").await.unwrap();
         assert_eq!(status.last_success, Some(t0 + Duration::seconds(754)));
         assert_eq!(status.last_start, Some(t0));
         assert_eq!(status.last_run_ms, Some(754_000));
 
         // A success without a start records no new run.
-        store.record_ping("backup", &ping(PingKind::Success, t0 + Duration::hours(1))).await.unwrap();
-        let runs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM runs").fetch_one(store.pool()).await.unwrap();
+        store
+            .record_ping("backup", &ping(PingKind::Success, t0 + Duration::hours(1)))
+            .await
+            .unwrap();
+        let runs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM runs")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
         assert_eq!(runs, 1);
     }
 
@@ -205,7 +231,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("s.db")).await.unwrap();
         let t0 = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap();
-        store.record_ping("job", &ping(PingKind::Fail(Some(3)), t0)).await.unwrap();
+        store
+            .record_ping("job", &ping(PingKind::Fail(Some(3)), t0))
+            .await
+            .unwrap();
         let status = store.heartbeat_status("job").await.unwrap();
         assert_eq!(status.last_fail, Some((t0, Some(3))));
         assert_eq!(status.last_success, None);
@@ -217,6 +246,12 @@ mod tests {
         let store = Store::open(&dir.path().join("s.db")).await.unwrap();
         let t0 = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap();
         assert_eq!(store.ensure_heartbeat("w", t0).await.unwrap(), t0);
-        assert_eq!(store.ensure_heartbeat("w", t0 + Duration::days(1)).await.unwrap(), t0);
+        assert_eq!(
+            store
+                .ensure_heartbeat("w", t0 + Duration::days(1))
+                .await
+                .unwrap(),
+            t0
+        );
     }
 }

@@ -16,11 +16,20 @@ use std::time::Duration;
 /// Why the store could not be used. Each message says what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot create the store directory {path}: {source}; create it or set [store] path to a writable place")]
-    CreateDir { path: PathBuf, source: std::io::Error },
-    #[error("the store at {path} is damaged ({detail}). Nothing was changed: move it aside (mv {path} {path}.damaged) and start again to get a fresh store, or restore it from a backup")]
+    #[error(
+        "cannot create the store directory {path}: {source}; create it or set [store] path to a writable place"
+    )]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "the store at {path} is damaged ({detail}). Nothing was changed: move it aside (mv {path} {path}.damaged) and start again to get a fresh store, or restore it from a backup"
+    )]
     Corrupt { path: PathBuf, detail: String },
-    #[error("the store at {path} is in use by another sentinel process (lock {lock}); stop that process or point this one at another store with [store] path")]
+    #[error(
+        "the store at {path} is in use by another sentinel process (lock {lock}); stop that process or point this one at another store with [store] path"
+    )]
     Locked { path: PathBuf, lock: PathBuf },
     #[error("the store at {path} could not be opened: {detail}")]
     Open { path: PathBuf, detail: String },
@@ -143,23 +152,38 @@ impl Store {
 
     /// Flushes the write-ahead log into the main file and closes every connection.
     pub async fn close(&self) {
-        let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await;
+        let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await;
         self.pool.close().await;
     }
 
     /// Reads a remembered value of a watch (a baseline, a learned number).
-    pub async fn baseline(&self, watch: &str, subject: &str, name: &str) -> Result<Option<String>, StoreError> {
-        let row = sqlx::query("SELECT value FROM baselines WHERE watch = ? AND subject = ? AND name = ?")
-            .bind(watch)
-            .bind(subject)
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?;
+    pub async fn baseline(
+        &self,
+        watch: &str,
+        subject: &str,
+        name: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row =
+            sqlx::query("SELECT value FROM baselines WHERE watch = ? AND subject = ? AND name = ?")
+                .bind(watch)
+                .bind(subject)
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(row.map(|r| r.get::<String, _>(0)))
     }
 
     /// Remembers a value of a watch.
-    pub async fn set_baseline(&self, watch: &str, subject: &str, name: &str, value: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub async fn set_baseline(
+        &self,
+        watch: &str,
+        subject: &str,
+        name: &str,
+        value: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO baselines (watch, subject, name, value, updated_at) VALUES (?, ?, ?, ?, ?)
              ON CONFLICT (watch, subject, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
@@ -178,7 +202,10 @@ impl Store {
 fn classify_open_error(path: &Path, error: sqlx::Error) -> StoreError {
     let detail = error.to_string();
     let lowered = detail.to_ascii_lowercase();
-    if lowered.contains("not a database") || lowered.contains("malformed") || lowered.contains("corrupt") {
+    if lowered.contains("not a database")
+        || lowered.contains("malformed")
+        || lowered.contains("corrupt")
+    {
         StoreError::Corrupt {
             path: path.to_path_buf(),
             detail,
@@ -222,7 +249,11 @@ mod tests {
         let error = Store::open(&path).await.unwrap_err();
         assert!(matches!(error, StoreError::Corrupt { .. }), "{error}");
         assert!(error.to_string().contains("move it aside"), "{error}");
-        assert_eq!(std::fs::read(&path).unwrap(), garbage, "the damaged file must not be touched");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            garbage,
+            "the damaged file must not be touched"
+        );
     }
 
     #[tokio::test]
@@ -242,8 +273,17 @@ mod tests {
         let store = Store::open(&dir.path().join("s.db")).await.unwrap();
         let now = Utc::now();
         assert_eq!(store.baseline("w", "s", "median").await.unwrap(), None);
-        store.set_baseline("w", "s", "median", "4.5", now).await.unwrap();
-        store.set_baseline("w", "s", "median", "5.5", now).await.unwrap();
-        assert_eq!(store.baseline("w", "s", "median").await.unwrap().as_deref(), Some("5.5"));
+        store
+            .set_baseline("w", "s", "median", "4.5", now)
+            .await
+            .unwrap();
+        store
+            .set_baseline("w", "s", "median", "5.5", now)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.baseline("w", "s", "median").await.unwrap().as_deref(),
+            Some("5.5")
+        );
     }
 }

@@ -47,7 +47,11 @@ pub async fn enqueue(
 impl Store {
     /// The oldest undelivered entry of a channel, if it is due. Delivery is in order: while
     /// the oldest waits for its retry, the ones behind it wait too.
-    pub async fn outbox_head(&self, channel: &str, now: DateTime<Utc>) -> Result<Option<OutboxEntry>, StoreError> {
+    pub async fn outbox_head(
+        &self,
+        channel: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<OutboxEntry>, StoreError> {
         let row = sqlx::query(
             "SELECT id, key, channel, payload, edits_key, attempts, created_at, next_attempt_at FROM outbox
              WHERE channel = ? AND state = 'pending' ORDER BY id LIMIT 1",
@@ -73,14 +77,20 @@ impl Store {
 
     /// When the next pending entry of any channel becomes due.
     pub async fn outbox_next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let at: Option<i64> = sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'")
-            .fetch_one(self.pool())
-            .await?;
+        let at: Option<i64> =
+            sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'")
+                .fetch_one(self.pool())
+                .await?;
         Ok(at.map(from_millis))
     }
 
     /// The channel acknowledged the entry: it is never sent again.
-    pub async fn outbox_sent(&self, id: i64, external_id: Option<&str>, now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub async fn outbox_sent(
+        &self,
+        id: i64,
+        external_id: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         sqlx::query("UPDATE outbox SET state = 'sent', sent_at = ?, external_id = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?")
             .bind(millis(now))
             .bind(external_id)
@@ -91,7 +101,12 @@ impl Store {
     }
 
     /// Delivery failed and may succeed later.
-    pub async fn outbox_retry(&self, id: i64, next_attempt: DateTime<Utc>, error: &str) -> Result<(), StoreError> {
+    pub async fn outbox_retry(
+        &self,
+        id: i64,
+        next_attempt: DateTime<Utc>,
+        error: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?")
             .bind(millis(next_attempt))
             .bind(error)
@@ -113,17 +128,20 @@ impl Store {
 
     /// Entries not yet delivered.
     pub async fn outbox_depth(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
-            .fetch_one(self.pool())
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
+                .fetch_one(self.pool())
+                .await?,
+        )
     }
 
     /// The channel's id of a delivered entry (to edit that message later).
     pub async fn outbox_external_id(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let id: Option<Option<String>> = sqlx::query_scalar("SELECT external_id FROM outbox WHERE key = ? AND state = 'sent'")
-            .bind(key)
-            .fetch_optional(self.pool())
-            .await?;
+        let id: Option<Option<String>> =
+            sqlx::query_scalar("SELECT external_id FROM outbox WHERE key = ? AND state = 'sent'")
+                .bind(key)
+                .fetch_optional(self.pool())
+                .await?;
         Ok(id.flatten())
     }
 
@@ -148,21 +166,52 @@ mod tests {
         let store = Store::open(&dir.path().join("s.db")).await.unwrap();
         let now = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap();
         let mut conn = store.pool().acquire().await.unwrap();
-        assert!(enqueue(&mut conn, "a@console", "console", "{}", None, now).await.unwrap());
-        assert!(enqueue(&mut conn, "b@console", "console", "{}", None, now).await.unwrap());
-        assert!(!enqueue(&mut conn, "a@console", "console", "{}", None, now).await.unwrap(), "same key twice");
+        assert!(
+            enqueue(&mut conn, "a@console", "console", "{}", None, now)
+                .await
+                .unwrap()
+        );
+        assert!(
+            enqueue(&mut conn, "b@console", "console", "{}", None, now)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !enqueue(&mut conn, "a@console", "console", "{}", None, now)
+                .await
+                .unwrap(),
+            "same key twice"
+        );
         drop(conn);
         assert_eq!(store.outbox_depth().await.unwrap(), 2);
 
         let head = store.outbox_head("console", now).await.unwrap().unwrap();
         assert_eq!(head.key, "a@console");
-        store.outbox_retry(head.id, now + Duration::seconds(30), "timeout").await.unwrap();
-        assert_eq!(store.outbox_head("console", now).await.unwrap(), None, "b must wait behind a");
-        let head = store.outbox_head("console", now + Duration::seconds(31)).await.unwrap().unwrap();
+        store
+            .outbox_retry(head.id, now + Duration::seconds(30), "timeout")
+            .await
+            .unwrap();
+        assert_eq!(
+            store.outbox_head("console", now).await.unwrap(),
+            None,
+            "b must wait behind a"
+        );
+        let head = store
+            .outbox_head("console", now + Duration::seconds(31))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!((head.key.as_str(), head.attempts), ("a@console", 1));
 
         store.outbox_sent(head.id, Some("42"), now).await.unwrap();
-        assert_eq!(store.outbox_external_id("a@console").await.unwrap().as_deref(), Some("42"));
+        assert_eq!(
+            store
+                .outbox_external_id("a@console")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("42")
+        );
         let head = store.outbox_head("console", now).await.unwrap().unwrap();
         assert_eq!(head.key, "b@console");
         store.outbox_dead(head.id, "400 bad request").await.unwrap();

@@ -44,14 +44,20 @@ impl Store {
 
     /// Lifts every silence on a watch (and, if given, only those on that subject or the whole
     /// watch). Returns how many were lifted.
-    pub async fn lift_silences(&self, watch: &str, subject: Option<&str>) -> Result<u64, StoreError> {
+    pub async fn lift_silences(
+        &self,
+        watch: &str,
+        subject: Option<&str>,
+    ) -> Result<u64, StoreError> {
         let result = match subject {
             Some(subject) => {
-                sqlx::query("DELETE FROM silences WHERE watch = ? AND (subject = ? OR subject IS NULL)")
-                    .bind(watch)
-                    .bind(subject)
-                    .execute(self.pool())
-                    .await?
+                sqlx::query(
+                    "DELETE FROM silences WHERE watch = ? AND (subject = ? OR subject IS NULL)",
+                )
+                .bind(watch)
+                .bind(subject)
+                .execute(self.pool())
+                .await?
             }
             None => {
                 sqlx::query("DELETE FROM silences WHERE watch = ?")
@@ -104,20 +110,43 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("s.db")).await.unwrap();
         let now = Utc::now();
-        store.add_silence("backup", None, Some(now + Duration::hours(1)), "deploy", "op", now).await.unwrap();
-        store.add_silence("disk", Some("/var"), None, "known", "op", now).await.unwrap();
+        store
+            .add_silence(
+                "backup",
+                None,
+                Some(now + Duration::hours(1)),
+                "deploy",
+                "op",
+                now,
+            )
+            .await
+            .unwrap();
+        store
+            .add_silence("disk", Some("/var"), None, "known", "op", now)
+            .await
+            .unwrap();
 
         let active = store.active_silences(now).await.unwrap();
         assert!(covers(&active, "backup", ""));
         assert!(covers(&active, "disk", "/var"));
-        assert!(!covers(&active, "disk", "/home"), "a subject mute must not cover other subjects");
+        assert!(
+            !covers(&active, "disk", "/home"),
+            "a subject mute must not cover other subjects"
+        );
         assert!(!covers(&active, "other", ""));
 
-        let later = store.active_silences(now + Duration::hours(2)).await.unwrap();
+        let later = store
+            .active_silences(now + Duration::hours(2))
+            .await
+            .unwrap();
         assert!(!covers(&later, "backup", ""), "snooze must expire");
         assert!(covers(&later, "disk", "/var"), "mute must last");
 
         assert_eq!(store.lift_silences("disk", Some("/var")).await.unwrap(), 1);
-        assert!(!covers(&store.active_silences(now).await.unwrap(), "disk", "/var"));
+        assert!(!covers(
+            &store.active_silences(now).await.unwrap(),
+            "disk",
+            "/var"
+        ));
     }
 }

@@ -8,13 +8,23 @@ use crate::humanize;
 use crate::source::files;
 use chrono::{DateTime, Utc};
 
-pub async fn evaluate(spec: &WatchSpec, freshness: &FreshnessSpec, ctx: &WatchContext<'_>) -> Evaluation {
+pub async fn evaluate(
+    spec: &WatchSpec,
+    freshness: &FreshnessSpec,
+    ctx: &WatchContext<'_>,
+) -> Evaluation {
     match &freshness.target {
         FreshnessTarget::Files { pattern } => {
             let pattern_owned = pattern.clone();
             let found = tokio::task::spawn_blocking(move || files::newest(&pattern_owned)).await;
             match found {
-                Ok(Ok(newest)) => Evaluation::Complete(vec![judge_file(&spec.description, pattern, freshness, newest.as_ref(), ctx.now)]),
+                Ok(Ok(newest)) => Evaluation::Complete(vec![judge_file(
+                    &spec.description,
+                    pattern,
+                    freshness,
+                    newest.as_ref(),
+                    ctx.now,
+                )]),
                 Ok(Err(error)) => Evaluation::Blind(error),
                 Err(join) => Evaluation::Blind(crate::source::SourceError::new(
                     &files::source_name(pattern),
@@ -30,8 +40,14 @@ pub async fn evaluate(spec: &WatchSpec, freshness: &FreshnessSpec, ctx: &WatchCo
             };
             match prometheus.instant(query, ctx.now.timestamp()).await {
                 Ok(series) => {
-                    let stamps: Vec<(String, f64)> = series.iter().map(|s| (s.subject(), s.value)).collect();
-                    Evaluation::Complete(judge_timestamps(&spec.description, freshness, &stamps, ctx.now))
+                    let stamps: Vec<(String, f64)> =
+                        series.iter().map(|s| (s.subject(), s.value)).collect();
+                    Evaluation::Complete(judge_timestamps(
+                        &spec.description,
+                        freshness,
+                        &stamps,
+                        ctx.now,
+                    ))
                 }
                 Err(error) => Evaluation::Blind(error),
             }
@@ -40,11 +56,21 @@ pub async fn evaluate(spec: &WatchSpec, freshness: &FreshnessSpec, ctx: &WatchCo
 }
 
 fn age_words(age_seconds: i64, freshness: &FreshnessSpec) -> String {
-    format!("{} old (limit {})", humanize::duration_secs(age_seconds), humanize::duration(freshness.max_age))
+    format!(
+        "{} old (limit {})",
+        humanize::duration_secs(age_seconds),
+        humanize::duration(freshness.max_age)
+    )
 }
 
 /// Judges the newest file of a glob.
-pub fn judge_file(description: &str, pattern: &str, freshness: &FreshnessSpec, newest: Option<&files::NewestFile>, now: DateTime<Utc>) -> Observation {
+pub fn judge_file(
+    description: &str,
+    pattern: &str,
+    freshness: &FreshnessSpec,
+    newest: Option<&files::NewestFile>,
+    now: DateTime<Utc>,
+) -> Observation {
     let Some(newest) = newest else {
         return Observation::broken("", format!("{description}: no file matches {pattern}"));
     };
@@ -53,31 +79,67 @@ pub fn judge_file(description: &str, pattern: &str, freshness: &FreshnessSpec, n
     if age <= max {
         return Observation::held("").with_value(age as f64);
     }
-    Observation::broken("", format!("{description} is stale: newest file is {}", age_words(age, freshness)))
-        .with_fact(format!("{} modified {}", newest.path.display(), humanize::moment(newest.modified, now, &Utc)))
-        .with_value(age as f64)
+    Observation::broken(
+        "",
+        format!(
+            "{description} is stale: newest file is {}",
+            age_words(age, freshness)
+        ),
+    )
+    .with_fact(format!(
+        "{} modified {}",
+        newest.path.display(),
+        humanize::moment(newest.modified, now, &Utc)
+    ))
+    .with_value(age as f64)
 }
 
 /// Judges PromQL-returned Unix timestamps, one per subject. No series at all is itself a break:
 /// the thing never reported.
-pub fn judge_timestamps(description: &str, freshness: &FreshnessSpec, stamps: &[(String, f64)], now: DateTime<Utc>) -> Vec<Observation> {
+pub fn judge_timestamps(
+    description: &str,
+    freshness: &FreshnessSpec,
+    stamps: &[(String, f64)],
+    now: DateTime<Utc>,
+) -> Vec<Observation> {
     if stamps.is_empty() {
-        return vec![Observation::broken("", format!("{description}: the query returned no timestamp")).with_fact("the metric is absent: it never reported, or stopped being exported")];
+        return vec![
+            Observation::broken(
+                "",
+                format!("{description}: the query returned no timestamp"),
+            )
+            .with_fact("the metric is absent: it never reported, or stopped being exported"),
+        ];
     }
     let max = i64::try_from(freshness.max_age.as_secs()).unwrap_or(i64::MAX);
     let mut observations: Vec<Observation> = stamps
         .iter()
         .map(|(subject, stamp)| {
             if !stamp.is_finite() {
-                return Observation::broken(subject.clone(), format!("{description}: timestamp is {stamp}"));
+                return Observation::broken(
+                    subject.clone(),
+                    format!("{description}: timestamp is {stamp}"),
+                );
             }
             let age = now.timestamp() - *stamp as i64;
             if age <= max {
                 Observation::held(subject.clone()).with_value(age as f64)
             } else {
                 let at = DateTime::from_timestamp(*stamp as i64, 0).unwrap_or_default();
-                Observation::broken(subject.clone(), format!("{description} is stale: last at {}, {}", humanize::moment(at, now, &Utc), age_words(age, freshness)))
-                    .with_value(age as f64)
+                let what = if subject.is_empty() {
+                    description.to_string()
+                } else {
+                    format!("{description} on {subject}")
+                };
+                Observation::broken(
+                    subject.clone(),
+                    format!(
+                        "{what} is stale: last at {}, {}",
+                        humanize::moment(at, now, &Utc),
+                        age_words(age, freshness)
+                    ),
+                )
+                .with_value(age as f64)
             }
         })
         .collect();
@@ -97,7 +159,9 @@ mod tests {
 
     fn spec(hours: u64) -> FreshnessSpec {
         FreshnessSpec {
-            target: FreshnessTarget::Files { pattern: "/b/*.gz".into() },
+            target: FreshnessTarget::Files {
+                pattern: "/b/*.gz".into(),
+            },
             max_age: Duration::from_secs(hours * 3600),
         }
     }
@@ -113,10 +177,16 @@ mod tests {
             modified: at(0),
             matched: 3,
         };
-        assert_eq!(judge_file("Backup", "/b/*.gz", &spec(26), Some(&file), at(26 * 3600)).health, Health::Held);
+        assert_eq!(
+            judge_file("Backup", "/b/*.gz", &spec(26), Some(&file), at(26 * 3600)).health,
+            Health::Held
+        );
         let stale = judge_file("Backup", "/b/*.gz", &spec(26), Some(&file), at(27 * 3600));
         assert_eq!(stale.health, Health::Broken);
-        assert_eq!(stale.title, "Backup is stale: newest file is 1d 3h old (limit 1d 2h)");
+        assert_eq!(
+            stale.title,
+            "Backup is stale: newest file is 1d 3h old (limit 1d 2h)"
+        );
         assert_eq!(stale.value, Some(27.0 * 3600.0));
     }
 
@@ -132,13 +202,22 @@ mod tests {
         let now = at(0);
         let stamps = vec![
             ("{db=\"a\"}".to_string(), (now.timestamp() - 3600) as f64),
-            ("{db=\"b\"}".to_string(), (now.timestamp() - 30 * 3600) as f64),
+            (
+                "{db=\"b\"}".to_string(),
+                (now.timestamp() - 30 * 3600) as f64,
+            ),
         ];
         let seen = judge_timestamps("Backup", &spec(26), &stamps, now);
-        let health: Vec<(&str, Health)> = seen.iter().map(|o| (o.subject.as_str(), o.health)).collect();
+        let health: Vec<(&str, Health)> = seen
+            .iter()
+            .map(|o| (o.subject.as_str(), o.health))
+            .collect();
         assert!(health.contains(&("{db=\"a\"}", Health::Held)));
         assert!(health.contains(&("{db=\"b\"}", Health::Broken)));
-        assert!(health.contains(&("", Health::Held)), "absence alert heals when data returns");
+        assert!(
+            health.contains(&("", Health::Held)),
+            "absence alert heals when data returns"
+        );
 
         let absent = judge_timestamps("Backup", &spec(26), &[], now);
         assert_eq!(absent.len(), 1);

@@ -10,13 +10,25 @@ use crate::source::{SourceError, SourceErrorKind};
 use crate::store::heartbeats::HeartbeatStatus;
 use chrono::{DateTime, Utc};
 
-pub async fn evaluate(spec: &WatchSpec, heartbeat: &HeartbeatSpec, ctx: &WatchContext<'_>) -> Evaluation {
-    let store_error = |e: crate::store::StoreError| Evaluation::Blind(SourceError::new("store", SourceErrorKind::Unreachable, e.to_string()));
+pub async fn evaluate(
+    spec: &WatchSpec,
+    heartbeat: &HeartbeatSpec,
+    ctx: &WatchContext<'_>,
+) -> Evaluation {
+    let store_error = |e: crate::store::StoreError| {
+        Evaluation::Blind(SourceError::new(
+            "store",
+            SourceErrorKind::Unreachable,
+            e.to_string(),
+        ))
+    };
     if let Err(e) = ctx.store.ensure_heartbeat(&spec.name, ctx.now).await {
         return store_error(e);
     }
     match ctx.store.heartbeat_status(&spec.name).await {
-        Ok(status) => Evaluation::Complete(vec![judge(&spec.description, heartbeat, &status, ctx.now)]),
+        Ok(status) => {
+            Evaluation::Complete(vec![judge(&spec.description, heartbeat, &status, ctx.now)])
+        }
         Err(e) => store_error(e),
     }
 }
@@ -40,7 +52,12 @@ fn tz_of(schedule: &Schedule) -> chrono_tz::Tz {
 }
 
 /// Judges one heartbeat from its latest pings.
-pub fn judge(description: &str, spec: &HeartbeatSpec, status: &HeartbeatStatus, now: DateTime<Utc>) -> Observation {
+pub fn judge(
+    description: &str,
+    spec: &HeartbeatSpec,
+    status: &HeartbeatStatus,
+    now: DateTime<Utc>,
+) -> Observation {
     let tz = tz_of(&spec.schedule);
     let grace = chrono::Duration::from_std(spec.grace).unwrap_or_default();
     let when = |at: DateTime<Utc>| humanize::moment(at, now, &tz);
@@ -76,7 +93,11 @@ pub fn judge(description: &str, spec: &HeartbeatSpec, status: &HeartbeatStatus, 
         if now > started + grace {
             return Observation::broken(
                 "",
-                format!("{description} started {} but didn't finish within {}", when(started), humanize::duration(spec.grace)),
+                format!(
+                    "{description} started {} but didn't finish within {}",
+                    when(started),
+                    humanize::duration(spec.grace)
+                ),
             )
             .with_fact(last_success_fact)
             .with_value((now - started).num_seconds() as f64);
@@ -92,12 +113,21 @@ pub fn judge(description: &str, spec: &HeartbeatSpec, status: &HeartbeatStatus, 
     if now <= deadline {
         return held;
     }
-    let mut observation = Observation::broken("", format!("{description} didn't run: expected by {}, {last_success_fact}", when(deadline)));
+    let mut observation = Observation::broken(
+        "",
+        format!(
+            "{description} didn't run: expected by {}, {last_success_fact}",
+            when(deadline)
+        ),
+    );
     if let Schedule::Cron { text, tz, .. } = &spec.schedule {
         observation = observation.with_fact(format!("schedule {text} ({tz})"));
     }
     if let Some(ms) = status.last_run_ms {
-        observation = observation.with_fact(format!("last run took {}", humanize::duration_secs(ms / 1000)));
+        observation = observation.with_fact(format!(
+            "last run took {}",
+            humanize::duration_secs(ms / 1000)
+        ));
     }
     observation.with_value((now - reference).num_seconds() as f64)
 }
@@ -110,7 +140,9 @@ mod tests {
     use std::time::Duration;
 
     fn t(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     fn nightly(tz: &str) -> HeartbeatSpec {
@@ -145,34 +177,58 @@ mod tests {
     fn nightly_backup_is_fine_until_the_grace_after_the_next_run_passes() {
         let spec = nightly("UTC");
         let ran = status(Some("2026-11-26T03:12:00Z"));
-        assert_eq!(judge("Nightly backup", &spec, &ran, t("2026-11-27T03:30:00Z")).health, Health::Held);
-        assert_eq!(judge("Nightly backup", &spec, &ran, t("2026-11-27T04:00:00Z")).health, Health::Held);
+        assert_eq!(
+            judge("Nightly backup", &spec, &ran, t("2026-11-27T03:30:00Z")).health,
+            Health::Held
+        );
+        assert_eq!(
+            judge("Nightly backup", &spec, &ran, t("2026-11-27T04:00:00Z")).health,
+            Health::Held
+        );
         let missed = judge("Nightly backup", &spec, &ran, t("2026-11-27T04:01:00Z"));
         assert_eq!(missed.health, Health::Broken);
-        assert_eq!(missed.title, "Nightly backup didn't run: expected by today 04:00, last success yesterday 03:12");
+        assert_eq!(
+            missed.title,
+            "Nightly backup didn't run: expected by today 04:00, last success yesterday 03:12"
+        );
     }
 
     #[test]
     fn cron_schedules_follow_their_time_zone() {
         let spec = nightly("Europe/Berlin"); // 03:00 Berlin is 02:00 UTC in winter
         let ran = status(Some("2026-11-26T02:05:00Z"));
-        assert_eq!(judge("b", &spec, &ran, t("2026-11-27T02:59:00Z")).health, Health::Held);
-        assert_eq!(judge("b", &spec, &ran, t("2026-11-27T03:01:00Z")).health, Health::Broken);
+        assert_eq!(
+            judge("b", &spec, &ran, t("2026-11-27T02:59:00Z")).health,
+            Health::Held
+        );
+        assert_eq!(
+            judge("b", &spec, &ran, t("2026-11-27T03:01:00Z")).health,
+            Health::Broken
+        );
     }
 
     #[test]
     fn period_and_grace() {
         let spec = every(5, 2);
         let ran = status(Some("2026-11-27T10:00:00Z"));
-        assert_eq!(judge("w", &spec, &ran, t("2026-11-27T10:07:00Z")).health, Health::Held);
-        assert_eq!(judge("w", &spec, &ran, t("2026-11-27T10:07:01Z")).health, Health::Broken);
+        assert_eq!(
+            judge("w", &spec, &ran, t("2026-11-27T10:07:00Z")).health,
+            Health::Held
+        );
+        assert_eq!(
+            judge("w", &spec, &ran, t("2026-11-27T10:07:01Z")).health,
+            Health::Broken
+        );
     }
 
     #[test]
     fn never_pinged_counts_from_when_the_check_was_created() {
         let spec = every(60, 10);
         let never = status(None);
-        assert_eq!(judge("w", &spec, &never, t("2026-11-01T01:09:00Z")).health, Health::Held);
+        assert_eq!(
+            judge("w", &spec, &never, t("2026-11-01T01:09:00Z")).health,
+            Health::Held
+        );
         let missed = judge("w", &spec, &never, t("2026-11-01T01:11:00Z"));
         assert_eq!(missed.health, Health::Broken);
         assert!(missed.title.contains("no success yet"), "{}", missed.title);
@@ -185,10 +241,17 @@ mod tests {
         failed.last_fail = Some((t("2026-11-27T10:00:00Z"), Some(2)));
         let seen = judge("Sync", &spec, &failed, t("2026-11-27T10:00:30Z"));
         assert_eq!(seen.health, Health::Broken);
-        assert!(seen.title.starts_with("Sync failed: exit status 2"), "{}", seen.title);
+        assert!(
+            seen.title.starts_with("Sync failed: exit status 2"),
+            "{}",
+            seen.title
+        );
 
         failed.last_success = Some(t("2026-11-27T10:05:00Z"));
-        assert_eq!(judge("Sync", &spec, &failed, t("2026-11-27T10:06:00Z")).health, Health::Held);
+        assert_eq!(
+            judge("Sync", &spec, &failed, t("2026-11-27T10:06:00Z")).health,
+            Health::Held
+        );
     }
 
     #[test]
@@ -196,10 +259,17 @@ mod tests {
         let spec = every(60 * 24, 60);
         let mut running = status(Some("2026-11-26T03:00:00Z"));
         running.last_start = Some(t("2026-11-27T03:00:00Z"));
-        assert_eq!(judge("Backup", &spec, &running, t("2026-11-27T03:59:00Z")).health, Health::Held);
+        assert_eq!(
+            judge("Backup", &spec, &running, t("2026-11-27T03:59:00Z")).health,
+            Health::Held
+        );
         let stuck = judge("Backup", &spec, &running, t("2026-11-27T04:01:00Z"));
         assert_eq!(stuck.health, Health::Broken);
-        assert!(stuck.title.contains("didn't finish within 1h"), "{}", stuck.title);
+        assert!(
+            stuck.title.contains("didn't finish within 1h"),
+            "{}",
+            stuck.title
+        );
     }
 
     #[test]
@@ -208,6 +278,9 @@ mod tests {
         let mut retried = status(Some("2026-11-27T08:00:00Z"));
         retried.last_fail = Some((t("2026-11-27T09:00:00Z"), None));
         retried.last_start = Some(t("2026-11-27T09:05:00Z"));
-        assert_eq!(judge("Job", &spec, &retried, t("2026-11-27T09:10:00Z")).health, Health::Held);
+        assert_eq!(
+            judge("Job", &spec, &retried, t("2026-11-27T09:10:00Z")).health,
+            Health::Held
+        );
     }
 }

@@ -23,7 +23,11 @@ pub struct Sources {
 impl Sources {
     pub fn prometheus(&self, name: &str) -> Result<&PrometheusSource, crate::source::SourceError> {
         self.prometheus.get(name).ok_or_else(|| {
-            crate::source::SourceError::new(name, crate::source::SourceErrorKind::Unreachable, "source is not configured")
+            crate::source::SourceError::new(
+                name,
+                crate::source::SourceErrorKind::Unreachable,
+                "source is not configured",
+            )
         })
     }
 }

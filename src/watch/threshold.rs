@@ -6,12 +6,19 @@ use super::{WatchContext, format_value};
 use crate::config::{ThresholdSpec, WatchSpec};
 use crate::source::prometheus::Series;
 
-pub async fn evaluate(spec: &WatchSpec, threshold: &ThresholdSpec, ctx: &WatchContext<'_>) -> Evaluation {
+pub async fn evaluate(
+    spec: &WatchSpec,
+    threshold: &ThresholdSpec,
+    ctx: &WatchContext<'_>,
+) -> Evaluation {
     let prometheus = match ctx.sources.prometheus(&threshold.source) {
         Ok(p) => p,
         Err(error) => return Evaluation::Blind(error),
     };
-    match prometheus.instant(&threshold.query, ctx.now.timestamp()).await {
+    match prometheus
+        .instant(&threshold.query, ctx.now.timestamp())
+        .await
+    {
         Ok(series) => Evaluation::Complete(judge(&spec.description, &threshold.query, &series)),
         Err(error) => Evaluation::Blind(error),
     }
@@ -44,11 +51,15 @@ mod tests {
     fn every_series_is_a_broken_subject_named_by_its_labels() {
         let series = vec![
             Series {
-                labels: [("mount".to_string(), "/var".to_string())].into_iter().collect(),
+                labels: [("mount".to_string(), "/var".to_string())]
+                    .into_iter()
+                    .collect(),
                 value: 0.031,
             },
             Series {
-                labels: [("mount".to_string(), "/".to_string())].into_iter().collect(),
+                labels: [("mount".to_string(), "/".to_string())]
+                    .into_iter()
+                    .collect(),
                 value: 0.01,
             },
         ];

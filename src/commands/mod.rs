@@ -1,0 +1,21 @@
+//! What each `sentinel` subcommand does. `main.rs` parses arguments; these do the work and
+//! return the process exit code.
+
+pub mod check;
+pub mod config_check;
+pub mod init;
+pub mod run;
+
+use crate::config::Config;
+use std::path::Path;
+
+/// Exit code when Sentinel itself could not run (bad config, unusable store).
+pub const EXIT_CANNOT_RUN: i32 = 2;
+
+/// Loads the configuration or prints why not.
+pub fn load_config(path: &Path) -> Result<Config, i32> {
+    Config::load(path).map_err(|errors| {
+        eprintln!("{errors}");
+        EXIT_CANNOT_RUN
+    })
+}

@@ -1,0 +1,97 @@
+//! `sentinel run`: the daemon. Loads the configuration (nothing starts if it is wrong), takes
+//! the store, serves the ping API and metrics, and runs the watch loop until SIGTERM/SIGINT.
+
+use super::{EXIT_CANNOT_RUN, load_config};
+use crate::clock::{SharedClock, SystemClock};
+use crate::engine::{self, build};
+use crate::server::{self, AppState};
+use crate::store::Store;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+pub async fn run(path: &Path) -> i32 {
+    let config = match load_config(path) {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    let store = match Store::open_exclusive(&config.store.path).await {
+        Ok(store) => store,
+        Err(error) => {
+            eprintln!("{error}");
+            return EXIT_CANNOT_RUN;
+        }
+    };
+    let listener = match server::bind(config.server.listen).await {
+        Ok(listener) => listener,
+        Err(message) => {
+            eprintln!("{message}");
+            return EXIT_CANNOT_RUN;
+        }
+    };
+    let channels = match build::channels(&config) {
+        Ok(channels) => channels,
+        Err(message) => {
+            eprintln!("{message}");
+            return EXIT_CANNOT_RUN;
+        }
+    };
+    let clock: SharedClock = Arc::new(SystemClock);
+    let rate = config.server.rate_limit_per_second;
+    let listen = config.server.listen;
+    let watches = config.watches.len();
+    let engine = match build::engine(config, store.clone(), clock.clone(), channels) {
+        Ok(engine) => engine,
+        Err(message) => {
+            eprintln!("{message}");
+            return EXIT_CANNOT_RUN;
+        }
+    };
+    let state = AppState::new(engine.config(), store, engine.metrics().clone(), clock);
+    let app =
+        server::router(state, rate).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let (stop_server, server_stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+            let _ = server_stopped.await;
+        });
+        if let Err(error) = serve.await {
+            tracing::error!("HTTP server failed: {error}");
+        }
+    });
+    tracing::info!("sentinel watching {watches} watches; pings at http://{listen}/ping/<token>");
+    // On a signal: stop taking pings first, then let the engine finish and close the store.
+    let (stop_engine, engine_stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_server.send(());
+        let _ = server.await;
+        let _ = stop_engine.send(());
+    });
+    engine::run_until_shutdown(engine, async {
+        let _ = engine_stopped.await;
+    })
+    .await;
+    0
+}

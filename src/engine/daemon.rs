@@ -1,0 +1,77 @@
+//! `sentinel run`: the long-running loop. Every second it starts the watches that are due
+//! (each in its own task, at most `concurrency` at once, each with its timeout), applies
+//! results as they arrive, and delivers the outbox. SIGTERM or SIGINT stops it gracefully:
+//! no new evaluations, in-flight ones get a few seconds, the outbox gets a last delivery, the
+//! store is checkpointed.
+
+use super::Engine;
+use crate::watch::observation::Evaluation;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Semaphore, mpsc};
+
+/// Runs until `shutdown` resolves.
+pub async fn run_until_shutdown(engine: Engine, shutdown: impl std::future::Future<Output = ()>) {
+    let permits = Arc::new(Semaphore::new(engine.config().engine.concurrency.max(1)));
+    let (results_tx, mut results_rx) =
+        mpsc::channel::<(String, Evaluation, chrono::DateTime<chrono::Utc>)>(256);
+    let mut in_flight: HashSet<String> = HashSet::new();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tokio::pin!(shutdown);
+
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            _ = tick.tick() => {
+                let now = engine.now();
+                for spec in engine.take_due(now, false) {
+                    if !in_flight.insert(spec.name.clone()) {
+                        continue; // still running from last time; skip this round
+                    }
+                    let engine = engine.clone();
+                    let permits = permits.clone();
+                    let results = results_tx.clone();
+                    tokio::spawn(async move {
+                        let Ok(_permit) = permits.acquire_owned().await else { return };
+                        let at = engine.now();
+                        let evaluation = engine.evaluate(&spec, at).await;
+                        let _ = results.send((spec.name.clone(), evaluation, at)).await;
+                    });
+                }
+                if let Err(error) = engine.deliver().await {
+                    tracing::error!("outbox delivery failed: {error}");
+                }
+            }
+            Some((name, evaluation, at)) = results_rx.recv() => {
+                in_flight.remove(&name);
+                if let Some(spec) = engine.config().watches.iter().find(|w| w.name == name)
+                    && let Err(error) = engine.apply(spec, &evaluation, at).await {
+                        tracing::error!(watch = name, "could not record the evaluation: {error}");
+                    }
+                if let Err(error) = engine.firing_count().await {
+                    tracing::error!("could not count alerts: {error}");
+                }
+            }
+        }
+    }
+
+    tracing::info!("shutting down: finishing in-flight evaluations");
+    drop(results_tx);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !in_flight.is_empty() {
+        match tokio::time::timeout_at(deadline, results_rx.recv()).await {
+            Ok(Some((name, evaluation, at))) => {
+                in_flight.remove(&name);
+                if let Some(spec) = engine.config().watches.iter().find(|w| w.name == name) {
+                    let _ = engine.apply(spec, &evaluation, at).await;
+                }
+            }
+            _ => break,
+        }
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(5), engine.deliver()).await;
+    engine.store().close().await;
+    tracing::info!("stopped");
+}

@@ -1,0 +1,340 @@
+//! The command line as an operator meets it: `config check` pointing at the exact place of
+//! every kind of mistake, `init` writing a config that checks, `run` refusing to start on a bad
+//! config, and the demo paging for the missed backup but not for the blips.
+
+mod support;
+
+use assert_cmd::Command;
+use support::{free_port, sentinel_bin, write_config};
+
+fn check(text: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_config(dir.path(), text);
+    let out = Command::new(sentinel_bin())
+        .args(["config", "check"])
+        .arg(&path)
+        .env_remove("WEBHOOK_TOKEN")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr).replace(&path.display().to_string(), "FILE");
+    (out.status.code().unwrap_or(-1), text)
+}
+
+fn assert_error_at(text: &str, line_col: &str, needle: &str) {
+    let (code, stderr) = check(text);
+    assert_eq!(code, 1, "expected failure for:\n{text}\n{stderr}");
+    let expected = format!("FILE:{line_col}: ");
+    assert!(
+        stderr.contains(&expected),
+        "expected location {line_col} in:\n{stderr}"
+    );
+    assert!(stderr.contains(needle), "expected {needle:?} in:\n{stderr}");
+}
+
+const TOKEN: &str = "0123456789abcdef0123";
+
+#[test]
+fn unknown_key_is_located_and_names_the_expected_keys() {
+    assert_error_at(
+        &format!(
+            "[watches.backup]\nkind = \"heartbeat\"\ntoken = \"{TOKEN}\"\nperiod = \"1d\"\ngrce = \"1h\"\n"
+        ),
+        "5:1",
+        "unknown field `grce`",
+    );
+}
+
+#[test]
+fn wrong_type_is_located() {
+    assert_error_at(
+        "[engine]\nconcurrency = \"eight\"\n",
+        "2:15",
+        "invalid type",
+    );
+}
+
+#[test]
+fn bad_duration_says_what_a_duration_looks_like() {
+    assert_error_at(
+        &format!(
+            "[watches.backup]\nkind = \"heartbeat\"\ntoken = \"{TOKEN}\"\nperiod = \"daily\"\n"
+        ),
+        "4:10",
+        "like 90s, 5m, 1h30m",
+    );
+}
+
+#[test]
+fn bad_cron_expression_is_located() {
+    assert_error_at(
+        &format!(
+            "[watches.backup]\nkind = \"heartbeat\"\ntoken = \"{TOKEN}\"\nschedule = \"0 25 * * *\"\n"
+        ),
+        "4:12",
+        "invalid cron expression",
+    );
+    assert_error_at(
+        &format!(
+            "[watches.backup]\nkind = \"heartbeat\"\ntoken = \"{TOKEN}\"\nschedule = \"0 3 * *\"\n"
+        ),
+        "4:12",
+        "expected 5 fields",
+    );
+}
+
+#[test]
+fn bad_time_zone_is_located() {
+    assert_error_at(
+        &format!(
+            "[watches.backup]\nkind = \"heartbeat\"\ntoken = \"{TOKEN}\"\nschedule = \"0 3 * * *\"\ntz = \"Mars/Olympus\"\n"
+        ),
+        "5:6",
+        "unknown time zone",
+    );
+}
+
+#[test]
+fn duplicate_watch_names_are_located() {
+    assert_error_at(
+        &format!(
+            "[watches.backup]\nkind = \"heartbeat\"\ntoken = \"{TOKEN}\"\nperiod = \"1d\"\n\n[watches.backup]\nkind = \"heartbeat\"\n"
+        ),
+        "6:10",
+        "duplicate key: `backup` is defined twice; every watch, source and channel needs its own name",
+    );
+}
+
+#[test]
+fn reference_to_an_undefined_source_is_located_and_lists_the_defined_ones() {
+    assert_error_at(
+        "[sources.prom]\nkind = \"prometheus\"\nurl = \"http://127.0.0.1:9090\"\n\n[watches.disk]\nkind = \"threshold\"\nsource = \"prometheus\"\nquery = \"up == 0\"\n",
+        "7:10",
+        "source `prometheus` is not defined (defined sources: prom)",
+    );
+}
+
+#[test]
+fn undefined_channel_and_inapplicable_keys_are_located() {
+    assert_error_at(
+        &format!(
+            "[watches.backup]\nkind = \"heartbeat\"\ntoken = \"{TOKEN}\"\nperiod = \"1d\"\nchannels = [\"phone\"]\n"
+        ),
+        "5:13",
+        "channel `phone` is not defined",
+    );
+    assert_error_at(
+        &format!(
+            "[watches.backup]\nkind = \"heartbeat\"\ntoken = \"{TOKEN}\"\nperiod = \"1d\"\nquery = \"up\"\n"
+        ),
+        "5:9",
+        "`query` does not apply to heartbeat watches",
+    );
+}
+
+#[test]
+fn secrets_must_come_from_the_environment() {
+    assert_error_at(
+        "[channels.ops]\nkind = \"webhook\"\nurl = \"https://hooks.example.com/x\"\nbearer_token = \"hunter2\"\n",
+        "4:16",
+        "secrets come only from the environment",
+    );
+    assert_error_at(
+        "[channels.ops]\nkind = \"webhook\"\nurl = \"https://hooks.example.com/x\"\nbearer_token = \"${WEBHOOK_TOKEN}\"\n",
+        "4:16",
+        "WEBHOOK_TOKEN is not set",
+    );
+}
+
+#[test]
+fn guessable_ping_tokens_and_shared_tokens_are_refused() {
+    assert_error_at(
+        "[watches.backup]\nkind = \"heartbeat\"\ntoken = \"abc\"\nperiod = \"1d\"\n",
+        "3:9",
+        "unguessable",
+    );
+    assert_error_at(
+        &format!(
+            "[watches.a]\nkind = \"heartbeat\"\ntoken = \"{TOKEN}\"\nperiod = \"1d\"\n[watches.b]\nkind = \"heartbeat\"\ntoken = \"{TOKEN}\"\nperiod = \"1d\"\n"
+        ),
+        "7:9",
+        "already used by watch `a`",
+    );
+}
+
+#[test]
+fn every_error_in_a_file_is_reported_at_once() {
+    let (code, stderr) = check(&format!(
+        "[watches.a]\nkind = \"heartbeat\"\ntoken = \"{TOKEN}\"\nschedule = \"bad\"\n[watches.b]\nkind = \"threshold\"\nsource = \"nope\"\nquery = \"up\"\n"
+    ));
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("FILE:4:12") && stderr.contains("FILE:7:10"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("2 errors in configuration"), "{stderr}");
+}
+
+#[test]
+fn a_missing_file_is_a_clear_error() {
+    let out = Command::new(sentinel_bin())
+        .args(["config", "check", "/nonexistent/sentinel.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read the configuration file"));
+}
+
+#[test]
+fn init_writes_a_config_that_checks_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sentinel.toml");
+    Command::new(sentinel_bin())
+        .arg("init")
+        .arg(&path)
+        .assert()
+        .success();
+    let out = Command::new(sentinel_bin())
+        .args(["config", "check"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok (5 watches, 1 source, 1 channel"));
+    let again = Command::new(sentinel_bin())
+        .arg("init")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("not overwriting"));
+}
+
+#[test]
+fn run_with_a_bad_config_starts_nothing_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let path = write_config(
+        dir.path(),
+        &format!("[server]\nlisten = \"127.0.0.1:{port}\"\n[engine]\nintervall = \"1m\"\n"),
+    );
+    let out = Command::new(sentinel_bin())
+        .args(["run", "--config"])
+        .arg(&path)
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(":4:1: unknown field `intervall`"));
+    assert!(
+        std::net::TcpListener::bind(("127.0.0.1", port)).is_ok(),
+        "nothing may listen after a config error"
+    );
+}
+
+#[test]
+fn check_once_exit_codes_follow_what_is_firing() {
+    let dir = tempfile::tempdir().unwrap();
+    let backups = dir.path().join("backups");
+    std::fs::create_dir(&backups).unwrap();
+    std::fs::write(backups.join("shop.sql.gz"), b"x").unwrap();
+    let config = |max_age: &str| {
+        format!(
+            "[store]\npath = \"{}/s.db\"\n[watches.backup-files]\nkind = \"freshness\"\npath = \"{}/*.sql.gz\"\nmax_age = \"{max_age}\"\n",
+            dir.path().display(),
+            backups.display()
+        )
+    };
+    let path = write_config(dir.path(), &config("1h"));
+    let fresh = Command::new(sentinel_bin())
+        .args(["check", "--once", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        fresh.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&fresh.stderr)
+    );
+
+    let stale_file = backups.join("shop.sql.gz");
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    std::fs::File::options()
+        .write(true)
+        .open(&stale_file)
+        .unwrap()
+        .set_modified(two_hours_ago)
+        .unwrap();
+    let stale = Command::new(sentinel_bin())
+        .args(["check", "--once", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(stale.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&stale.stdout);
+    assert!(
+        stdout.contains("backup files is stale: newest file is 2h old (limit 1h)"),
+        "{stdout}"
+    );
+
+    // The page was delivered once; a second pass while still firing says nothing new.
+    let again = Command::new(sentinel_bin())
+        .args(["check", "--once", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        !String::from_utf8_lossy(&again.stdout).contains("stale"),
+        "one page per incident"
+    );
+
+    let broken = write_config(dir.path(), "[engine]\nconcurrency = 0\n");
+    let cannot = Command::new(sentinel_bin())
+        .args(["check", "--once", "--config"])
+        .arg(&broken)
+        .output()
+        .unwrap();
+    assert_eq!(cannot.status.code(), Some(2));
+}
+
+#[test]
+fn demo_pages_for_the_missed_backup_and_not_for_the_blips() {
+    let out = Command::new(sentinel_bin())
+        .args(["demo", "--for", "4s", "--json"])
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let notices: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect();
+    assert_eq!(
+        notices.len(),
+        1,
+        "exactly one page expected, got:\n{stdout}"
+    );
+    let page = &notices[0];
+    assert_eq!(page["watch"], "nightly-backup");
+    assert_eq!(page["state"], "firing");
+    assert_eq!(page["subject"], "");
+    let title = page["title"].as_str().unwrap();
+    assert!(
+        title.starts_with("Nightly backup didn't run: expected by today 04:00"),
+        "{title}"
+    );
+    assert!(
+        !stdout.contains("app-log") && !stdout.contains("queue-worker"),
+        "blips must stay quiet:\n{stdout}"
+    );
+}

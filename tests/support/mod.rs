@@ -1,0 +1,236 @@
+//! Shared pieces of the integration tests: free loopback ports, the `sentinel` binary, a
+//! config file on disk, a real Prometheus started on loopback (scraping an exporter served by
+//! the test itself), and small HTTP servers that misbehave on purpose.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn sentinel_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_sentinel"))
+}
+
+pub fn write_config(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("sentinel.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A `sentinel run` process, killed (SIGKILL) when dropped unless already stopped.
+pub struct Daemon {
+    pub child: Child,
+    pub port: u16,
+}
+
+impl Daemon {
+    pub fn start(config: &Path, port: u16) -> Daemon {
+        let child = Command::new(sentinel_bin())
+            .args(["run", "--config"])
+            .arg(config)
+            .env("SENTINEL_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let daemon = Daemon { child, port };
+        daemon.wait_healthy();
+        daemon
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn wait_healthy(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if http_status(&self.url("/healthz")) == Ok(200) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("sentinel run did not become healthy on port {}", self.port);
+    }
+
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM and wait; returns the exit status code.
+    pub fn terminate(&mut self) -> Option<i32> {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.kill9();
+        None
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.kill9();
+        }
+    }
+}
+
+/// The HTTP status of a GET, by curl (usable outside an async runtime).
+pub fn http_status(url: &str) -> Result<u16, String> {
+    let out = Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-m",
+            "5",
+            url,
+        ])
+        .output()
+        .map_err(|e| e.to_string())?;
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .map_err(|e: std::num::ParseIntError| e.to_string())
+}
+
+/// Serves `router` on a loopback port from a background thread; returns its address.
+pub fn serve_in_background(router: axum::Router) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, router).await.unwrap();
+        });
+    });
+    addr
+}
+
+/// A real Prometheus on loopback, scraping an exporter the test serves. Started once per test
+/// binary; a watchdog stops it when the test process exits.
+pub struct Prometheus {
+    pub url: String,
+    /// Unix time the exporter's timestamps are relative to.
+    pub exported_at: i64,
+}
+
+pub const EXPORTED: &str = "# TYPE demo_disk_free_ratio gauge
+demo_disk_free_ratio{mount=\"/\"} 0.42
+demo_disk_free_ratio{mount=\"/var\"} 0.03
+# TYPE demo_backup_last_success_timestamp_seconds gauge
+demo_backup_last_success_timestamp_seconds{db=\"shop\"} NOW_MINUS_1H
+demo_backup_last_success_timestamp_seconds{db=\"legacy\"} NOW_MINUS_3D
+";
+
+pub fn prometheus() -> &'static Prometheus {
+    static INSTANCE: OnceLock<Prometheus> = OnceLock::new();
+    INSTANCE.get_or_init(start_prometheus)
+}
+
+fn start_prometheus() -> Prometheus {
+    let binary =
+        std::env::var("SENTINEL_TEST_PROMETHEUS_BIN").unwrap_or_else(|_| "prometheus".into());
+    if Command::new(&binary).arg("--version").output().is_err() {
+        panic!(
+            "these tests need a real Prometheus: install Debian's `prometheus` package or run scripts/test.sh, which does"
+        );
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let body = EXPORTED
+        .replace("NOW_MINUS_1H", &(now - 3600).to_string())
+        .replace("NOW_MINUS_3D", &(now - 3 * 86400).to_string());
+    let exporter = serve_in_background(axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let body = body.clone();
+            async move { body }
+        }),
+    ));
+    let dir = tempfile::Builder::new()
+        .prefix("sentinel-test-prom-")
+        .tempdir()
+        .unwrap()
+        .keep();
+    let config = dir.join("prometheus.yml");
+    let mut file = std::fs::File::create(&config).unwrap();
+    write!(
+        file,
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: exporter\n    static_configs:\n      - targets: ['{exporter}']\n"
+    )
+    .unwrap();
+    let port = free_port();
+    let command = format!(
+        "{binary} --config.file={config} --storage.tsdb.path={data} --web.listen-address=127.0.0.1:{port} --log.level=warn > {log} 2>&1 & child=$!; \
+         while kill -0 {parent} 2>/dev/null; do sleep 1; done; kill $child; wait $child; rm -rf {dir}",
+        config = config.display(),
+        data = dir.join("data").display(),
+        log = dir.join("prometheus.log").display(),
+        parent = std::process::id(),
+        dir = dir.display(),
+    );
+    // The watchdog outlives this call on purpose: it stops Prometheus when the tests exit.
+    #[allow(clippy::zombie_processes)]
+    Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    // Ready when the exporter's series are queryable.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let probe = format!("{url}/api/v1/query?query=demo_disk_free_ratio");
+    loop {
+        let out = Command::new("curl")
+            .args(["-s", "-m", "2", &probe])
+            .output()
+            .unwrap();
+        if String::from_utf8_lossy(&out.stdout).contains("/var") {
+            break;
+        }
+        if Instant::now() > deadline {
+            let log = std::fs::read_to_string(dir.join("prometheus.log")).unwrap_or_default();
+            panic!("Prometheus did not start or scrape in time; its log:\n{log}");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Queries name whole seconds: make sure the first samples lie a little in the past.
+    std::thread::sleep(Duration::from_secs(2));
+    Prometheus {
+        url,
+        exported_at: now,
+    }
+}
