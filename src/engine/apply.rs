@@ -45,8 +45,9 @@ impl Engine {
             .map_or(self.inner.config.engine.blind_for, |s| s.blind_for)
     }
 
-    /// Applies one evaluation of `spec` made at `now`. Returns how many outbox entries it wrote.
-    pub(super) async fn apply(
+    /// Applies one evaluation of `spec` made at `now` (by this engine or elsewhere). Returns how
+    /// many outbox entries it wrote.
+    pub async fn apply(
         &self,
         spec: &WatchSpec,
         evaluation: &Evaluation,
