@@ -12,6 +12,7 @@ pub mod config;
 pub mod demo;
 pub mod engine;
 pub mod humanize;
+pub mod logs;
 pub mod notify;
 pub mod server;
 pub mod source;

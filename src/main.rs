@@ -47,11 +47,62 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// The log template miner: templates, learning, what is new.
+    Logs {
+        #[command(subcommand)]
+        command: LogsCommand,
+    },
     /// Configuration tools.
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum LogsCommand {
+    /// Print `line,template_id,template` as CSV, one row per input line (FILE `-` is stdin).
+    Templates { file: PathBuf },
+    /// Teach a source the templates in FILE (stored; they will not count as new).
+    Learn {
+        file: PathBuf,
+        #[command(flatten)]
+        target: LogsTarget,
+    },
+    /// Show the templates in FILE that the source has never seen.
+    New {
+        file: PathBuf,
+        #[command(flatten)]
+        target: LogsTarget,
+    },
+}
+
+#[derive(clap::Args)]
+struct LogsTarget {
+    /// The source the templates belong to (a new_error watch's name).
+    #[arg(long)]
+    source: String,
+    /// The store to use; by default the one the configuration names.
+    #[arg(long)]
+    store: Option<PathBuf>,
+    #[arg(short, long, env = "SENTINEL_CONFIG", default_value = "sentinel.toml")]
+    config: PathBuf,
+}
+
+impl LogsTarget {
+    async fn open_store(&self) -> Result<sentinel::store::Store, i32> {
+        let path = match &self.store {
+            Some(path) => path.clone(),
+            None if self.config.exists() => {
+                sentinel::commands::load_config(&self.config)?.store.path
+            }
+            None => sentinel::config::default_store_path(),
+        };
+        sentinel::store::Store::open(&path).await.map_err(|error| {
+            eprintln!("{error}");
+            sentinel::commands::EXIT_CANNOT_RUN
+        })
+    }
 }
 
 #[derive(Subcommand)]
@@ -89,6 +140,19 @@ fn main() {
             Command::Config {
                 command: ConfigCommand::Check { file },
             } => sentinel::commands::config_check::run(&file),
+            Command::Logs { command } => match command {
+                LogsCommand::Templates { file } => sentinel::commands::logs::templates(&file),
+                LogsCommand::Learn { file, target } => match target.open_store().await {
+                    Ok(store) => {
+                        sentinel::commands::logs::learn(&store, &target.source, &file).await
+                    }
+                    Err(code) => code,
+                },
+                LogsCommand::New { file, target } => match target.open_store().await {
+                    Ok(store) => sentinel::commands::logs::new(&store, &target.source, &file).await,
+                    Err(code) => code,
+                },
+            },
         }
     });
     std::process::exit(code);

@@ -303,7 +303,7 @@ fn check_once_exit_codes_follow_what_is_firing() {
 }
 
 #[test]
-fn demo_pages_for_the_missed_backup_and_not_for_the_blips() {
+fn demo_pages_for_the_new_error_and_the_missed_backup_and_nothing_else() {
     let out = Command::new(sentinel_bin())
         .args(["demo", "--for", "4s", "--json"])
         .timeout(std::time::Duration::from_secs(120))
@@ -319,22 +319,145 @@ fn demo_pages_for_the_missed_backup_and_not_for_the_blips() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
         .collect();
+    let watches: Vec<&str> = notices
+        .iter()
+        .map(|n| n["watch"].as_str().unwrap())
+        .collect();
     assert_eq!(
-        notices.len(),
-        1,
-        "exactly one page expected, got:\n{stdout}"
+        watches,
+        vec!["app-errors", "nightly-backup"],
+        "exactly these pages, in this order:\n{stdout}"
     );
-    let page = &notices[0];
-    assert_eq!(page["watch"], "nightly-backup");
-    assert_eq!(page["state"], "firing");
-    assert_eq!(page["subject"], "");
-    let title = page["title"].as_str().unwrap();
+    assert!(notices.iter().all(|n| n["state"] == "firing"));
+
+    let new_error = notices[0]["title"].as_str().unwrap();
+    assert!(
+        new_error.starts_with("New error in app log: ERROR invalid input syntax for type uuid"),
+        "{new_error}"
+    );
+    assert!(
+        !stdout.contains("bob@example.com"),
+        "the example must be redacted:\n{stdout}"
+    );
+    assert!(
+        !stdout.contains("payment gateway"),
+        "the known, recurring error must never page:\n{stdout}"
+    );
+
+    let backup = &notices[1];
+    assert_eq!(backup["subject"], "");
+    let title = backup["title"].as_str().unwrap();
     assert!(
         title.starts_with("Nightly backup didn't run: expected by today 04:00"),
         "{title}"
     );
     assert!(
-        !stdout.contains("app-log") && !stdout.contains("queue-worker"),
+        !stdout.contains("\"app-log\"") && !stdout.contains("queue-worker"),
         "blips must stay quiet:\n{stdout}"
     );
+}
+
+#[test]
+fn logs_templates_prints_one_csv_row_per_line_with_shared_templates() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("app.log");
+    std::fs::write(
+        &input,
+        b"connection to 10.0.0.1:5432 refused after 3 retries\nuser \"bob\" logged in\nconnection to 10.0.0.7:5432 refused after 12 retries\n\n\xff\xfe binary\n",
+    )
+    .unwrap();
+    let out = Command::new(sentinel_bin())
+        .args(["logs", "templates"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<&str> = stdout.lines().collect();
+    assert_eq!(rows[0], "line,template_id,template");
+    assert_eq!(rows.len(), 6, "{stdout}");
+    let id = |row: &str| row.split(',').nth(1).unwrap().to_string();
+    assert!(rows[1].starts_with("1,") && rows[3].starts_with("3,"));
+    assert_eq!(
+        id(rows[1]),
+        id(rows[3]),
+        "same shape, same template:\n{stdout}"
+    );
+    assert_ne!(id(rows[1]), id(rows[2]));
+    assert!(
+        rows[2].contains("\"user \"\"bob\"\" logged in\"") || rows[2].contains("logged in"),
+        "{stdout}"
+    );
+
+    let stdin = Command::new(sentinel_bin())
+        .args(["logs", "templates", "-"])
+        .write_stdin("a b c\n")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&stdin.stdout).lines().count(), 2);
+}
+
+#[test]
+fn logs_learn_then_new_shows_only_what_was_never_seen() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.db");
+    let old = dir.path().join("old.log");
+    let today = dir.path().join("today.log");
+    std::fs::write(&old, "ERROR payment gateway timeout after 30000ms\nERROR payment gateway timeout after 12000ms\n").unwrap();
+    std::fs::write(&today, "ERROR payment gateway timeout after 9000ms\nERROR invalid input syntax for type uuid: \"abc\"\n").unwrap();
+    let learn = Command::new(sentinel_bin())
+        .args(["logs", "learn", "--source", "app", "--store"])
+        .arg(&store)
+        .arg(&old)
+        .output()
+        .unwrap();
+    assert!(
+        learn.status.success(),
+        "{}",
+        String::from_utf8_lossy(&learn.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&learn.stdout).contains("1 templates known (1 new)"),
+        "{}",
+        String::from_utf8_lossy(&learn.stdout)
+    );
+    let new = Command::new(sentinel_bin())
+        .args(["logs", "new", "--source", "app", "--store"])
+        .arg(&store)
+        .arg(&today)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&new.stdout);
+    assert!(stdout.contains("1 templates never seen before"), "{stdout}");
+    assert!(
+        stdout.contains("invalid input syntax") && !stdout.contains("payment"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn new_error_watches_are_validated() {
+    assert_error_at(
+        "[watches.errors]\nkind = \"new_error\"\nmin_count = 3\n",
+        "2:8",
+        "new_error watch `errors` needs path",
+    );
+    assert_error_at(
+        "[watches.errors]\nkind = \"new_error\"\npath = \"/var/log/*.log\"\nmin_count = 0\n",
+        "4:13",
+        "min_count must be at least 1",
+    );
+    assert_error_at(
+        "[watches.errors]\nkind = \"new_error\"\npath = \"/var/log/*.log\"\nformat = \"xml\"\n",
+        "4:10",
+        "unknown variant `xml`",
+    );
+    let (code, stderr) = check(
+        "[watches.errors]\nkind = \"new_error\"\npath = \"/var/log/app/*.log\"\nformat = \"json\"\nwindow = \"30m\"\npatterns = [\"OOMKilled\"]\n",
+    );
+    assert_eq!(code, 0, "{stderr}");
 }

@@ -4,6 +4,7 @@
 pub mod check;
 pub mod config_check;
 pub mod init;
+pub mod logs;
 pub mod run;
 
 use crate::config::Config;

@@ -8,7 +8,7 @@ pub mod units;
 mod validate;
 
 pub use error::{ConfigError, ConfigErrors};
-pub use raw::{ChannelKind, Severity, SourceKind, WatchKind};
+pub use raw::{ChannelKind, LogFormat, Severity, SourceKind, WatchKind};
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -131,6 +131,22 @@ pub enum WatchSpecKind {
     Heartbeat(HeartbeatSpec),
     Freshness(FreshnessSpec),
     Threshold(ThresholdSpec),
+    NewError(NewErrorSpec),
+}
+
+/// `new_error`: page for an error template never seen before on a log source.
+#[derive(Debug, Clone)]
+pub struct NewErrorSpec {
+    /// A log file or glob.
+    pub pattern: String,
+    pub format: LogFormat,
+    /// A new template pages once it has occurred this often within `window`.
+    pub min_count: u32,
+    pub window: Duration,
+    /// When first attached, everything seen this long is learned, not paged.
+    pub learn_for: Duration,
+    /// Extra substrings that make a line an error, besides its level and stack traces.
+    pub patterns: Vec<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -72,6 +72,14 @@ pub enum WatchKind {
     Heartbeat,
     Freshness,
     Threshold,
+    NewError,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Plain,
+    Json,
 }
 
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
@@ -109,6 +117,12 @@ pub struct RawWatch {
     pub query: S<String>,
     pub path: S<String>,
     pub max_age: S<HumanDuration>,
+    // new_error
+    pub format: S<LogFormat>,
+    pub min_count: S<u32>,
+    pub window: S<HumanDuration>,
+    pub learn_for: S<HumanDuration>,
+    pub patterns: S<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]

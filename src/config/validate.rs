@@ -317,8 +317,9 @@ impl Validator<'_> {
             WatchKind::Heartbeat => "heartbeat",
             WatchKind::Freshness => "freshness",
             WatchKind::Threshold => "threshold",
+            WatchKind::NewError => "new_error",
         };
-        let specific: [(&str, Option<Range<usize>>); 9] = [
+        let specific: [(&str, Option<Range<usize>>); 14] = [
             ("token", raw.token.as_ref().map(|v| v.span())),
             ("period", raw.period.as_ref().map(|v| v.span())),
             ("schedule", raw.schedule.as_ref().map(|v| v.span())),
@@ -328,11 +329,24 @@ impl Validator<'_> {
             ("query", raw.query.as_ref().map(|v| v.span())),
             ("path", raw.path.as_ref().map(|v| v.span())),
             ("max_age", raw.max_age.as_ref().map(|v| v.span())),
+            ("format", raw.format.as_ref().map(|v| v.span())),
+            ("min_count", raw.min_count.as_ref().map(|v| v.span())),
+            ("window", raw.window.as_ref().map(|v| v.span())),
+            ("learn_for", raw.learn_for.as_ref().map(|v| v.span())),
+            ("patterns", raw.patterns.as_ref().map(|v| v.span())),
         ];
         let allowed: &[&str] = match kind {
             WatchKind::Heartbeat => &["token", "period", "schedule", "tz", "grace"],
             WatchKind::Freshness => &["source", "query", "path", "max_age"],
             WatchKind::Threshold => &["source", "query"],
+            WatchKind::NewError => &[
+                "path",
+                "format",
+                "min_count",
+                "window",
+                "learn_for",
+                "patterns",
+            ],
         };
         for (key, span) in specific {
             if let Some(span) = span
@@ -379,6 +393,36 @@ impl Validator<'_> {
                 WatchSpecKind::Threshold(ThresholdSpec {
                     source: source?,
                     query: query.get_ref().clone(),
+                })
+            }
+            WatchKind::NewError => {
+                let Some(path) = &raw.path else {
+                    missing(self, "path", "\"/var/log/app/*.log\"");
+                    return None;
+                };
+                let pattern = self.expanded(path)?;
+                if let Err(error) = glob::Pattern::new(&pattern) {
+                    self.error(path.span(), format!("invalid glob pattern: {error}"));
+                }
+                if let Some(min_count) = &raw.min_count
+                    && *min_count.get_ref() == 0
+                {
+                    self.error(min_count.span(), "min_count must be at least 1");
+                }
+                WatchSpecKind::NewError(NewErrorSpec {
+                    pattern,
+                    format: raw
+                        .format
+                        .as_ref()
+                        .map_or(LogFormat::Plain, |f| *f.get_ref()),
+                    min_count: raw.min_count.as_ref().map_or(3, |c| *c.get_ref()),
+                    window: dur(&raw.window).unwrap_or(Duration::from_secs(600)),
+                    learn_for: dur(&raw.learn_for).unwrap_or(Duration::from_secs(3600)),
+                    patterns: raw
+                        .patterns
+                        .as_ref()
+                        .map(|p| p.get_ref().clone())
+                        .unwrap_or_default(),
                 })
             }
             WatchKind::Freshness => {

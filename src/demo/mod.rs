@@ -1,16 +1,17 @@
 //! `sentinel demo`: Sentinel at work on an embedded world ([`world`]) on an accelerated clock.
 //! No configuration, no network, no keys. Over two and a half simulated days the nightly backup
-//! runs twice and then silently stops, the app pauses for a deploy, and a worker misses one
-//! ping. The operator's phone gets exactly one page: the missed backup. The blips heal before
-//! their `for` and stay quiet.
+//! runs twice and then silently stops, the app pauses for a deploy, a worker misses one ping,
+//! an old known error keeps recurring and a deploy brings a brand-new error. The operator's
+//! phone gets two pages: the new error and the missed backup. The blips heal before their
+//! `for` and stay quiet; the known error never pages.
 
 pub mod world;
 
 use crate::alert::notice::Notice;
 use crate::clock::{ManualClock, SharedClock};
 use crate::config::{
-    Config, FreshnessSpec, FreshnessTarget, HeartbeatSpec, Schedule, Severity, WatchSpec,
-    WatchSpecKind,
+    Config, FreshnessSpec, FreshnessTarget, HeartbeatSpec, LogFormat, NewErrorSpec, Schedule,
+    Severity, WatchSpec, WatchSpecKind,
 };
 use crate::engine::build;
 use crate::notify::Channel;
@@ -85,6 +86,20 @@ pub fn watches(
                 token: worker_token.into(),
                 schedule: Schedule::Period(Duration::from_secs(5 * 60)),
                 grace: Duration::from_secs(2 * 60),
+            }),
+        ),
+        watch(
+            "app-errors",
+            "app log",
+            Severity::Warning,
+            0,
+            WatchSpecKind::NewError(NewErrorSpec {
+                pattern: format!("{}/logs/*.log", world_dir.display()),
+                format: LogFormat::Plain,
+                min_count: 3,
+                window: Duration::from_secs(15 * 60),
+                learn_for: Duration::from_secs(3600),
+                patterns: Vec::new(),
             }),
         ),
     ];
@@ -173,6 +188,8 @@ async fn run_inner(real_time: Duration, json: bool) -> Result<(), String> {
         backup_runs_on_nights: vec![0, 1],
         app_pause: (day(1, 14, 0), day(1, 14, 8)),
         worker_missed_ping: day(2, 10, 5),
+        new_error_from: day(2, 16, 20),
+        new_error_until: day(2, 17, 0),
     };
     let mut world =
         World::create(dir.path(), start, script, backup_token, worker_token, state).await?;
@@ -216,6 +233,10 @@ async fn run_inner(real_time: Duration, json: bool) -> Result<(), String> {
                 }
                 Happening::AppResumed => "app is back, log flowing again".to_string(),
                 Happening::WorkerSkippedPing => "queue worker missed one ping (a blip)".to_string(),
+                Happening::NewErrorStarts => {
+                    "a deploy ships a bug: GET /orders/<bad id> now logs an error never seen before"
+                        .to_string()
+                }
             };
             narrate(json, now, &text);
         }
@@ -264,6 +285,19 @@ async fn run_inner(real_time: Duration, json: bool) -> Result<(), String> {
                 quiet.join("; ")
             }
         );
+        let known = store
+            .load_templates("app-errors")
+            .await
+            .map_err(|e| e.to_string())?;
+        for template in known
+            .iter()
+            .filter(|t| !pages.iter().any(|p| p.title.contains(&t.template)))
+        {
+            println!(
+                "Known error, learned and never paged: {} ({} times)",
+                template.template, template.count
+            );
+        }
     }
     store.close().await;
     Ok(())
@@ -292,5 +326,11 @@ fn describe(spec: &WatchSpec) -> String {
             crate::humanize::duration(f.max_age)
         ),
         WatchSpecKind::Threshold(t) => format!("threshold {}{for_text}", t.query),
+        WatchSpecKind::NewError(n) => format!(
+            "error templates never seen before, {}+ times in {} (learns for {} first)",
+            n.min_count,
+            crate::humanize::duration(n.window),
+            crate::humanize::duration(n.learn_for)
+        ),
     }
 }

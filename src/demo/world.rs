@@ -23,6 +23,10 @@ pub struct Script {
     pub app_pause: (DateTime<Utc>, DateTime<Utc>),
     /// The worker skips the ping due in this minute: a blip.
     pub worker_missed_ping: DateTime<Utc>,
+    /// A deploy ships a bug: from then on a route answers malformed ids with an error nobody
+    /// has seen before, every few minutes for a while.
+    pub new_error_from: DateTime<Utc>,
+    pub new_error_until: DateTime<Utc>,
 }
 
 pub struct World {
@@ -45,6 +49,7 @@ pub enum Happening {
     AppPaused { minutes: i64 },
     AppResumed,
     WorkerSkippedPing,
+    NewErrorStarts,
 }
 
 fn set_mtime(path: &Path, at: DateTime<Utc>) -> std::io::Result<()> {
@@ -145,6 +150,28 @@ impl World {
                     20 + minute % 30
                 ),
             );
+            // An old, known error: the payment gateway times out now and then. Learned, never paged.
+            if minute == 30 {
+                self.append_log(
+                    now,
+                    &format!(
+                        "ERROR payment gateway timeout after 30000ms (order {})",
+                        4700 + now.hour()
+                    ),
+                );
+            }
+            if now == self.script.new_error_from {
+                happened.push(Happening::NewErrorStarts);
+            }
+            if (self.script.new_error_from..self.script.new_error_until).contains(&now)
+                && minute.is_multiple_of(3)
+            {
+                let id = format!("a{}x-{}", minute, now.hour());
+                self.append_log(
+                    now,
+                    &format!("ERROR invalid input syntax for type uuid: \"{id}\" (GET /orders/{id}, customer bob@example.com)"),
+                );
+            }
             if minute == 0 {
                 let _ = sqlx::query(
                     "INSERT INTO orders (customer_id, amount_cents, created_at) VALUES (?, ?, ?)",

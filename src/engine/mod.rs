@@ -47,6 +47,7 @@ struct Inner {
     metrics: Arc<Metrics>,
     clock: SharedClock,
     next_due: Mutex<HashMap<String, DateTime<Utc>>>,
+    states: watch::WatchStates,
 }
 
 impl Engine {
@@ -67,6 +68,7 @@ impl Engine {
                 metrics,
                 clock,
                 next_due: Mutex::new(HashMap::new()),
+                states: watch::WatchStates::default(),
             }),
         }
     }
@@ -109,6 +111,7 @@ impl Engine {
         let ctx = WatchContext {
             store: &self.inner.store,
             sources: &self.inner.sources,
+            states: &self.inner.states,
             now,
         };
         self.inner

@@ -1,7 +1,9 @@
 //! Read-only adapters to the things that know what is happening. Nothing in here writes.
 
 pub mod files;
+pub mod logfile;
 pub mod prometheus;
+pub mod sql;
 
 use std::fmt;
 

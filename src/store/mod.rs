@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod heartbeats;
 pub mod outbox;
 pub mod silences;
+pub mod templates;
 
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

@@ -4,6 +4,8 @@
 
 pub mod freshness;
 pub mod heartbeat;
+pub mod jump_detector;
+pub mod new_error;
 pub mod observation;
 pub mod threshold;
 
@@ -36,7 +38,27 @@ impl Sources {
 pub struct WatchContext<'a> {
     pub store: &'a Store,
     pub sources: &'a Sources,
+    /// What stateful watches carry from one evaluation to the next.
+    pub states: &'a WatchStates,
     pub now: DateTime<Utc>,
+}
+
+/// Per-watch memory that lives between evaluations (a tail position, a template miner).
+#[derive(Default)]
+pub struct WatchStates {
+    new_error: std::sync::Mutex<
+        std::collections::HashMap<String, std::sync::Arc<tokio::sync::Mutex<new_error::State>>>,
+    >,
+}
+
+impl WatchStates {
+    fn new_error(
+        &self,
+        watch: &str,
+    ) -> Option<std::sync::Arc<tokio::sync::Mutex<new_error::State>>> {
+        let mut map = self.new_error.lock().ok()?;
+        Some(map.entry(watch.to_string()).or_default().clone())
+    }
 }
 
 /// Runs one evaluation of a watch.
@@ -45,6 +67,16 @@ pub async fn evaluate(spec: &WatchSpec, ctx: &WatchContext<'_>) -> Evaluation {
         WatchSpecKind::Heartbeat(heartbeat) => heartbeat::evaluate(spec, heartbeat, ctx).await,
         WatchSpecKind::Freshness(freshness) => freshness::evaluate(spec, freshness, ctx).await,
         WatchSpecKind::Threshold(threshold) => threshold::evaluate(spec, threshold, ctx).await,
+        WatchSpecKind::NewError(new_error) => match ctx.states.new_error(&spec.name) {
+            Some(state) => {
+                new_error::evaluate(spec, new_error, ctx, &mut *state.lock().await).await
+            }
+            None => Evaluation::Blind(crate::source::SourceError::new(
+                &spec.name,
+                crate::source::SourceErrorKind::BadResponse,
+                "watch state unavailable",
+            )),
+        },
     }
 }
 
@@ -55,6 +87,9 @@ pub fn source_label(spec: &WatchSpec) -> Option<String> {
             target: crate::config::FreshnessTarget::Files { pattern },
             ..
         }) => Some(crate::source::files::source_name(pattern)),
+        WatchSpecKind::NewError(new_error) => {
+            Some(crate::source::files::source_name(&new_error.pattern))
+        }
         _ => spec.source_name().map(str::to_string),
     }
 }

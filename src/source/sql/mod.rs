@@ -1,0 +1,6 @@
+//! Read-only access to watched SQL databases: the statement guard every query
+//! passes, caps on how much of a result is kept, and analysis of query plans.
+
+pub mod caps;
+pub mod explain;
+pub mod guard;

@@ -1,0 +1,393 @@
+//! `new_error`: an error nobody has seen before just showed up on a log source. Error events
+//! (error-level lines, stack traces folded into one event, configured patterns) are mined into
+//! templates; a template never seen on that source pages once it has occurred `min_count` times
+//! within `window`. When first attached, everything for `learn_for` is learned, not paged: old
+//! errors that keep occurring never page. What the miner knows survives restarts (store).
+
+use super::WatchContext;
+use super::observation::{Evaluation, Observation};
+use crate::config::{LogFormat, NewErrorSpec, WatchSpec};
+use crate::humanize;
+use crate::logs::redact::redact;
+use crate::logs::{
+    FingerprintConfig, FoldConfig, LineFolder, Miner, MinerConfig, TemplateId, fingerprint,
+};
+use crate::source::logfile::{LineFormat, LogLine, LogTail, Offsets, TailOptions, plain_level};
+use crate::source::{SourceError, SourceErrorKind, files};
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::PathBuf;
+
+/// A template seen for the first time after learning, not yet known for sure.
+#[derive(Debug, Clone)]
+struct Candidate {
+    first_seen: DateTime<Utc>,
+    seen: VecDeque<DateTime<Utc>>,
+    total: u64,
+    example: String,
+    path: PathBuf,
+}
+
+/// What the watch remembers between evaluations.
+#[derive(Default)]
+pub struct State {
+    loaded: bool,
+    miner: Option<Miner>,
+    tail: Option<LogTail>,
+    offsets: Offsets,
+    folders: HashMap<PathBuf, LineFolder>,
+    attached_at: Option<DateTime<Utc>>,
+    candidates: BTreeMap<u64, Candidate>,
+}
+
+const ERROR_LEVELS: [&str; 2] = ["ERROR", "FATAL"];
+
+fn blind(spec: &NewErrorSpec, detail: impl Into<String>) -> Evaluation {
+    Evaluation::Blind(SourceError::new(
+        &files::source_name(&spec.pattern),
+        SourceErrorKind::Unreachable,
+        detail,
+    ))
+}
+
+async fn load(
+    spec: &WatchSpec,
+    new_error: &NewErrorSpec,
+    ctx: &WatchContext<'_>,
+    state: &mut State,
+) -> Result<(), String> {
+    let store = ctx.store;
+    let mut miner = Miner::new(MinerConfig::default());
+    miner.restore(
+        store
+            .load_templates(&spec.name)
+            .await
+            .map_err(|e| e.to_string())?,
+    );
+    let offsets = match store
+        .baseline(&spec.name, "", "offsets")
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        Some(json) => Offsets::from_json(&json).unwrap_or_default(),
+        None => Offsets::default(),
+    };
+    let attached_at = match store
+        .baseline(&spec.name, "", "attached_at")
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        Some(ms) => ms
+            .parse::<i64>()
+            .ok()
+            .and_then(DateTime::from_timestamp_millis)
+            .unwrap_or(ctx.now),
+        None => {
+            store
+                .set_baseline(
+                    &spec.name,
+                    "",
+                    "attached_at",
+                    &ctx.now.timestamp_millis().to_string(),
+                    ctx.now,
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            ctx.now
+        }
+    };
+    let format = match new_error.format {
+        LogFormat::Plain => LineFormat::Plain,
+        LogFormat::Json => LineFormat::json(),
+    };
+    // First sight of a file: read what is there, to learn it (the learning period).
+    let options = TailOptions {
+        start_at_end: false,
+        format,
+        ..TailOptions::default()
+    };
+    let tail = LogTail::new(&new_error.pattern, options).map_err(|e| e.to_string())?;
+    state.miner = Some(miner);
+    state.tail = Some(tail);
+    state.offsets = offsets;
+    state.attached_at = Some(attached_at);
+    state.loaded = true;
+    Ok(())
+}
+
+/// An error event: its text, the line's path, and the text to mine (a stack trace's
+/// signature, so the same bug from two lines is one template).
+struct ErrorEvent {
+    text: String,
+    path: PathBuf,
+    mined: String,
+}
+
+fn error_events(
+    lines: Vec<LogLine>,
+    new_error: &NewErrorSpec,
+    folders: &mut HashMap<PathBuf, LineFolder>,
+) -> Vec<ErrorEvent> {
+    let trace_config = FingerprintConfig::default();
+    let is_error_text = |text: &str, level: Option<&str>| {
+        level.is_some_and(|l| ERROR_LEVELS.contains(&l))
+            || plain_level(text).is_some_and(|l| ERROR_LEVELS.contains(&l.as_str()))
+            || new_error.patterns.iter().any(|p| text.contains(p.as_str()))
+    };
+    let mut events = Vec::new();
+    let mut judge = |text: String, level: Option<String>, path: PathBuf| {
+        if let Some(trace) = fingerprint(&text, &trace_config) {
+            events.push(ErrorEvent {
+                mined: format!("{} {}", trace.exception_type, trace.signature),
+                text,
+                path,
+            });
+        } else if is_error_text(text.lines().next().unwrap_or(""), level.as_deref()) {
+            events.push(ErrorEvent {
+                mined: without_prefix(text.lines().next().unwrap_or("")).to_string(),
+                text,
+                path,
+            });
+        }
+    };
+    match new_error.format {
+        LogFormat::Json => {
+            for line in lines {
+                judge(line.line, line.level, line.path);
+            }
+        }
+        LogFormat::Plain => {
+            let mut touched = Vec::new();
+            for line in lines {
+                let folder = folders
+                    .entry(line.path.clone())
+                    .or_insert_with(|| LineFolder::new(FoldConfig::default()));
+                if let Some(event) = folder.push(&line.line) {
+                    judge(event.text, None, line.path.clone());
+                }
+                if !touched.contains(&line.path) {
+                    touched.push(line.path);
+                }
+            }
+            // Writers flush whole events; do not hold the last one until the next poll.
+            for path in touched {
+                if let Some(event) = folders.get_mut(&path).and_then(LineFolder::flush) {
+                    judge(event.text, None, path);
+                }
+            }
+        }
+    }
+    events
+}
+
+/// The message of a plain line from its level word on, without the timestamp and process
+/// prefix before it (they vary on every line and say nothing about the error).
+fn without_prefix(line: &str) -> &str {
+    let mut offset = 0;
+    for token in line.split_inclusive(char::is_whitespace).take(6) {
+        let word = token
+            .trim()
+            .trim_matches(|c: char| matches!(c, '[' | ']' | '<' | '>' | ':'));
+        if ERROR_LEVELS
+            .iter()
+            .any(|level| word.eq_ignore_ascii_case(level))
+        {
+            return &line[offset..];
+        }
+        offset += token.len();
+    }
+    line
+}
+
+pub async fn evaluate(
+    spec: &WatchSpec,
+    new_error: &NewErrorSpec,
+    ctx: &WatchContext<'_>,
+    state: &mut State,
+) -> Evaluation {
+    if !state.loaded
+        && let Err(detail) = load(spec, new_error, ctx, state).await
+    {
+        return blind(new_error, detail);
+    }
+    let (Some(mut tail), mut offsets) = (state.tail.take(), std::mem::take(&mut state.offsets))
+    else {
+        return blind(new_error, "tail unavailable");
+    };
+    let polled = tokio::task::spawn_blocking(move || {
+        let result = tail.poll(&mut offsets);
+        (tail, offsets, result)
+    })
+    .await;
+    let lines = match polled {
+        Ok((tail, offsets, result)) => {
+            state.tail = Some(tail);
+            state.offsets = offsets;
+            match result {
+                Ok(lines) => lines,
+                Err(error) => return blind(new_error, error.to_string()),
+            }
+        }
+        Err(join) => {
+            state.loaded = false;
+            return blind(new_error, join.to_string());
+        }
+    };
+
+    let now = ctx.now;
+    let learning = state.attached_at.is_none_or(|at| {
+        now < at + chrono::Duration::from_std(new_error.learn_for).unwrap_or_default()
+    });
+    let window = chrono::Duration::from_std(new_error.window).unwrap_or_default();
+    let events = error_events(lines, new_error, &mut state.folders);
+    let Some(miner) = state.miner.as_mut() else {
+        return blind(new_error, "miner unavailable");
+    };
+    for event in events {
+        let matched = miner.add_at(&event.mined, now.timestamp_millis());
+        let id = matched.id.0;
+        if learning {
+            continue;
+        }
+        if matched.is_new {
+            state.candidates.insert(
+                id,
+                Candidate {
+                    first_seen: now,
+                    seen: VecDeque::new(),
+                    total: 0,
+                    example: redact(&event.text),
+                    path: event.path.clone(),
+                },
+            );
+        }
+        if let Some(candidate) = state.candidates.get_mut(&id) {
+            candidate.seen.push_back(now);
+            candidate.total += 1;
+        }
+    }
+
+    let mut observations = Vec::new();
+    let mut settled = Vec::new();
+    for (id, candidate) in &mut state.candidates {
+        while candidate.seen.front().is_some_and(|at| *at + window < now) {
+            candidate.seen.pop_front();
+        }
+        let subject = format!("template {id}");
+        if candidate.seen.len() as u64 >= u64::from(new_error.min_count) {
+            let template = miner.template(TemplateId(*id)).unwrap_or("");
+            let example = candidate
+                .example
+                .lines()
+                .take(6)
+                .collect::<Vec<_>>()
+                .join("\n");
+            observations.push(
+                Observation::broken(
+                    subject,
+                    format!("New error in {}: {}", spec.description, redact(template)),
+                )
+                .with_fact(format!("e.g. {example}"))
+                .with_fact(format!(
+                    "first seen {}, {} times since ({} in the last {})",
+                    humanize::moment(candidate.first_seen, now, &Utc),
+                    candidate.total,
+                    candidate.seen.len(),
+                    humanize::duration(new_error.window)
+                ))
+                .with_fact(format!("in {}", candidate.path.display()))
+                .with_value(candidate.seen.len() as f64),
+            );
+        } else if candidate.seen.is_empty() {
+            // Quiet for a whole window: it is known now, paged or not.
+            settled.push(*id);
+        }
+    }
+    for id in settled {
+        state.candidates.remove(&id);
+    }
+
+    // Remember what is known (candidates stay unknown until settled) and how far we read.
+    let known: Vec<_> = miner
+        .snapshot()
+        .into_iter()
+        .filter(|r| !state.candidates.contains_key(&r.id))
+        .collect();
+    if let Err(error) = ctx.store.save_templates(&spec.name, &known).await {
+        return blind(new_error, error.to_string());
+    }
+    let offsets = match state.offsets.to_json() {
+        Ok(json) => json,
+        Err(error) => return blind(new_error, error.to_string()),
+    };
+    if let Err(error) = ctx
+        .store
+        .set_baseline(&spec.name, "", "offsets", &offsets, now)
+        .await
+    {
+        return blind(new_error, error.to_string());
+    }
+    Evaluation::Complete(observations)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_prefix_before_the_level_word_is_not_part_of_the_error() {
+        assert_eq!(
+            without_prefix("2026-11-25T16:21:00Z ERROR boom at x"),
+            "ERROR boom at x"
+        );
+        assert_eq!(
+            without_prefix("Nov 25 16:21:00 app[123]: [error] boom"),
+            "[error] boom"
+        );
+        assert_eq!(without_prefix("no level here"), "no level here");
+    }
+
+    fn spec(patterns: &[&str]) -> NewErrorSpec {
+        NewErrorSpec {
+            pattern: "/x/*.log".into(),
+            format: LogFormat::Plain,
+            min_count: 3,
+            window: std::time::Duration::from_secs(600),
+            learn_for: std::time::Duration::from_secs(3600),
+            patterns: patterns.iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    fn line(text: &str) -> LogLine {
+        LogLine {
+            path: PathBuf::from("/x/app.log"),
+            offset: 0,
+            line: text.to_string(),
+            level: None,
+            at: None,
+            truncated: false,
+        }
+    }
+
+    #[test]
+    fn only_errors_traces_and_configured_patterns_are_error_events() {
+        let lines = vec![
+            line("2026-11-25T16:21:00Z INFO all good"),
+            line("2026-11-25T16:21:01Z ERROR payment gateway timeout after 30000ms"),
+            line("2026-11-25T16:21:01Z INFO request failed"),
+            line("Traceback (most recent call last):"),
+            line("  File \"/srv/app/orders.py\", line 12, in get"),
+            line("    uuid.UUID(raw)"),
+            line("ValueError: badly formed hexadecimal UUID string"),
+            line("2026-11-25T16:21:02Z WARN disk at 80%"),
+            line("2026-11-25T16:21:03Z INFO OOMKilled worker 3"),
+        ];
+        let mut folders = HashMap::new();
+        let events = error_events(lines, &spec(&["OOMKilled"]), &mut folders);
+        let mined: Vec<&str> = events.iter().map(|e| e.mined.as_str()).collect();
+        assert_eq!(mined.len(), 3, "{mined:?}");
+        assert_eq!(mined[0], "ERROR payment gateway timeout after 30000ms");
+        assert!(mined[1].contains("ValueError"), "{mined:?}");
+        assert!(mined[2].contains("OOMKilled"), "{mined:?}");
+    }
+}
