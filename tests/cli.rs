@@ -203,7 +203,7 @@ fn init_writes_a_config_that_checks_and_refuses_to_overwrite() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("ok (5 watches, 1 source, 1 channel"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok (6 watches, 1 source, 1 channel"));
     let again = Command::new(sentinel_bin())
         .arg("init")
         .arg(&path)
