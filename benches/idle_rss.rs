@@ -17,7 +17,10 @@ fn main() {
     let backups = dir.path().join("backups");
     std::fs::create_dir(&backups).expect("backups dir");
     std::fs::write(backups.join("a.sql.gz"), b"x").expect("file");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("port");
     let mut config = format!(
         "[server]\nlisten = \"127.0.0.1:{port}\"\n[store]\npath = \"{}/s.db\"\n[engine]\ninterval = \"2s\"\n[channels.console]\nkind = \"console\"\n",
         dir.path().display()
@@ -55,5 +58,9 @@ fn main() {
     let _ = child.kill();
     let _ = child.wait();
     let rss = samples.iter().copied().max().unwrap_or(0);
-    println!("idle RSS of `sentinel run` with 100 watches: {:.1} MB (peak {:.1} MB; goal <= 20 MB)", rss as f64 / 1024.0, peak as f64 / 1024.0);
+    println!(
+        "idle RSS of `sentinel run` with 100 watches: {:.1} MB (peak {:.1} MB; goal <= 20 MB)",
+        rss as f64 / 1024.0,
+        peak as f64 / 1024.0
+    );
 }

@@ -35,13 +35,21 @@ fn main() {
             1.0 + i as f64 / 1e6
         ));
     }
-    let config = Config::parse(&dir.path().join("sentinel.toml"), &text, &|_| None).expect("config");
+    let config =
+        Config::parse(&dir.path().join("sentinel.toml"), &text, &|_| None).expect("config");
     let concurrency = config.engine.concurrency;
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
     let mut times: Vec<f64> = runtime.block_on(async {
         let store = Store::open(&config.store.path).await.expect("store");
         let channels = Channels {
-            list: vec![("memory".into(), Channel::Memory(Arc::new(Mutex::new(Vec::new()))))],
+            list: vec![(
+                "memory".into(),
+                Channel::Memory(Arc::new(Mutex::new(Vec::new()))),
+            )],
         };
         let engine = build::engine(config, store, Arc::new(SystemClock), channels).expect("engine");
         let mut times = Vec::new();

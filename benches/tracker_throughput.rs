@@ -39,7 +39,14 @@ fn pure_steps() -> f64 {
     for round in 0..2000 {
         let now = start_at + chrono::Duration::seconds(round as i64 * 30);
         for (subject, record) in records.iter_mut().enumerate() {
-            let (next, _) = step(record.as_ref(), &observation(subject, round), "disk", &rules, false, now);
+            let (next, _) = step(
+                record.as_ref(),
+                &observation(subject, round),
+                "disk",
+                &rules,
+                false,
+                now,
+            );
             *record = next;
             count += 1;
         }
@@ -49,7 +56,8 @@ fn pure_steps() -> f64 {
 
 async fn through_store() -> (f64, usize) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let clock = ManualClock::new(chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default());
+    let clock =
+        ManualClock::new(chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default());
     let mut config = Config::empty(dir.path().join("s.db"));
     let spec = WatchSpec {
         name: "disk".into(),
@@ -73,22 +81,33 @@ async fn through_store() -> (f64, usize) {
     let channels = Channels {
         list: vec![("memory".into(), Channel::Memory(pages.clone()))],
     };
-    let engine = build::engine(config, store.clone(), Arc::new(clock.clone()), channels).expect("engine");
+    let engine =
+        build::engine(config, store.clone(), Arc::new(clock.clone()), channels).expect("engine");
     let started = Instant::now();
     for round in 0..ROUNDS {
         clock.advance(Duration::from_secs(30));
         let observations = (0..SUBJECTS).map(|s| observation(s, round)).collect();
-        engine.apply(&spec, &Evaluation::Complete(observations), engine.now()).await.expect("apply");
+        engine
+            .apply(&spec, &Evaluation::Complete(observations), engine.now())
+            .await
+            .expect("apply");
     }
     let rate = (ROUNDS * SUBJECTS) as f64 / started.elapsed().as_secs_f64();
-    let written = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM outbox").fetch_one(store.pool()).await.unwrap_or(0);
+    let written = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM outbox")
+        .fetch_one(store.pool())
+        .await
+        .unwrap_or(0);
     (rate, written as usize)
 }
 
 fn main() {
     let pure = pure_steps();
     println!("tracker, pure state machine: {:.0} observations/s", pure);
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
     let (stored, notices) = runtime.block_on(through_store());
     println!(
         "tracker through the store (SQLite WAL, one transaction per evaluation of {SUBJECTS} subjects): {:.0} observations/s ({notices} outbox entries written)",
