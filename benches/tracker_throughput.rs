@@ -20,7 +20,7 @@ const ROUNDS: usize = 40;
 
 fn observation(subject: usize, round: usize) -> Observation {
     // A quarter of the subjects flap every round; the rest stay broken.
-    if subject % 4 == 0 && round % 2 == 1 {
+    if subject.is_multiple_of(4) && round % 2 == 1 {
         Observation::held(format!("host-{subject}"))
     } else {
         Observation::broken(format!("host-{subject}"), "disk almost full").with_value(97.0)
