@@ -161,6 +161,21 @@ impl Emulator {
             .collect()
     }
 
+    /// Every message the bot sent, as it stands now (edits applied): (message id, body).
+    pub async fn bot_history(&self) -> Vec<(i64, Value)> {
+        let answer = self
+            .post("/getUpdatesHistory", json!({"token": self.token}))
+            .await;
+        answer["result"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|u| u["message"].get("chat_id").is_some())
+            .map(|u| (u["messageId"].as_i64().unwrap(), u["message"].clone()))
+            .collect()
+    }
+
     /// Waits until the bot sent something to `chat_id` whose text contains `needle`; returns
     /// every message read meanwhile (in order) up to and including that one.
     pub async fn wait_for_bot(
