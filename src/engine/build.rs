@@ -72,7 +72,7 @@ pub fn channels(config: &Config, store: &Store, clock: &SharedClock) -> Result<C
 }
 
 /// The Telegram listener, when a Telegram channel is configured. Checks the bot token first
-/// (getMe): a rejected token is an error naming the setting.
+/// (getMe): a rejected token is an error naming the setting; an unreachable Bot API is not.
 pub async fn chat(config: &Config, channels: &Channels) -> Result<Option<ChatBot>, String> {
     for spec in &config.channels {
         let ChannelSpecKind::Telegram(telegram) = &spec.kind else {
@@ -85,11 +85,13 @@ pub async fn chat(config: &Config, channels: &Channels) -> Result<Option<ChatBot
             .check_token()
             .await
             .map_err(|e| format!("channel {}: {e}", spec.name))?;
-        tracing::info!(
-            "telegram: paging chat {} as @{}",
-            telegram.chat_id,
-            me.username.as_deref().unwrap_or("?")
-        );
+        if let Some(me) = me {
+            tracing::info!(
+                "telegram: paging chat {} as @{}",
+                telegram.chat_id,
+                me.username.as_deref().unwrap_or("?")
+            );
+        }
         let watches = config.watches.iter().map(|w| w.name.clone()).collect();
         return Ok(Some(ChatBot::new(channel.clone(), telegram, watches)));
     }

@@ -64,18 +64,23 @@ impl TelegramChannel {
         })
     }
 
-    /// Asks the Bot API who the bot is: a wrong token is a clear error at start-up.
-    pub async fn check_token(&self) -> Result<api::User, String> {
+    /// Asks the Bot API who the bot is: a token Telegram rejects is an error naming the
+    /// setting. `Ok(None)` when Telegram cannot be reached now: pages wait in the outbox and
+    /// the chat loop keeps trying, so an outage never stops Sentinel from starting.
+    pub async fn check_token(&self) -> Result<Option<api::User>, String> {
         match self.api.get_me().await {
-            Ok(me) => Ok(me),
+            Ok(me) => Ok(Some(me)),
             Err(api::ApiError::Refused {
                 code: 401 | 404, ..
             }) => Err(
                 "telegram bot_token is rejected by the Bot API: check TELEGRAM_BOT_TOKEN".into(),
             ),
-            Err(error) => Err(format!(
-                "telegram: cannot reach the Bot API to check bot_token: {error}"
-            )),
+            Err(error) => {
+                tracing::warn!(
+                    "telegram: cannot check bot_token now ({error}); pages wait in the outbox until the Bot API answers"
+                );
+                Ok(None)
+            }
         }
     }
 
