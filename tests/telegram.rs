@@ -682,3 +682,46 @@ async fn telegram_down_for_an_hour_then_every_page_arrives_once_in_order() {
         "nothing is sent twice"
     );
 }
+
+#[tokio::test]
+async fn a_page_longer_than_telegram_allows_is_split_on_lines_with_buttons_on_the_first_part() {
+    let fake = FakeTelegram::start(TOKEN);
+    let rig = rig(&fake.url, Duration::from_secs(5)).await;
+    let mut long = page(1);
+    long.facts = (0..5)
+        .map(|i| format!("{i} {}", "a&b ".repeat(240)))
+        .collect();
+    rig.enqueue(&[long]).await;
+    assert_eq!(rig.dispatcher.deliver_due().await.unwrap(), 1);
+    let sent = fake.calls("sendMessage");
+    assert_eq!(
+        sent.len(),
+        3,
+        "about 9,700 characters once escaped: three messages"
+    );
+    let parts: Vec<String> = sent.iter().map(|c| text_of(&c.body)).collect();
+    for part in &parts {
+        assert!(part.encode_utf16().count() <= 4096);
+    }
+    assert!(parts[0].starts_with("🔴 <b>Page 1"));
+    assert!(parts[0].ends_with(" a&amp;b "), "parts end at line ends");
+    assert!(parts[1].starts_with("2 a&amp;b"), "{:.40}", parts[1]);
+    assert!(parts[2].starts_with("4 a&amp;b"), "{:.40}", parts[2]);
+    assert_eq!(buttons_of(&sent[0].body).len(), 5);
+    assert!(sent[1].body.get("reply_markup").is_none());
+    assert!(sent[2].body.get("reply_markup").is_none());
+    assert_eq!(
+        rig.store
+            .outbox_external_id("w1/firing/#1@phone")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(format!("{CHAT}:101").as_str()),
+        "the page is known by its first part"
+    );
+    // A reply to any part has the alert as context.
+    for id in [101, 102, 103] {
+        let page = rig.store.page_message(CHAT, id).await.unwrap().unwrap();
+        assert_eq!(page.notice_key, "w1/firing/#1");
+    }
+}
