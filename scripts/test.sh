@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Runs Sentinel's whole test suite on a fresh machine. Installs what the tests need first
 # (Debian's `prometheus`, which the tests start themselves on a free loopback port with a
-# temporary data directory; curl, which drives the ping API the way cron scripts do), then
-# runs every unit and integration test.
+# temporary data directory; curl, which drives the ping API the way cron scripts do; node and
+# npm, with the Telegram Bot API emulator `telegram-test-api` under target/), then runs every
+# unit and integration test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if ((${#missing[@]})); then
     echo "installing test dependencies: ${missing[*]}"
     sudo=""
@@ -17,6 +20,13 @@ if ((${#missing[@]})); then
     $sudo apt-get update -qq
     # The package would start its own service where an init system runs; ours starts it per test.
     $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The Telegram tests start this emulator on a loopback port (they install it themselves too,
+# if it is missing).
+if [ ! -f target/telegram-test-api/node_modules/telegram-test-api/package.json ]; then
+    echo "installing the Telegram Bot API emulator (npm telegram-test-api@4) under target/"
+    npm install --silent --no-audit --no-fund --prefix target/telegram-test-api telegram-test-api@4
 fi
 
 cargo test --locked "$@"

@@ -3,9 +3,11 @@
 //!
 //! The flow: watches observe ([`watch`]) through read-only sources ([`source`]); the tracker
 //! ([`alert`]) decides, in the store ([`store`]); notices leave through the outbox to channels
-//! ([`notify`]). The engine ([`engine`]) runs the loop; the server ([`server`]) takes pings.
+//! ([`notify`]). The engine ([`engine`]) runs the loop; the server ([`server`]) takes pings;
+//! the chat ([`chat`]) takes the operator's answers from Telegram.
 
 pub mod alert;
+pub mod chat;
 pub mod clock;
 pub mod commands;
 pub mod config;

@@ -14,6 +14,7 @@ fn check(text: &str) -> (i32, String) {
         .args(["config", "check"])
         .arg(&path)
         .env_remove("WEBHOOK_TOKEN")
+        .env_remove("TELEGRAM_BOT_TOKEN")
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stderr).replace(&path.display().to_string(), "FILE");
@@ -142,6 +143,98 @@ fn secrets_must_come_from_the_environment() {
         "[channels.ops]\nkind = \"webhook\"\nurl = \"https://hooks.example.com/x\"\nbearer_token = \"${WEBHOOK_TOKEN}\"\n",
         "4:16",
         "WEBHOOK_TOKEN is not set",
+    );
+}
+
+const TELEGRAM: &str = "[channels.phone]\nkind = \"telegram\"\n";
+
+#[test]
+fn telegram_channel_mistakes_are_located() {
+    assert_error_at(
+        &format!("{TELEGRAM}bot_token = \"123:abc\"\nchat_id = 5\nallowed_users = [1]\n"),
+        "3:13",
+        "secrets come only from the environment",
+    );
+    assert_error_at(
+        &format!(
+            "{TELEGRAM}bot_token = \"${{TELEGRAM_BOT_TOKEN}}\"\nchat_id = 5\nallowed_users = [1]\n"
+        ),
+        "3:13",
+        "TELEGRAM_BOT_TOKEN is not set",
+    );
+    assert_error_at(
+        &format!("{TELEGRAM}chat_id = 5\nallowed_users = [1]\n"),
+        "2:8",
+        "telegram channel `phone` needs bot_token = \"${TELEGRAM_BOT_TOKEN}\"",
+    );
+    assert_error_at(
+        &format!("{TELEGRAM}chat_id = 5\nallowed_users = []\n"),
+        "4:17",
+        "allowed_users must name at least one Telegram user id",
+    );
+    assert_error_at(
+        &format!("{TELEGRAM}chat_id = \"me\"\n"),
+        "3:11",
+        "invalid type",
+    );
+    assert_error_at(
+        &format!("{TELEGRAM}chat_id = 5\nallowed_users = [1]\npoll_timeout = \"5m\"\n"),
+        "5:16",
+        "poll_timeout must be between 1s and 50s",
+    );
+    assert_error_at(
+        &format!("{TELEGRAM}chat_id = 5\nallowed_users = [1]\napi_url = \"telegram\"\n"),
+        "5:11",
+        "invalid URL",
+    );
+    assert_error_at(
+        &format!("{TELEGRAM}chat_id = 5\nallowed_users = [1]\nurl = \"https://x.example\"\n"),
+        "5:7",
+        "`url` does not apply to telegram channels",
+    );
+    assert_error_at(
+        "[channels.ops]\nkind = \"webhook\"\nurl = \"https://hooks.example.com/x\"\nchat_id = 5\n",
+        "4:11",
+        "`chat_id` does not apply to webhook channels",
+    );
+    assert_error_at(
+        &format!(
+            "{TELEGRAM}chat_id = 5\nallowed_users = [1]\n[channels.pager]\nkind = \"telegram\"\n"
+        ),
+        "5:11",
+        "only one telegram channel is supported",
+    );
+}
+
+#[test]
+fn the_example_telegram_section_checks_once_uncommented() {
+    let text = sentinel::config::EXAMPLE
+        .replace("__BACKUP_TOKEN__", "0123456789abcdef0123")
+        .replace("__WORKER_TOKEN__", "abcdef01234567890123");
+    let start = text.find("# [channels.phone]").unwrap();
+    let (head, tail) = text.split_at(start);
+    let uncommented: String = tail
+        .lines()
+        .map(|l| l.strip_prefix("# ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_config(dir.path(), &format!("{head}{uncommented}\n"));
+    let out = Command::new(sentinel_bin())
+        .args(["config", "check"])
+        .arg(&path)
+        .env("TELEGRAM_BOT_TOKEN", "123456:test-token")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("2 channels"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
     );
 }
 

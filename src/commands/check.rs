@@ -2,7 +2,7 @@
 //! 1 when something is, 2 when Sentinel itself could not run.
 
 use super::{EXIT_CANNOT_RUN, load_config};
-use crate::clock::SystemClock;
+use crate::clock::{SharedClock, SystemClock};
 use crate::engine::build;
 use crate::store::Store;
 use std::path::Path;
@@ -20,14 +20,15 @@ pub async fn run(path: &Path) -> i32 {
             return EXIT_CANNOT_RUN;
         }
     };
-    let channels = match build::channels(&config) {
+    let clock: SharedClock = Arc::new(SystemClock);
+    let channels = match build::channels(&config, &store, &clock) {
         Ok(channels) => channels,
         Err(message) => {
             eprintln!("{message}");
             return EXIT_CANNOT_RUN;
         }
     };
-    let engine = match build::engine(config, store.clone(), Arc::new(SystemClock), channels) {
+    let engine = match build::engine(config, store.clone(), clock, channels) {
         Ok(engine) => engine,
         Err(message) => {
             eprintln!("{message}");

@@ -50,14 +50,21 @@ pub async fn run(path: &Path) -> i32 {
             return EXIT_CANNOT_RUN;
         }
     };
-    let channels = match build::channels(&config) {
+    let clock: SharedClock = Arc::new(SystemClock);
+    let channels = match build::channels(&config, &store, &clock) {
         Ok(channels) => channels,
         Err(message) => {
             eprintln!("{message}");
             return EXIT_CANNOT_RUN;
         }
     };
-    let clock: SharedClock = Arc::new(SystemClock);
+    let chat = match build::chat(&config, &channels).await {
+        Ok(chat) => chat,
+        Err(message) => {
+            eprintln!("{message}");
+            return EXIT_CANNOT_RUN;
+        }
+    };
     let rate = config.server.rate_limit_per_second;
     let listen = config.server.listen;
     let watches = config.watches.len();
@@ -83,8 +90,12 @@ pub async fn run(path: &Path) -> i32 {
     tracing::info!("sentinel watching {watches} watches; pings at http://{listen}/ping/<token>");
     // On a signal: stop taking pings first, then let the engine finish and close the store.
     let (stop_engine, engine_stopped) = tokio::sync::oneshot::channel::<()>();
+    let chat = chat.map(|bot| tokio::spawn(bot.run()));
     tokio::spawn(async move {
         shutdown_signal().await;
+        if let Some(chat) = chat {
+            chat.abort();
+        }
         let _ = stop_server.send(());
         let _ = server.await;
         let _ = stop_engine.send(());

@@ -203,6 +203,40 @@ pub enum ChannelSpecKind {
         bearer_token: Option<String>,
         timeout: Duration,
     },
+    Telegram(TelegramSpec),
+}
+
+/// Where Telegram pages go and who may act on them.
+#[derive(Clone)]
+pub struct TelegramSpec {
+    /// The bot's token (a secret: never printed).
+    pub bot_token: String,
+    /// The chat that receives pages and whose members may act.
+    pub chat_id: i64,
+    /// Telegram user ids allowed to press buttons and send commands.
+    pub allowed_users: Vec<i64>,
+    /// The Bot API's base URL, without a trailing slash.
+    pub api_url: String,
+    /// How long one long poll of getUpdates waits for news.
+    pub poll_timeout: Duration,
+    /// How long one send or edit may take.
+    pub timeout: Duration,
+}
+
+/// The default Bot API address.
+pub const TELEGRAM_API_URL: &str = "https://api.telegram.org";
+
+impl std::fmt::Debug for TelegramSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TelegramSpec")
+            .field("bot_token", &"<secret>")
+            .field("chat_id", &self.chat_id)
+            .field("allowed_users", &self.allowed_users)
+            .field("api_url", &self.api_url)
+            .field("poll_timeout", &self.poll_timeout)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 impl Config {

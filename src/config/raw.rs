@@ -130,6 +130,7 @@ pub struct RawWatch {
 pub enum ChannelKind {
     Console,
     Webhook,
+    Telegram,
 }
 
 #[derive(Debug, Deserialize)]
@@ -139,4 +140,10 @@ pub struct RawChannel {
     pub url: S<String>,
     pub bearer_token: S<String>,
     pub timeout: S<HumanDuration>,
+    // telegram
+    pub bot_token: S<String>,
+    pub chat_id: S<i64>,
+    pub allowed_users: S<Vec<i64>>,
+    pub api_url: S<String>,
+    pub poll_timeout: S<HumanDuration>,
 }

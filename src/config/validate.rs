@@ -14,6 +14,18 @@ use toml::Spanned;
 /// Ping tokens are capabilities in a URL: they must not be guessable.
 const MIN_TOKEN_LEN: usize = 16;
 
+/// Keys that only Telegram channels take.
+const TELEGRAM_KEYS: [&str; 5] = [
+    "bot_token",
+    "chat_id",
+    "allowed_users",
+    "api_url",
+    "poll_timeout",
+];
+
+/// The longest long poll the Bot API holds.
+const MAX_POLL_TIMEOUT: Duration = Duration::from_secs(50);
+
 struct Validator<'a> {
     path: &'a Path,
     text: &'a str,
@@ -79,6 +91,24 @@ impl Validator<'_> {
             .filter_map(|(name, channel)| self.channel(name, channel))
             .collect();
         let channel_names: Vec<String> = raw.channels.keys().map(|k| k.get_ref().clone()).collect();
+        let mut telegram_channels: Vec<&Spanned<String>> = raw
+            .channels
+            .iter()
+            .filter(|(_, c)| *c.kind.get_ref() == ChannelKind::Telegram)
+            .map(|(name, _)| name)
+            .collect();
+        telegram_channels.sort_by_key(|name| name.span().start);
+        if let [first, rest @ ..] = telegram_channels.as_slice() {
+            for other in rest {
+                self.error(
+                    other.span(),
+                    format!(
+                        "only one telegram channel is supported (`{}` is already one): one bot, one chat",
+                        first.get_ref()
+                    ),
+                );
+            }
+        }
         let mut watches = Vec::new();
         let mut tokens: BTreeMap<String, String> = BTreeMap::new();
         for (name, watch) in &raw.watches {
@@ -269,18 +299,12 @@ impl Validator<'_> {
         let name_ok = self.name_ok(name, "channel");
         let kind = match raw.kind.get_ref() {
             ChannelKind::Console => {
-                for (key, present) in [
-                    ("url", raw.url.as_ref().map(|v| v.span())),
-                    ("bearer_token", raw.bearer_token.as_ref().map(|v| v.span())),
-                    ("timeout", raw.timeout.as_ref().map(|v| v.span())),
-                ] {
-                    if let Some(span) = present {
-                        self.error(span, format!("`{key}` does not apply to console channels"));
-                    }
-                }
+                self.inapplicable(raw, "console", &["url", "bearer_token", "timeout"]);
+                self.inapplicable(raw, "console", &TELEGRAM_KEYS);
                 ChannelSpecKind::Console
             }
             ChannelKind::Webhook => {
+                self.inapplicable(raw, "webhook", &TELEGRAM_KEYS);
                 let Some(url) = &raw.url else {
                     self.error(
                         raw.kind.span(),
@@ -296,10 +320,109 @@ impl Validator<'_> {
                     timeout: dur(&raw.timeout).unwrap_or(Duration::from_secs(10)),
                 }
             }
+            ChannelKind::Telegram => {
+                self.inapplicable(raw, "telegram", &["url", "bearer_token"]);
+                ChannelSpecKind::Telegram(self.telegram(name, raw)?)
+            }
         };
         name_ok.then(|| ChannelSpec {
             name: name.get_ref().clone(),
             kind,
+        })
+    }
+
+    /// Reports each of `keys` that is set on a channel of a kind it does not apply to.
+    fn inapplicable(&mut self, raw: &RawChannel, kind: &str, keys: &[&str]) {
+        for key in keys {
+            let span = match *key {
+                "url" => raw.url.as_ref().map(|v| v.span()),
+                "bearer_token" => raw.bearer_token.as_ref().map(|v| v.span()),
+                "timeout" => raw.timeout.as_ref().map(|v| v.span()),
+                "bot_token" => raw.bot_token.as_ref().map(|v| v.span()),
+                "chat_id" => raw.chat_id.as_ref().map(|v| v.span()),
+                "allowed_users" => raw.allowed_users.as_ref().map(|v| v.span()),
+                "api_url" => raw.api_url.as_ref().map(|v| v.span()),
+                "poll_timeout" => raw.poll_timeout.as_ref().map(|v| v.span()),
+                _ => None,
+            };
+            if let Some(span) = span {
+                self.error(span, format!("`{key}` does not apply to {kind} channels"));
+            }
+        }
+    }
+
+    fn telegram(&mut self, name: &Spanned<String>, raw: &RawChannel) -> Option<TelegramSpec> {
+        let channel = name.get_ref();
+        let missing = |this: &mut Self, key: &str, example: &str| {
+            this.error(
+                raw.kind.span(),
+                format!("telegram channel `{channel}` needs {key} = {example}"),
+            );
+        };
+        let bot_token = match &raw.bot_token {
+            Some(_) => self.secret(&raw.bot_token, "bot_token"),
+            None => {
+                missing(self, "bot_token", "\"${TELEGRAM_BOT_TOKEN}\"");
+                None
+            }
+        };
+        let chat_id = match &raw.chat_id {
+            Some(chat_id) if *chat_id.get_ref() == 0 => {
+                self.error(
+                    chat_id.span(),
+                    "chat_id must be the id of the chat that receives pages (not 0)",
+                );
+                None
+            }
+            Some(chat_id) => Some(*chat_id.get_ref()),
+            None => {
+                missing(self, "chat_id", "<the id of the chat that receives pages>");
+                None
+            }
+        };
+        let allowed_users = match &raw.allowed_users {
+            Some(users) if users.get_ref().is_empty() => {
+                self.error(
+                    users.span(),
+                    "allowed_users must name at least one Telegram user id: nobody could act on a page",
+                );
+                None
+            }
+            Some(users) if users.get_ref().iter().any(|id| *id <= 0) => {
+                self.error(
+                    users.span(),
+                    "allowed_users are Telegram user ids: positive numbers like 123456789",
+                );
+                None
+            }
+            Some(users) => Some(users.get_ref().clone()),
+            None => {
+                missing(self, "allowed_users", "[<your Telegram user id>]");
+                None
+            }
+        };
+        let api_url = match &raw.api_url {
+            Some(url) => self.url(url),
+            None => Some(TELEGRAM_API_URL.to_string()),
+        };
+        let poll_timeout = match &raw.poll_timeout {
+            Some(value) if value.get_ref().0.is_zero() || value.get_ref().0 > MAX_POLL_TIMEOUT => {
+                self.error(
+                    value.span(),
+                    "poll_timeout must be between 1s and 50s (the Bot API holds a long poll at most 50s)",
+                );
+                None
+            }
+            Some(value) => Some(value.get_ref().0),
+            None => Some(Duration::from_secs(30)),
+        };
+        Some(TelegramSpec {
+            bot_token: bot_token?,
+            chat_id: chat_id?,
+            allowed_users: allowed_users?,
+            api_url: api_url?,
+            poll_timeout: poll_timeout?,
+            timeout: dur(&raw.timeout).unwrap_or(Duration::from_secs(10)),
         })
     }
 

@@ -1,11 +1,14 @@
-//! Builds the engine's parts from a validated configuration: sources, channels, dispatcher.
+//! Builds the engine's parts from a validated configuration: sources, channels, dispatcher,
+//! and the Telegram listener.
 
 use super::Engine;
+use crate::chat::ChatBot;
 use crate::clock::SharedClock;
 use crate::config::{ChannelSpecKind, Config, SourceSpecKind};
 use crate::notify::Channel;
 use crate::notify::console::{ConsoleChannel, ConsoleStyle};
 use crate::notify::dispatch::{Channels, Dispatcher};
+use crate::notify::telegram::TelegramChannel;
 use crate::notify::webhook::WebhookChannel;
 use crate::source::prometheus::PrometheusSource;
 use crate::store::Store;
@@ -33,8 +36,9 @@ pub fn sources(config: &Config) -> Result<Sources, String> {
     Ok(sources)
 }
 
-/// Every configured channel; with none configured, the console.
-pub fn channels(config: &Config) -> Result<Channels, String> {
+/// Every configured channel; with none configured, the console. Telegram keeps its button
+/// payloads in `store`.
+pub fn channels(config: &Config, store: &Store, clock: &SharedClock) -> Result<Channels, String> {
     let mut list = Vec::new();
     for spec in &config.channels {
         let channel = match &spec.kind {
@@ -49,6 +53,10 @@ pub fn channels(config: &Config) -> Result<Channels, String> {
                 WebhookChannel::new(url, bearer_token.clone(), *timeout)
                     .map_err(|e| format!("channel {}: {e}", spec.name))?,
             ),
+            ChannelSpecKind::Telegram(telegram) => Channel::Telegram(
+                TelegramChannel::new(telegram, store.clone(), clock.clone())
+                    .map_err(|e| format!("channel {}: {e}", spec.name))?,
+            ),
         };
         list.push((spec.name.clone(), channel));
     }
@@ -61,6 +69,33 @@ pub fn channels(config: &Config) -> Result<Channels, String> {
         ));
     }
     Ok(Channels { list })
+}
+
+/// The Telegram listener, when a Telegram channel is configured. Checks the bot token first
+/// (getMe): a rejected token is an error naming the setting; an unreachable Bot API is not.
+pub async fn chat(config: &Config, channels: &Channels) -> Result<Option<ChatBot>, String> {
+    for spec in &config.channels {
+        let ChannelSpecKind::Telegram(telegram) = &spec.kind else {
+            continue;
+        };
+        let Some(Channel::Telegram(channel)) = channels.get(&spec.name) else {
+            continue;
+        };
+        let me = channel
+            .check_token()
+            .await
+            .map_err(|e| format!("channel {}: {e}", spec.name))?;
+        if let Some(me) = me {
+            tracing::info!(
+                "telegram: paging chat {} as @{}",
+                telegram.chat_id,
+                me.username.as_deref().unwrap_or("?")
+            );
+        }
+        let watches = config.watches.iter().map(|w| w.name.clone()).collect();
+        return Ok(Some(ChatBot::new(channel.clone(), telegram, watches)));
+    }
+    Ok(None)
 }
 
 /// The whole engine for a configuration.

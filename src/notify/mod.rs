@@ -3,6 +3,7 @@
 
 pub mod console;
 pub mod dispatch;
+pub mod telegram;
 pub mod webhook;
 
 use crate::alert::notice::Notice;
@@ -32,6 +33,8 @@ pub enum DeliveryError {
 pub enum Channel {
     Console(console::ConsoleChannel),
     Webhook(webhook::WebhookChannel),
+    /// Pages to a Telegram chat, with buttons; edits a page when its alert resolves.
+    Telegram(telegram::TelegramChannel),
     /// Keeps notices in memory (the demo's tally and tests).
     Memory(Arc<Mutex<Vec<Notice>>>),
 }
@@ -47,6 +50,7 @@ impl Channel {
         match self {
             Channel::Console(console) => console.deliver(notice),
             Channel::Webhook(webhook) => webhook.deliver(key, notice, edit_of).await,
+            Channel::Telegram(telegram) => telegram.deliver(notice, edit_of).await,
             Channel::Memory(list) => {
                 if let Ok(mut list) = list.lock() {
                     list.push(notice.clone());
@@ -59,6 +63,6 @@ impl Channel {
     /// Whether the channel can edit a message it sent (then resolutions edit the page instead
     /// of sending a new one).
     pub fn can_edit(&self) -> bool {
-        false
+        matches!(self, Channel::Telegram(_))
     }
 }

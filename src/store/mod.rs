@@ -1,8 +1,11 @@
 //! Sentinel's own embedded SQLite store (WAL): alert states, silences, heartbeat pings and
-//! runs, baselines and the outbox. The only database Sentinel ever writes.
+//! runs, baselines, the outbox, and what the operator decided through the chat. The only
+//! database Sentinel ever writes.
 
 pub mod alerts;
+pub mod chat;
 pub mod heartbeats;
+pub mod operator;
 pub mod outbox;
 pub mod silences;
 pub mod templates;

@@ -3,6 +3,9 @@
 //! the test itself), and small HTTP servers that misbehave on purpose.
 #![allow(dead_code)]
 
+pub mod fake_telegram;
+pub mod telegram_emulator;
+
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -36,9 +39,15 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn start(config: &Path, port: u16) -> Daemon {
+        Self::start_with_env(config, port, &[])
+    }
+
+    /// Starts `sentinel run` with extra environment variables (secrets).
+    pub fn start_with_env(config: &Path, port: u16, env: &[(&str, &str)]) -> Daemon {
         let child = Command::new(sentinel_bin())
             .args(["run", "--config"])
             .arg(config)
+            .envs(env.iter().copied())
             .env("SENTINEL_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -1,0 +1,440 @@
+//! What one update from Telegram does: a button press, a reply to a page, a command. Each
+//! returns what to say; the store changes only for an admitted operator, and every change is
+//! recorded as a gate (who, when, what, on what).
+
+use super::auth::REFUSED;
+use super::command::{self, Command};
+use super::{ChatBot, Outgoing};
+use crate::notify::telegram::api::{CallbackQuery, Message, Update};
+use crate::notify::telegram::keyboard::{self, Action};
+use crate::notify::telegram::render::escape;
+use crate::store::StoreError;
+use crate::store::chat::PageRef;
+use crate::store::operator::{About, Gate};
+use chrono::{DateTime, Utc};
+
+/// What investigations promise until they exist.
+const INVESTIGATION_LATER: &str =
+    "it is recorded as approved and will run once investigations are available";
+
+fn about(page: &PageRef) -> About<'_> {
+    About {
+        watch: Some(&page.watch),
+        subjects: &page.subjects,
+        notice_key: Some(&page.notice_key),
+    }
+}
+
+impl ChatBot {
+    /// Handles one update. Store failures are logged and told to the operator; nothing else
+    /// escapes.
+    pub async fn handle(&self, update: &Update) -> Vec<Outgoing> {
+        let result = if let Some(value) = &update.callback_query {
+            match serde_json::from_value::<CallbackQuery>(value.clone()) {
+                Ok(query) => self.on_callback(&query).await,
+                Err(error) => {
+                    tracing::warn!(
+                        update = update.update_id,
+                        "unreadable button press ignored: {error}"
+                    );
+                    // Still stop the spinner if there is an id to answer.
+                    Ok(value
+                        .get("id")
+                        .and_then(|id| id.as_str())
+                        .map(|id| Outgoing::Answer {
+                            callback_id: id.to_string(),
+                            text: REFUSED.to_string(),
+                        })
+                        .into_iter()
+                        .collect())
+                }
+            }
+        } else if let Some(value) = &update.message {
+            match serde_json::from_value::<Message>(value.clone()) {
+                Ok(message) => self.on_message(&message).await,
+                Err(error) => {
+                    tracing::info!(
+                        update = update.update_id,
+                        "unreadable message ignored: {error}"
+                    );
+                    Ok(Vec::new())
+                }
+            }
+        } else if let Some(value) = &update.edited_message {
+            Ok(self.on_edited(value))
+        } else {
+            tracing::info!(update = update.update_id, "update of another kind ignored");
+            Ok(Vec::new())
+        };
+        result.unwrap_or_else(|error| {
+            tracing::error!("chat: could not record the operator's action: {error}");
+            vec![Outgoing::Say {
+                chat_id: self.gate.chat_id,
+                html: escape(&format!(
+                    "⚠️ That was not recorded: the store failed ({error}). Try again."
+                )),
+            }]
+        })
+    }
+
+    fn refuse_in(&self, chat_id: Option<i64>, why: &str) -> Vec<Outgoing> {
+        tracing::warn!("chat: refused: {why}");
+        chat_id
+            .map(|chat_id| Outgoing::Say {
+                chat_id,
+                html: REFUSED.to_string(),
+            })
+            .into_iter()
+            .collect()
+    }
+
+    fn on_edited(&self, value: &serde_json::Value) -> Vec<Outgoing> {
+        let chat_id = value
+            .get("chat")
+            .and_then(|c| c.get("id"))
+            .and_then(|id| id.as_i64());
+        if value.get("text").is_some() {
+            self.refuse_in(chat_id, "an edited message (only new messages count)")
+        } else {
+            tracing::info!("chat: an edited non-text message ignored");
+            Vec::new()
+        }
+    }
+
+    async fn on_callback(&self, query: &CallbackQuery) -> Result<Vec<Outgoing>, StoreError> {
+        let refuse = |why: &str| {
+            tracing::warn!(user = query.from.id, "chat: button press refused: {why}");
+            Ok(vec![Outgoing::Answer {
+                callback_id: query.id.clone(),
+                text: REFUSED.to_string(),
+            }])
+        };
+        let Some(actor) = self.gate.admit(Some(&query.from), query.chat_id()) else {
+            return refuse("not an allowed user in the configured chat");
+        };
+        let Some(data) = query.data.as_deref().filter(|d| keyboard::is_button_id(d)) else {
+            return refuse("malformed button data");
+        };
+        let Some(button) = self.store.button(data).await? else {
+            return refuse("unknown or stale button");
+        };
+        if button.chat_id != self.gate.chat_id {
+            return refuse("a button of another chat");
+        }
+        let Some(action) = Action::parse(&button.action) else {
+            return refuse("a button with an unknown action");
+        };
+        let now = self.clock.now();
+        let page = &button.page;
+        let said = self.apply(action, page, &actor, now).await?;
+        Ok(vec![
+            Outgoing::Answer {
+                callback_id: query.id.clone(),
+                text: said.toast,
+            },
+            Outgoing::Say {
+                chat_id: self.gate.chat_id,
+                html: said.line,
+            },
+        ])
+    }
+
+    /// Carries out a page's button.
+    async fn apply(
+        &self,
+        action: Action,
+        page: &PageRef,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Said, StoreError> {
+        let title = escape(&page.title);
+        let who = escape(actor);
+        let said = match action {
+            Action::Investigate => {
+                let question = format!("Investigate: {}", page.title);
+                let id = self
+                    .store
+                    .add_investigation_request(actor, about(page), &question, now)
+                    .await?;
+                self.record_gate(
+                    actor,
+                    now,
+                    "investigate",
+                    &page.notice_key,
+                    &format!("request #{id}"),
+                )
+                .await?;
+                Said {
+                    toast: "Investigation requested".into(),
+                    line: format!(
+                        "🔎 Investigation requested by {who}: {title}\n{INVESTIGATION_LATER} (request #{id}). Reply to the page to add a question."
+                    ),
+                }
+            }
+            Action::Snooze1h | Action::Snooze1d => {
+                let (hours, label) = if action == Action::Snooze1h {
+                    (1, "1h")
+                } else {
+                    (24, "1d")
+                };
+                let until = now + chrono::Duration::hours(hours);
+                for subject in &page.subjects {
+                    self.store
+                        .add_silence(
+                            &page.watch,
+                            Some(subject),
+                            Some(until),
+                            &format!("snoozed {label} from Telegram"),
+                            actor,
+                            now,
+                        )
+                        .await?;
+                }
+                self.record_gate(actor, now, &format!("snooze_{label}"), &page.notice_key, "")
+                    .await?;
+                Said {
+                    toast: format!("Snoozed for {label}"),
+                    line: format!(
+                        "😴 Snoozed {label} by {who}: {title} (until {})",
+                        until.format("%a %d %b %H:%M UTC")
+                    ),
+                }
+            }
+            Action::Mute => {
+                self.mute_page(page, actor, now, "muted from Telegram")
+                    .await?;
+                self.record_gate(actor, now, "mute", &page.notice_key, "")
+                    .await?;
+                Said {
+                    toast: "Muted until unmuted".into(),
+                    line: format!(
+                        "🔇 Muted by {who}: {title}\n/unmute {} to hear about it again.",
+                        escape(&page.watch)
+                    ),
+                }
+            }
+            Action::NotActionable => {
+                self.store
+                    .add_verdict(actor, about(page), "not_actionable", now)
+                    .await?;
+                self.mute_page(page, actor, now, "not actionable").await?;
+                self.record_gate(actor, now, "not_actionable", &page.notice_key, "")
+                    .await?;
+                Said {
+                    toast: "Marked not actionable and muted".into(),
+                    line: format!(
+                        "🗑 Not actionable, says {who}: {title}\nRecorded, and muted; /unmute {} to undo.",
+                        escape(&page.watch)
+                    ),
+                }
+            }
+        };
+        Ok(said)
+    }
+
+    async fn mute_page(
+        &self,
+        page: &PageRef,
+        actor: &str,
+        now: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        for subject in &page.subjects {
+            self.store
+                .add_silence(&page.watch, Some(subject), None, reason, actor, now)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn record_gate(
+        &self,
+        actor: &str,
+        at: DateTime<Utc>,
+        action: &str,
+        target: &str,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        self.store
+            .add_gate(&Gate {
+                actor: actor.to_string(),
+                at,
+                action: action.to_string(),
+                target: target.to_string(),
+                detail: detail.to_string(),
+            })
+            .await
+    }
+
+    async fn on_message(&self, message: &Message) -> Result<Vec<Outgoing>, StoreError> {
+        let Some(text) = message.text.as_deref() else {
+            tracing::info!(
+                chat = message.chat.id,
+                "chat: a message without text ignored"
+            );
+            return Ok(Vec::new());
+        };
+        let Some(actor) = self
+            .gate
+            .admit(message.from.as_ref(), Some(message.chat.id))
+        else {
+            return Ok(self.refuse_in(Some(message.chat.id), "a message from someone not allowed"));
+        };
+        let say = |html: String| {
+            Ok(vec![Outgoing::Say {
+                chat_id: self.gate.chat_id,
+                html,
+            }])
+        };
+        let now = self.clock.now();
+        if text.trim_start().starts_with('/') {
+            return match command::parse(text) {
+                Ok(command) => say(self.command(command, &actor, now).await?),
+                Err(usage) => say(escape(&usage)),
+            };
+        }
+        let page = match &message.reply_to_message {
+            Some(replied) => {
+                self.store
+                    .page_message(self.gate.chat_id, replied.message_id)
+                    .await?
+            }
+            None => None,
+        };
+        let Some(page) = page else {
+            return say(
+                "Reply to a page to ask about it, or send /help for what I understand.".into(),
+            );
+        };
+        let question = text.trim();
+        let id = self
+            .store
+            .add_investigation_request(&actor, about(&page), question, now)
+            .await?;
+        self.record_gate(
+            &actor,
+            now,
+            "investigate",
+            &page.notice_key,
+            &format!("request #{id}: {question}"),
+        )
+        .await?;
+        say(format!(
+            "🔎 Investigation requested: “{}” about {}\n{INVESTIGATION_LATER} (request #{id}).",
+            escape(question),
+            escape(&page.title)
+        ))
+    }
+
+    async fn command(
+        &self,
+        command: Command,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, StoreError> {
+        let unknown = |watch: &str| {
+            format!(
+                "No watch named “{}”. Watches: {}",
+                escape(watch),
+                escape(&self.watches.join(", "))
+            )
+        };
+        Ok(match command {
+            Command::Help => command::HELP.to_string(),
+            Command::Status => {
+                let alerts = self.store.all_alerts().await?;
+                let silences = self.store.active_silences(now).await?;
+                super::status::render(&alerts, &silences, now)
+            }
+            Command::Snooze { watch, duration } => {
+                if !self.watches.contains(&watch) {
+                    return Ok(unknown(&watch));
+                }
+                let until = now + chrono::Duration::from_std(duration).unwrap_or_default();
+                self.store
+                    .add_silence(
+                        &watch,
+                        None,
+                        Some(until),
+                        "snoozed from Telegram",
+                        actor,
+                        now,
+                    )
+                    .await?;
+                let span = crate::humanize::duration(duration);
+                self.record_gate(actor, now, "snooze", &watch, &span)
+                    .await?;
+                format!(
+                    "😴 {} snoozed for {span}, until {}.",
+                    escape(&watch),
+                    until.format("%a %d %b %H:%M UTC")
+                )
+            }
+            Command::Mute { watch } => {
+                if !self.watches.contains(&watch) {
+                    return Ok(unknown(&watch));
+                }
+                self.store
+                    .add_silence(&watch, None, None, "muted from Telegram", actor, now)
+                    .await?;
+                self.record_gate(actor, now, "mute", &watch, "").await?;
+                format!("🔇 {} muted until /unmute.", escape(&watch))
+            }
+            Command::Unmute { watch } => {
+                let lifted = self.store.lift_silences(&watch, None).await?;
+                if lifted == 0 {
+                    format!("{} was not silenced.", escape(&watch))
+                } else {
+                    self.record_gate(
+                        actor,
+                        now,
+                        "unmute",
+                        &watch,
+                        &format!("{lifted} silences lifted"),
+                    )
+                    .await?;
+                    format!(
+                        "🔔 {} unmuted: you will hear about it again.",
+                        escape(&watch)
+                    )
+                }
+            }
+            Command::Investigate { question } => {
+                let id = self
+                    .store
+                    .add_investigation_request(actor, About::default(), &question, now)
+                    .await?;
+                self.record_gate(
+                    actor,
+                    now,
+                    "investigate",
+                    "",
+                    &format!("request #{id}: {question}"),
+                )
+                .await?;
+                format!(
+                    "🔎 Investigation requested: “{}”\n{INVESTIGATION_LATER} (request #{id}).",
+                    escape(&question)
+                )
+            }
+            Command::Evidence { customer } => {
+                let id = self
+                    .store
+                    .add_evidence_request(actor, &customer, now)
+                    .await?;
+                self.record_gate(actor, now, "evidence", &customer, &format!("request #{id}"))
+                    .await?;
+                format!(
+                    "📁 Evidence request for “{}” recorded (#{id}); gathering evidence comes in a later version.",
+                    escape(&customer)
+                )
+            }
+        })
+    }
+}
+
+/// What a button press answers: a toast for the presser and a line in the chat.
+struct Said {
+    toast: String,
+    line: String,
+}

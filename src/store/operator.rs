@@ -1,0 +1,234 @@
+//! What the operator decided through the chat: approved investigation requests, evidence
+//! requests, verdicts on pages, and the record of every gate passed (who, when, on what).
+
+use super::{Store, StoreError, from_millis, millis};
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+/// An investigation the operator approved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvestigationRequest {
+    pub id: i64,
+    pub requested_by: String,
+    pub requested_at: DateTime<Utc>,
+    pub watch: Option<String>,
+    pub subjects: Vec<String>,
+    pub notice_key: Option<String>,
+    pub question: String,
+    pub status: String,
+}
+
+/// One gate the operator passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gate {
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}
+
+/// The alert an operator's action is about, if any.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct About<'a> {
+    pub watch: Option<&'a str>,
+    pub subjects: &'a [String],
+    pub notice_key: Option<&'a str>,
+}
+
+fn json(subjects: &[String]) -> Result<String, StoreError> {
+    serde_json::to_string(subjects).map_err(|e| StoreError::Decode(e.to_string()))
+}
+
+impl Store {
+    /// Records an approved investigation request; returns its id.
+    pub async fn add_investigation_request(
+        &self,
+        requested_by: &str,
+        about: About<'_>,
+        question: &str,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let result = sqlx::query(
+            "INSERT INTO investigation_requests (requested_by, requested_at, watch, subjects, notice_key, question) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(requested_by)
+        .bind(millis(now))
+        .bind(about.watch)
+        .bind(json(about.subjects)?)
+        .bind(about.notice_key)
+        .bind(question)
+        .execute(self.pool())
+        .await?;
+        Ok(result.last_insert_rowid())
+    }
+
+    /// Every investigation request, oldest first.
+    pub async fn investigation_requests(&self) -> Result<Vec<InvestigationRequest>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, requested_by, requested_at, watch, subjects, notice_key, question, status FROM investigation_requests ORDER BY id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let subjects: Option<String> = row.try_get(4)?;
+                Ok(InvestigationRequest {
+                    id: row.try_get(0)?,
+                    requested_by: row.try_get(1)?,
+                    requested_at: from_millis(row.try_get(2)?),
+                    watch: row.try_get(3)?,
+                    subjects: match subjects {
+                        Some(text) => serde_json::from_str(&text)
+                            .map_err(|e| StoreError::Decode(e.to_string()))?,
+                        None => Vec::new(),
+                    },
+                    notice_key: row.try_get(5)?,
+                    question: row.try_get(6)?,
+                    status: row.try_get(7)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Records a request for evidence about a customer; returns its id.
+    pub async fn add_evidence_request(
+        &self,
+        requested_by: &str,
+        customer: &str,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let result = sqlx::query(
+            "INSERT INTO evidence_requests (requested_by, requested_at, customer) VALUES (?, ?, ?)",
+        )
+        .bind(requested_by)
+        .bind(millis(now))
+        .bind(customer)
+        .execute(self.pool())
+        .await?;
+        Ok(result.last_insert_rowid())
+    }
+
+    /// Customers evidence was asked about, oldest first.
+    pub async fn evidence_requests(&self) -> Result<Vec<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT customer FROM evidence_requests ORDER BY id")
+                .fetch_all(self.pool())
+                .await?,
+        )
+    }
+
+    /// Records the operator's verdict on a page.
+    pub async fn add_verdict(
+        &self,
+        given_by: &str,
+        about: About<'_>,
+        verdict: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO verdicts (watch, subjects, notice_key, verdict, given_by, given_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(about.watch.unwrap_or_default())
+        .bind(json(about.subjects)?)
+        .bind(about.notice_key.unwrap_or_default())
+        .bind(verdict)
+        .bind(given_by)
+        .bind(millis(now))
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Verdicts as (notice key, verdict, given by), oldest first.
+    pub async fn verdicts(&self) -> Result<Vec<(String, String, String)>, StoreError> {
+        let rows = sqlx::query("SELECT notice_key, verdict, given_by FROM verdicts ORDER BY id")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
+            .collect()
+    }
+
+    /// Records a gate the operator passed.
+    pub async fn add_gate(&self, gate: &Gate) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO gates (actor, at, action, target, detail) VALUES (?, ?, ?, ?, ?)")
+            .bind(&gate.actor)
+            .bind(millis(gate.at))
+            .bind(&gate.action)
+            .bind(&gate.target)
+            .bind(&gate.detail)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Every gate, oldest first.
+    pub async fn gates(&self) -> Result<Vec<Gate>, StoreError> {
+        let rows = sqlx::query("SELECT actor, at, action, target, detail FROM gates ORDER BY id")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Gate {
+                    actor: row.try_get(0)?,
+                    at: from_millis(row.try_get(1)?),
+                    action: row.try_get(2)?,
+                    target: row.try_get(3)?,
+                    detail: row.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn requests_verdicts_and_gates_are_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.db")).await.unwrap();
+        let now = DateTime::<Utc>::from_timestamp_millis(1_800_000_000_000).unwrap();
+        let subjects = vec!["/var".to_string()];
+        let about = About {
+            watch: Some("disk"),
+            subjects: &subjects,
+            notice_key: Some("disk/firing//var#1"),
+        };
+        store
+            .add_investigation_request("telegram:111", about, "why now?", now)
+            .await
+            .unwrap();
+        let requests = store.investigation_requests().await.unwrap();
+        assert_eq!(requests.len(), 1);
+        assert_eq!(requests[0].question, "why now?");
+        assert_eq!(requests[0].watch.as_deref(), Some("disk"));
+        assert_eq!(requests[0].subjects, subjects);
+        assert_eq!(requests[0].status, "approved");
+        assert_eq!(requests[0].requested_at, now);
+
+        store
+            .add_evidence_request("telegram:111", "acme", now)
+            .await
+            .unwrap();
+        assert_eq!(store.evidence_requests().await.unwrap(), vec!["acme"]);
+
+        store
+            .add_verdict("telegram:111", about, "not_actionable", now)
+            .await
+            .unwrap();
+        assert_eq!(store.verdicts().await.unwrap()[0].1, "not_actionable");
+
+        let gate = Gate {
+            actor: "telegram:111".into(),
+            at: now,
+            action: "mute".into(),
+            target: "disk".into(),
+            detail: String::new(),
+        };
+        store.add_gate(&gate).await.unwrap();
+        assert_eq!(store.gates().await.unwrap(), vec![gate]);
+    }
+}
