@@ -2,8 +2,8 @@
 # Runs Sentinel's whole test suite on a fresh machine. Installs what the tests need first
 # (Debian's `prometheus`, which the tests start themselves on a free loopback port with a
 # temporary data directory; curl, which drives the ping API the way cron scripts do; node and
-# npm, with the Telegram Bot API emulator `telegram-test-api` under target/), then runs every
-# unit and integration test.
+# npm, with the Telegram Bot API emulator `telegram-test-api` under target/), makes sure the
+# machine's PostgreSQL and MariaDB are up, then runs every unit and integration test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +27,18 @@ fi
 if [ ! -f target/telegram-test-api/node_modules/telegram-test-api/package.json ]; then
     echo "installing the Telegram Bot API emulator (npm telegram-test-api@4) under target/"
     npm install --silent --no-audit --no-fund --prefix target/telegram-test-api telegram-test-api@4
+fi
+
+# The SQL tests read the machine's own PostgreSQL (127.0.0.1:5432, database `test`, trust auth)
+# and MariaDB (127.0.0.1:3306, root without password, database `test`); start them if stopped.
+if command -v pg_ctlcluster >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+    echo "starting PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || true
+fi
+if command -v mariadbd >/dev/null 2>&1 && ! mariadb-admin -uroot -h127.0.0.1 ping >/dev/null 2>&1; then
+    echo "starting MariaDB"
+    start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd || true
+    for _ in $(seq 1 30); do mariadb-admin -uroot -h127.0.0.1 ping >/dev/null 2>&1 && break; sleep 1; done
 fi
 
 cargo test --locked "$@"

@@ -47,6 +47,16 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Run one read-only SQL statement against a configured database source (through the
+    /// statement guard, in a READ ONLY transaction, with timeouts and caps) and print a table.
+    Query {
+        /// The name of a [sources.NAME] of kind postgres, mysql or sqlite.
+        source: String,
+        /// One read statement (SELECT, WITH, SHOW, EXPLAIN without ANALYZE).
+        sql: String,
+        #[arg(short, long, env = "SENTINEL_CONFIG", default_value = "sentinel.toml")]
+        config: PathBuf,
+    },
     /// The log template miner: templates, learning, what is new.
     Logs {
         #[command(subcommand)]
@@ -140,6 +150,11 @@ fn main() {
             Command::Config {
                 command: ConfigCommand::Check { file },
             } => sentinel::commands::config_check::run(&file),
+            Command::Query {
+                source,
+                sql,
+                config,
+            } => sentinel::commands::query::run(&config, &source, &sql).await,
             Command::Logs { command } => match command {
                 LogsCommand::Templates { file } => sentinel::commands::logs::templates(&file),
                 LogsCommand::Learn { file, target } => match target.open_store().await {

@@ -5,6 +5,7 @@ pub mod check;
 pub mod config_check;
 pub mod init;
 pub mod logs;
+pub mod query;
 pub mod run;
 
 use crate::config::Config;

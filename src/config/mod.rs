@@ -89,6 +89,8 @@ pub struct SourceSpec {
 
 #[derive(Debug, Clone)]
 pub enum SourceSpecKind {
+    /// PostgreSQL, MySQL/MariaDB or SQLite, read-only through the statement guard.
+    Sql(crate::source::sql::database::SqlSettings),
     Prometheus {
         url: String,
         timeout: Duration,

@@ -53,6 +53,9 @@ pub struct RawEngine {
 #[serde(rename_all = "snake_case")]
 pub enum SourceKind {
     Prometheus,
+    Postgres,
+    Mysql,
+    Sqlite,
 }
 
 #[derive(Debug, Deserialize)]
@@ -64,6 +67,14 @@ pub struct RawSource {
     pub bearer_token: S<String>,
     #[serde(rename = "for")]
     pub blind_for: S<HumanDuration>,
+    // SQL sources
+    pub statement_timeout: S<HumanDuration>,
+    pub lock_timeout: S<HumanDuration>,
+    pub max_rows: S<u32>,
+    pub max_bytes: S<ByteSize>,
+    pub allow_show: S<bool>,
+    pub allow_explain: S<bool>,
+    pub deny_functions: S<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]

@@ -31,6 +31,11 @@ pub fn sources(config: &Config) -> Result<Sources, String> {
                         .map_err(|e| format!("source {}: {e}", spec.name))?;
                 sources.prometheus.insert(spec.name.clone(), source);
             }
+            SourceSpecKind::Sql(settings) => {
+                let source =
+                    crate::source::sql::database::SqlSource::new(&spec.name, settings.clone());
+                sources.sql.insert(spec.name.clone(), source);
+            }
         }
     }
     Ok(sources)

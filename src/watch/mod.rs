@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 #[derive(Clone, Default, Debug)]
 pub struct Sources {
     pub prometheus: BTreeMap<String, PrometheusSource>,
+    pub sql: BTreeMap<String, crate::source::sql::database::SqlSource>,
 }
 
 impl Sources {

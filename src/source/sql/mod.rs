@@ -2,5 +2,6 @@
 //! passes, caps on how much of a result is kept, and analysis of query plans.
 
 pub mod caps;
+pub mod database;
 pub mod explain;
 pub mod guard;

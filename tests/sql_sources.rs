@@ -1,0 +1,257 @@
+//! SQL sources against the real servers of this machine (PostgreSQL and MariaDB on loopback)
+//! and a SQLite file: results through the one guarded path, caps, timeouts, the READ ONLY
+//! transaction, and refusals that never reach the database.
+
+mod support;
+
+use sentinel::source::SourceErrorKind;
+use sentinel::source::sql::caps::{CapHit, ResultCaps};
+use sentinel::source::sql::database::{QueryError, SqlSettings, SqlSource};
+use sentinel::source::sql::guard::{GuardPolicy, SqlDialectKind};
+use sqlx::Connection;
+use std::time::Duration;
+
+const POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
+const MARIADB: &str = "mysql://root@127.0.0.1:3306/test";
+
+fn source(dialect: SqlDialectKind, url: &str, max_rows: usize) -> SqlSource {
+    SqlSource::new(
+        "app",
+        SqlSettings {
+            url: url.to_string(),
+            statement_timeout: Duration::from_millis(300),
+            lock_timeout: Duration::from_millis(300),
+            caps: ResultCaps {
+                max_rows,
+                ..ResultCaps::default()
+            },
+            policy: GuardPolicy::new(dialect),
+        },
+    )
+}
+
+/// A table of jobs owned by this test, in its own schema.
+async fn postgres_jobs() -> String {
+    let schema = format!("sentinel_test_{}", std::process::id());
+    let mut conn = sqlx::PgConnection::connect(POSTGRES)
+        .await
+        .expect("PostgreSQL on 127.0.0.1:5432 (scripts/test.sh starts it)");
+    for statement in [
+        format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
+        format!("CREATE SCHEMA {schema}"),
+        format!(
+            "CREATE TABLE {schema}.jobs (id int, kind text, state text, started_at timestamptz)"
+        ),
+        format!(
+            "INSERT INTO {schema}.jobs SELECT g, 'mail', CASE WHEN g % 2 = 0 THEN 'running' ELSE 'done' END, now() - g * interval '1 minute' FROM generate_series(1, 50) g"
+        ),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(statement))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    schema
+}
+
+#[tokio::test]
+async fn postgres_reads_through_the_guard_with_caps_in_a_read_only_transaction() {
+    let schema = postgres_jobs().await;
+    let pg = source(SqlDialectKind::Postgres, POSTGRES, 10);
+    let result = pg
+        .query(&format!("SELECT kind, count(*) AS n, min(started_at) IS NOT NULL AS has_oldest FROM {schema}.jobs WHERE state = 'running' GROUP BY kind"))
+        .await
+        .unwrap();
+    assert_eq!(result.columns, vec!["kind", "n", "has_oldest"]);
+    assert_eq!(
+        result.rows,
+        vec![vec![
+            Some("mail".to_string()),
+            Some("25".to_string()),
+            Some("t".to_string())
+        ]]
+    );
+    assert_eq!(result.truncated, None);
+
+    let capped = pg
+        .query(&format!("SELECT id FROM {schema}.jobs ORDER BY id"))
+        .await
+        .unwrap();
+    assert_eq!(capped.rows.len(), 10);
+    assert_eq!(capped.truncated, Some(CapHit::Rows(10)));
+
+    let mode = pg.query("SHOW transaction_read_only").await.unwrap();
+    assert_eq!(
+        mode.rows,
+        vec![vec![Some("on".to_string())]],
+        "the statement must run in a READ ONLY transaction"
+    );
+
+    let slow = pg
+        .query("SELECT count(*) FROM generate_series(1, 200000000)")
+        .await
+        .unwrap_err();
+    match slow {
+        QueryError::Source(error) => assert_eq!(error.kind, SourceErrorKind::Timeout, "{error}"),
+        other => panic!("expected the statement timeout, got {other}"),
+    }
+
+    for write in [
+        format!("DELETE FROM {schema}.jobs"),
+        format!("WITH gone AS (DELETE FROM {schema}.jobs RETURNING *) SELECT count(*) FROM gone"),
+        format!("SELECT * FROM {schema}.jobs FOR UPDATE"),
+        "SELECT set_config('default_transaction_read_only', 'off', false)".to_string(),
+        format!("select 1; DROP TABLE {schema}.jobs"),
+    ] {
+        assert!(
+            matches!(pg.query(&write).await, Err(QueryError::Refused(_))),
+            "{write}"
+        );
+    }
+    let mut conn = sqlx::PgConnection::connect(POSTGRES).await.unwrap();
+    let left: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT count(*) FROM {schema}.jobs"
+    )))
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(left, 50, "nothing was written");
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_refused_statement_never_reaches_the_database() {
+    // Nothing listens here: an allowed statement fails to connect, a refused one is refused
+    // before any connection is tried.
+    let closed = format!(
+        "postgres://postgres@127.0.0.1:{}/test",
+        support::free_port()
+    );
+    let pg = source(SqlDialectKind::Postgres, &closed, 10);
+    assert!(matches!(
+        pg.query("DROP TABLE jobs").await,
+        Err(QueryError::Refused(_))
+    ));
+    assert!(matches!(
+        pg.query("SELECT pg_terminate_backend(42)").await,
+        Err(QueryError::Refused(_))
+    ));
+    match pg.query("SELECT 1").await {
+        Err(QueryError::Source(error)) => {
+            assert_eq!(error.kind, SourceErrorKind::Unreachable, "{error}")
+        }
+        other => panic!("expected unreachable, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn mariadb_reads_and_refuses_writes() {
+    let maria = source(SqlDialectKind::MySql, MARIADB, 100);
+    let result = maria
+        .query("SELECT 1 AS one, 2.5 AS x, NULL AS nothing")
+        .await
+        .unwrap();
+    assert_eq!(result.columns, vec!["one", "x", "nothing"]);
+    assert_eq!(
+        result.rows,
+        vec![vec![Some("1".to_string()), Some("2.5".to_string()), None]]
+    );
+    for write in [
+        "CREATE TABLE sentinel_never (id int)",
+        "SELECT * FROM mysql.user FOR UPDATE",
+        "SELECT sleep(5)",
+        "SELECT get_lock('x', 1)",
+    ] {
+        assert!(
+            matches!(maria.query(write).await, Err(QueryError::Refused(_))),
+            "{write}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn sqlite_is_opened_read_only_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.db");
+    {
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("CREATE TABLE orders (id INTEGER, email TEXT)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO orders VALUES (1, 'a@example.com'), (2, NULL)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+    let lite = source(
+        SqlDialectKind::Sqlite,
+        &format!("sqlite://{}", path.display()),
+        100,
+    );
+    let result = lite
+        .query("SELECT id, email FROM orders ORDER BY id")
+        .await
+        .unwrap();
+    assert_eq!(
+        result.rows,
+        vec![
+            vec![Some("1".into()), Some("a@example.com".into())],
+            vec![Some("2".into()), None]
+        ]
+    );
+    assert!(matches!(
+        lite.query("PRAGMA journal_mode = WAL").await,
+        Err(QueryError::Refused(_))
+    ));
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "the database file must be byte-for-byte unchanged"
+    );
+}
+
+#[test]
+fn sentinel_query_prints_a_table_and_refuses_with_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = support::write_config(
+        dir.path(),
+        &format!(
+            "[store]\npath = \"{}/s.db\"\n[sources.app]\nkind = \"postgres\"\nurl = \"{POSTGRES}\"\n",
+            dir.path().display()
+        ),
+    );
+    let ok = std::process::Command::new(support::sentinel_bin())
+        .args(["query", "-c"])
+        .arg(&config)
+        .args(["app", "SELECT 41 + 1 AS answer"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let table = String::from_utf8_lossy(&ok.stdout);
+    assert!(table.starts_with("answer\n------\n42\n(1 row)"), "{table}");
+
+    let refused = std::process::Command::new(support::sentinel_bin())
+        .args(["query", "-c"])
+        .arg(&config)
+        .args(["app", "UPDATE accounts SET balance = 0"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("nothing was sent to app"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+}
