@@ -14,6 +14,12 @@ use std::path::Path;
 /// Exit code when Sentinel itself could not run (bad config, unusable store).
 pub const EXIT_CANNOT_RUN: i32 = 2;
 
+/// Prints why Sentinel cannot run and gives the exit code for it.
+pub fn cannot_run(error: impl std::fmt::Display) -> i32 {
+    eprintln!("{error}");
+    EXIT_CANNOT_RUN
+}
+
 /// Loads the configuration or prints why not.
 pub fn load_config(path: &Path) -> Result<Config, i32> {
     Config::load(path).map_err(|errors| {

@@ -1,7 +1,7 @@
 //! `sentinel run`: the daemon. Loads the configuration (nothing starts if it is wrong), takes
 //! the store, serves the ping API and metrics, and runs the watch loop until SIGTERM/SIGINT.
 
-use super::{EXIT_CANNOT_RUN, load_config};
+use super::{cannot_run, load_config};
 use crate::clock::{SharedClock, SystemClock};
 use crate::engine::{self, build};
 use crate::server::{self, AppState};
@@ -32,49 +32,25 @@ pub async fn shutdown_signal() {
 }
 
 pub async fn run(path: &Path) -> i32 {
-    let config = match load_config(path) {
-        Ok(config) => config,
-        Err(code) => return code,
-    };
-    let store = match Store::open_exclusive(&config.store.path).await {
-        Ok(store) => store,
-        Err(error) => {
-            eprintln!("{error}");
-            return EXIT_CANNOT_RUN;
-        }
-    };
-    let listener = match server::bind(config.server.listen).await {
-        Ok(listener) => listener,
-        Err(message) => {
-            eprintln!("{message}");
-            return EXIT_CANNOT_RUN;
-        }
-    };
+    serve(path).await.unwrap_or_else(|code| code)
+}
+
+async fn serve(path: &Path) -> Result<i32, i32> {
+    let config = load_config(path)?;
+    let store = Store::open_exclusive(&config.store.path)
+        .await
+        .map_err(cannot_run)?;
+    let listener = server::bind(config.server.listen)
+        .await
+        .map_err(cannot_run)?;
     let clock: SharedClock = Arc::new(SystemClock);
-    let channels = match build::channels(&config, &store, &clock) {
-        Ok(channels) => channels,
-        Err(message) => {
-            eprintln!("{message}");
-            return EXIT_CANNOT_RUN;
-        }
-    };
-    let chat = match build::chat(&config, &channels).await {
-        Ok(chat) => chat,
-        Err(message) => {
-            eprintln!("{message}");
-            return EXIT_CANNOT_RUN;
-        }
-    };
+    let channels = build::channels(&config, &store, &clock).map_err(cannot_run)?;
+    let chat = build::chat(&config, &channels).await.map_err(cannot_run)?;
     let rate = config.server.rate_limit_per_second;
     let listen = config.server.listen;
     let watches = config.watches.len();
-    let engine = match build::engine(config, store.clone(), clock.clone(), channels) {
-        Ok(engine) => engine,
-        Err(message) => {
-            eprintln!("{message}");
-            return EXIT_CANNOT_RUN;
-        }
-    };
+    let engine =
+        build::engine(config, store.clone(), clock.clone(), channels).map_err(cannot_run)?;
     let state = AppState::new(engine.config(), store, engine.metrics().clone(), clock);
     let app =
         server::router(state, rate).into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -104,5 +80,5 @@ pub async fn run(path: &Path) -> i32 {
         let _ = engine_stopped.await;
     })
     .await;
-    0
+    Ok(0)
 }
