@@ -2,7 +2,7 @@
 //! investigator use (guard, read-only transaction, timeouts, caps), printed as a table.
 //! A refused statement says why and exits 1 without touching the database.
 
-use super::{EXIT_CANNOT_RUN, load_config};
+use super::{EXIT_CANNOT_RUN, cannot_run, load_config};
 use crate::config::SourceSpecKind;
 use crate::source::sql::caps::CapHit;
 use crate::source::sql::database::{QueryError, QueryResult, SqlSource};
@@ -106,9 +106,6 @@ pub async fn run(config_path: &Path, source_name: &str, sql: &str) -> i32 {
             eprintln!("nothing was sent to {source_name}: {refusal}");
             1
         }
-        Err(QueryError::Source(error)) => {
-            eprintln!("{error}");
-            EXIT_CANNOT_RUN
-        }
+        Err(QueryError::Source(error)) => cannot_run(error),
     }
 }

@@ -78,25 +78,17 @@ impl Engine {
             }
             Evaluation::Complete(_) => (blind_watch_name(spec, None), Observation::held("")),
         };
-        let blind_spec_rules = Rules {
+        let blind_rules = Rules {
             for_: self.blind_for(spec),
             ..Rules::default()
         };
-        let blind_label = WatchLabel {
-            name: &blind_name,
-            description: &blind_name,
-            severity: Severity::Warning,
-        };
         written += self
-            .step_and_write(
+            .step_blindness(
                 &mut tx,
-                &blind_label,
-                &blind_spec_rules,
-                &[blind_observation],
+                &blind_name,
+                &blind_rules,
+                blind_observation,
                 &active,
-                false,
-                None,
-                false,
                 now,
             )
             .await?;
@@ -105,21 +97,13 @@ impl Engine {
             && error.kind == SourceErrorKind::QueryRejected
         {
             let source_name = blind_watch_name(spec, None);
-            let label = WatchLabel {
-                name: &source_name,
-                description: &source_name,
-                severity: Severity::Warning,
-            };
             written += self
-                .step_and_write(
+                .step_blindness(
                     &mut tx,
-                    &label,
-                    &blind_spec_rules,
-                    &[Observation::held("")],
+                    &source_name,
+                    &blind_rules,
+                    Observation::held(""),
                     &active,
-                    false,
-                    None,
-                    false,
                     now,
                 )
                 .await?;
@@ -147,6 +131,35 @@ impl Engine {
         }
         tx.commit().await?;
         Ok(written)
+    }
+
+    /// Steps one blindness alert (the pseudo-watch `name`, a single subject).
+    async fn step_blindness(
+        &self,
+        conn: &mut sqlx::SqliteConnection,
+        name: &str,
+        rules: &Rules,
+        observation: Observation,
+        active: &[silences::Silence],
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        let label = WatchLabel {
+            name,
+            description: name,
+            severity: Severity::Warning,
+        };
+        self.step_and_write(
+            conn,
+            &label,
+            rules,
+            &[observation],
+            active,
+            false,
+            None,
+            false,
+            now,
+        )
+        .await
     }
 
     /// Steps every observed subject (and, when `complete`, holds every open subject that was

@@ -46,10 +46,7 @@ pub async fn run_until_shutdown(engine: Engine, shutdown: impl std::future::Futu
             }
             Some((name, evaluation, at)) = results_rx.recv() => {
                 in_flight.remove(&name);
-                if let Some(spec) = engine.config().watches.iter().find(|w| w.name == name)
-                    && let Err(error) = engine.apply(spec, &evaluation, at).await {
-                        tracing::error!(watch = name, "could not record the evaluation: {error}");
-                    }
+                record(&engine, &name, &evaluation, at).await;
                 if let Err(error) = engine.firing_count().await {
                     tracing::error!("could not count alerts: {error}");
                 }
@@ -64,9 +61,7 @@ pub async fn run_until_shutdown(engine: Engine, shutdown: impl std::future::Futu
         match tokio::time::timeout_at(deadline, results_rx.recv()).await {
             Ok(Some((name, evaluation, at))) => {
                 in_flight.remove(&name);
-                if let Some(spec) = engine.config().watches.iter().find(|w| w.name == name) {
-                    let _ = engine.apply(spec, &evaluation, at).await;
-                }
+                record(&engine, &name, &evaluation, at).await;
             }
             _ => break,
         }
@@ -74,4 +69,18 @@ pub async fn run_until_shutdown(engine: Engine, shutdown: impl std::future::Futu
     let _ = tokio::time::timeout(Duration::from_secs(5), engine.deliver()).await;
     engine.store().close().await;
     tracing::info!("stopped");
+}
+
+/// Applies a finished evaluation of the watch `name`; a failure is logged, the loop goes on.
+async fn record(
+    engine: &Engine,
+    name: &str,
+    evaluation: &Evaluation,
+    at: chrono::DateTime<chrono::Utc>,
+) {
+    if let Some(spec) = engine.config().watches.iter().find(|w| w.name == name)
+        && let Err(error) = engine.apply(spec, evaluation, at).await
+    {
+        tracing::error!(watch = name, "could not record the evaluation: {error}");
+    }
 }
