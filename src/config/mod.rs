@@ -119,6 +119,8 @@ impl WatchSpec {
     pub fn source_name(&self) -> Option<&str> {
         match &self.kind {
             WatchSpecKind::Threshold(spec) => Some(&spec.source),
+            WatchSpecKind::Stuck(spec) => Some(spec.source()),
+            WatchSpecKind::Jump(spec) => Some(spec.source()),
             WatchSpecKind::Freshness(FreshnessSpec {
                 target: FreshnessTarget::Query { source, .. },
                 ..
@@ -134,6 +136,62 @@ pub enum WatchSpecKind {
     Freshness(FreshnessSpec),
     Threshold(ThresholdSpec),
     NewError(NewErrorSpec),
+    Stuck(StuckSpec),
+    Jump(JumpSpec),
+}
+
+/// `stuck`: work that is not draining.
+#[derive(Debug, Clone)]
+pub enum StuckSpec {
+    /// Rows of a job table in a waiting/running state for longer than `older_than`, per job type.
+    Sql {
+        source: String,
+        table: String,
+        state_column: String,
+        states: Vec<String>,
+        /// The column holding when the row entered its state (or was created).
+        since_column: String,
+        /// The column naming the job type; without it all rows are one subject.
+        group_by: Option<String>,
+        older_than: Duration,
+    },
+    /// A PromQL expression of queue lengths, one series per queue: stuck when a series stayed
+    /// above zero without falling across `stalled_for` steps of `step`.
+    Prometheus {
+        source: String,
+        query: String,
+        step: Duration,
+        stalled_for: u32,
+    },
+}
+
+impl StuckSpec {
+    pub fn source(&self) -> &str {
+        match self {
+            StuckSpec::Sql { source, .. } | StuckSpec::Prometheus { source, .. } => source,
+        }
+    }
+}
+
+/// `jump`: a series departs from its own recent baseline.
+#[derive(Debug, Clone)]
+pub struct JumpSpec {
+    pub source: String,
+    /// PromQL (every returned series judged on its own) or SQL returning `time, value` rows
+    /// (and optionally a `subject` column).
+    pub query: String,
+    pub sql: bool,
+    /// Spacing of the points judged.
+    pub step: Duration,
+    /// How far back the points reach (the baseline window plus seasons).
+    pub lookback: Duration,
+    pub detector: crate::watch::jump_detector::JumpConfig,
+}
+
+impl JumpSpec {
+    pub fn source(&self) -> &str {
+        &self.source
+    }
 }
 
 /// `new_error`: page for an error template never seen before on a log source.

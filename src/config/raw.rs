@@ -84,6 +84,8 @@ pub enum WatchKind {
     Freshness,
     Threshold,
     NewError,
+    Stuck,
+    Jump,
 }
 
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -134,6 +136,39 @@ pub struct RawWatch {
     pub window: S<HumanDuration>,
     pub learn_for: S<HumanDuration>,
     pub patterns: S<Vec<String>>,
+    // stuck
+    pub table: S<String>,
+    pub state_column: S<String>,
+    pub states: S<Vec<String>>,
+    pub since_column: S<String>,
+    pub group_by: S<String>,
+    pub older_than: S<HumanDuration>,
+    pub stalled_for: S<u32>,
+    // jump (and stuck on PromQL)
+    pub step: S<HumanDuration>,
+    pub baseline: S<HumanDuration>,
+    pub seasonality: S<SeasonalityName>,
+    pub direction: S<DirectionName>,
+    pub min_change: S<f64>,
+    pub sensitivity: S<f64>,
+}
+
+/// `seasonality = "none" | "daily" | "weekly"` of a jump watch.
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SeasonalityName {
+    None,
+    Daily,
+    Weekly,
+}
+
+/// `direction = "up" | "down" | "both"` of a jump watch.
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DirectionName {
+    Up,
+    Down,
+    Both,
 }
 
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]

@@ -332,5 +332,20 @@ fn describe(spec: &WatchSpec) -> String {
             crate::humanize::duration(n.window),
             crate::humanize::duration(n.learn_for)
         ),
+        WatchSpecKind::Stuck(crate::config::StuckSpec::Sql {
+            table,
+            states,
+            older_than,
+            ..
+        }) => format!(
+            "rows of {table} in {} for longer than {}{for_text}",
+            states.join("/"),
+            crate::humanize::duration(*older_than)
+        ),
+        WatchSpecKind::Stuck(_) => format!("queue lengths that stop falling{for_text}"),
+        WatchSpecKind::Jump(j) => format!(
+            "departures from the usual (median of the last {}){for_text}",
+            crate::humanize::duration(j.lookback)
+        ),
     }
 }

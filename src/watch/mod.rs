@@ -4,9 +4,12 @@
 
 pub mod freshness;
 pub mod heartbeat;
+pub mod jump;
 pub mod jump_detector;
 pub mod new_error;
 pub mod observation;
+pub mod sql_values;
+pub mod stuck;
 pub mod threshold;
 
 use crate::config::{WatchSpec, WatchSpecKind};
@@ -68,6 +71,8 @@ pub async fn evaluate(spec: &WatchSpec, ctx: &WatchContext<'_>) -> Evaluation {
         WatchSpecKind::Heartbeat(heartbeat) => heartbeat::evaluate(spec, heartbeat, ctx).await,
         WatchSpecKind::Freshness(freshness) => freshness::evaluate(spec, freshness, ctx).await,
         WatchSpecKind::Threshold(threshold) => threshold::evaluate(spec, threshold, ctx).await,
+        WatchSpecKind::Stuck(stuck) => stuck::evaluate(spec, stuck, ctx).await,
+        WatchSpecKind::Jump(jump) => jump::evaluate(spec, jump, ctx).await,
         WatchSpecKind::NewError(new_error) => match ctx.states.new_error(&spec.name) {
             Some(state) => {
                 new_error::evaluate(spec, new_error, ctx, &mut *state.lock().await).await

@@ -1,0 +1,318 @@
+//! Validation of the `stuck` (work not draining) and `jump` (a series leaving its baseline)
+//! watches, and of which kinds of source each may read.
+
+use super::{Validator, dur};
+use crate::config::raw::{DirectionName, RawWatch, SeasonalityName, SourceKind};
+use crate::config::*;
+use crate::watch::jump_detector::{BaselineWindow, Direction, JumpConfig, Seasonality};
+use std::collections::BTreeMap;
+
+/// A table or column name that can be put into generated SQL as it is.
+fn is_identifier(text: &str) -> bool {
+    let part_ok = |part: &str| {
+        let mut chars = part.chars();
+        chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    let parts: Vec<&str> = text.split('.').collect();
+    parts.len() <= 2 && parts.iter().all(|p| part_ok(p))
+}
+
+fn is_sql(kind: SourceKind) -> bool {
+    matches!(
+        kind,
+        SourceKind::Postgres | SourceKind::Mysql | SourceKind::Sqlite
+    )
+}
+
+impl Validator<'_> {
+    /// The watch's `source`, which must exist and be of one of `accepted` kinds.
+    pub(super) fn source_of(
+        &mut self,
+        raw: &RawWatch,
+        sources: &BTreeMap<String, SourceKind>,
+        kind_name: &str,
+        accepted: &[SourceKind],
+        missing: &dyn Fn(&mut Self, &str, &str),
+    ) -> Option<(String, SourceKind)> {
+        let wanted = accepted
+            .iter()
+            .map(|k| format!("{k:?}").to_lowercase())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let Some(source) = &raw.source else {
+            missing(
+                self,
+                "source",
+                &format!("\"<name of a [sources.NAME] of kind {wanted}>\""),
+            );
+            return None;
+        };
+        match sources.get(source.get_ref()) {
+            Some(kind) if accepted.contains(kind) => Some((source.get_ref().clone(), *kind)),
+            Some(kind) => {
+                self.error(
+                    source.span(),
+                    format!(
+                        "source `{}` is of kind {}; a {kind_name} watch reads a source of kind {wanted}",
+                        source.get_ref(),
+                        format!("{kind:?}").to_lowercase()
+                    ),
+                );
+                None
+            }
+            None => {
+                let known: Vec<&str> = sources.keys().map(String::as_str).collect();
+                let hint = if known.is_empty() {
+                    "no sources are defined".to_string()
+                } else {
+                    format!("defined sources: {}", known.join(", "))
+                };
+                self.error(
+                    source.span(),
+                    format!("source `{}` is not defined ({hint})", source.get_ref()),
+                );
+                None
+            }
+        }
+    }
+
+    fn identifier(&mut self, value: &Option<toml::Spanned<String>>, default: &str) -> String {
+        match value {
+            Some(v) if is_identifier(v.get_ref()) => v.get_ref().clone(),
+            Some(v) => {
+                self.error(
+                    v.span(),
+                    format!(
+                        "{:?} is not a plain table or column name: use letters, digits and _ (schema.table is fine)",
+                        v.get_ref()
+                    ),
+                );
+                default.to_string()
+            }
+            None => default.to_string(),
+        }
+    }
+
+    fn stalled_for(&mut self, raw: &RawWatch) -> u32 {
+        match &raw.stalled_for {
+            Some(n) if *n.get_ref() < 2 => {
+                self.error(
+                    n.span(),
+                    "stalled_for counts observations of a length that did not fall: at least 2",
+                );
+                2
+            }
+            Some(n) => *n.get_ref(),
+            None => 5,
+        }
+    }
+
+    pub(super) fn stuck(
+        &mut self,
+        raw: &RawWatch,
+        sources: &BTreeMap<String, SourceKind>,
+        missing: &dyn Fn(&mut Self, &str, &str),
+    ) -> Option<WatchSpecKind> {
+        let accepted = [
+            SourceKind::Postgres,
+            SourceKind::Mysql,
+            SourceKind::Sqlite,
+            SourceKind::Prometheus,
+        ];
+        let (source, kind) = self.source_of(raw, sources, "stuck", &accepted, missing)?;
+        let not_for = |this: &mut Self, keys: &[(&str, Option<std::ops::Range<usize>>)], what| {
+            for (key, span) in keys {
+                if let Some(span) = span {
+                    this.error(
+                        span.clone(),
+                        format!("`{key}` does not apply to a stuck watch on {what}"),
+                    );
+                }
+            }
+        };
+        if is_sql(kind) {
+            not_for(
+                self,
+                &[
+                    ("query", raw.query.as_ref().map(|v| v.span())),
+                    ("stalled_for", raw.stalled_for.as_ref().map(|v| v.span())),
+                    ("step", raw.step.as_ref().map(|v| v.span())),
+                ],
+                "a SQL table (it takes table, state_column, states, since_column, group_by, older_than)",
+            );
+            let Some(table) = &raw.table else {
+                missing(self, "table", "\"jobs\"");
+                return None;
+            };
+            let table = self.identifier(&Some(table.clone()), "");
+            let Some(since) = &raw.since_column else {
+                missing(
+                    self,
+                    "since_column",
+                    "\"updated_at\" (when the row entered its state)",
+                );
+                return None;
+            };
+            let since_column = self.identifier(&Some(since.clone()), "");
+            let state_column = self.identifier(&raw.state_column, "state");
+            let group_by = raw
+                .group_by
+                .as_ref()
+                .map(|g| self.identifier(&Some(g.clone()), ""));
+            let states = match &raw.states {
+                Some(states) if states.get_ref().is_empty() => {
+                    self.error(
+                        states.span(),
+                        "states must name at least one state, like [\"running\"]",
+                    );
+                    return None;
+                }
+                Some(states) => states.get_ref().clone(),
+                None => vec!["queued".to_string(), "running".to_string()],
+            };
+            let older_than = dur(&raw.older_than).unwrap_or(Duration::from_secs(15 * 60));
+            if older_than.is_zero()
+                && let Some(v) = &raw.older_than
+            {
+                self.error(v.span(), "older_than must be longer than zero");
+            }
+            Some(WatchSpecKind::Stuck(StuckSpec::Sql {
+                source,
+                table,
+                state_column,
+                states,
+                since_column,
+                group_by,
+                older_than,
+            }))
+        } else {
+            not_for(
+                self,
+                &[
+                    ("table", raw.table.as_ref().map(|v| v.span())),
+                    ("state_column", raw.state_column.as_ref().map(|v| v.span())),
+                    ("states", raw.states.as_ref().map(|v| v.span())),
+                    ("since_column", raw.since_column.as_ref().map(|v| v.span())),
+                    ("group_by", raw.group_by.as_ref().map(|v| v.span())),
+                    ("older_than", raw.older_than.as_ref().map(|v| v.span())),
+                ],
+                "PromQL (it takes query, step, stalled_for)",
+            );
+            let Some(query) = &raw.query else {
+                missing(
+                    self,
+                    "query",
+                    "\"<PromQL of queue lengths, one series per queue>\"",
+                );
+                return None;
+            };
+            let stalled_for = self.stalled_for(raw);
+            let step = dur(&raw.step).unwrap_or(Duration::from_secs(60));
+            if step.is_zero()
+                && let Some(v) = &raw.step
+            {
+                self.error(v.span(), "step must be longer than zero");
+            }
+            Some(WatchSpecKind::Stuck(StuckSpec::Prometheus {
+                source,
+                query: query.get_ref().clone(),
+                step,
+                stalled_for,
+            }))
+        }
+    }
+
+    pub(super) fn jump(
+        &mut self,
+        raw: &RawWatch,
+        sources: &BTreeMap<String, SourceKind>,
+        missing: &dyn Fn(&mut Self, &str, &str),
+    ) -> Option<WatchSpecKind> {
+        let accepted = [
+            SourceKind::Prometheus,
+            SourceKind::Postgres,
+            SourceKind::Mysql,
+            SourceKind::Sqlite,
+        ];
+        let (source, kind) = self.source_of(raw, sources, "jump", &accepted, missing)?;
+        let Some(query) = &raw.query else {
+            let example = if is_sql(kind) {
+                "\"SELECT day AS time, sum(amount) AS value FROM charges GROUP BY day\""
+            } else {
+                "\"sum(increase(charges_total[1h]))\""
+            };
+            missing(self, "query", example);
+            return None;
+        };
+        let step = dur(&raw.step).unwrap_or(Duration::from_secs(3600));
+        let baseline = dur(&raw.baseline).unwrap_or(Duration::from_secs(7 * 86_400));
+        for value in [&raw.step, &raw.baseline].into_iter().flatten() {
+            if value.get_ref().0.is_zero() {
+                self.error(value.span(), "must be longer than zero");
+            }
+        }
+        let seasonality = match raw.seasonality.as_ref().map(|s| *s.get_ref()) {
+            Some(SeasonalityName::Daily) => Seasonality::Daily,
+            Some(SeasonalityName::Weekly) => Seasonality::Weekly,
+            Some(SeasonalityName::None) | None => Seasonality::None,
+        };
+        let direction = match raw.direction.as_ref().map(|d| *d.get_ref()) {
+            Some(DirectionName::Up) => Direction::Up,
+            Some(DirectionName::Down) => Direction::Down,
+            Some(DirectionName::Both) | None => Direction::Both,
+        };
+        let mut detector = JumpConfig {
+            window: BaselineWindow::Seconds(i64::try_from(baseline.as_secs()).unwrap_or(i64::MAX)),
+            seasonality,
+            direction,
+            ..JumpConfig::default()
+        };
+        if let Some(min_change) = &raw.min_change {
+            detector.min_abs_change = *min_change.get_ref();
+        }
+        if let Some(sensitivity) = &raw.sensitivity {
+            detector.threshold = *sensitivity.get_ref();
+        }
+        if let Err(problem) = detector.validate() {
+            let span = raw
+                .min_change
+                .as_ref()
+                .map(|v| v.span())
+                .or(raw.sensitivity.as_ref().map(|v| v.span()))
+                .unwrap_or(raw.kind.span());
+            self.error(span, format!("invalid jump settings: {problem}"));
+            return None;
+        }
+        let season = seasonality.period_seconds().unwrap_or(0).max(0) as u64;
+        let seasons = season * detector.seasonal_periods as u64;
+        let lookback = Duration::from_secs(baseline.as_secs().max(seasons) + step.as_secs());
+        Some(WatchSpecKind::Jump(JumpSpec {
+            source,
+            query: query.get_ref().clone(),
+            sql: is_sql(kind),
+            step,
+            lookback,
+            detector,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_identifier;
+
+    #[test]
+    fn identifiers_are_plain_names() {
+        assert!(is_identifier("jobs"));
+        assert!(is_identifier("public.jobs"));
+        assert!(is_identifier("_x1"));
+        assert!(!is_identifier("jobs; drop table x"));
+        assert!(!is_identifier("a.b.c"));
+        assert!(!is_identifier("1jobs"));
+        assert!(!is_identifier(""));
+        assert!(!is_identifier("\"jobs\""));
+    }
+}

@@ -1,0 +1,356 @@
+//! Validation of `[watches.NAME]`: the settings every watch shares, the keys each kind
+//! takes, and the heartbeat, freshness, threshold and new_error kinds.
+
+use super::{Validator, dur};
+use crate::config::raw::{RawWatch, SourceKind, WatchKind};
+use crate::config::*;
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::str::FromStr;
+use toml::Spanned;
+
+/// Ping tokens are capabilities in a URL: they must not be guessable.
+const MIN_TOKEN_LEN: usize = 16;
+
+impl Validator<'_> {
+    pub(super) fn watch(
+        &mut self,
+        name: &Spanned<String>,
+        raw: &RawWatch,
+        engine: &EngineConfig,
+        sources: &BTreeMap<String, SourceKind>,
+        channels: &[String],
+    ) -> Option<WatchSpec> {
+        let name_ok = self.name_ok(name, "watch");
+        let kind = *raw.kind.get_ref();
+        let kind_name = match kind {
+            WatchKind::Heartbeat => "heartbeat",
+            WatchKind::Freshness => "freshness",
+            WatchKind::Threshold => "threshold",
+            WatchKind::NewError => "new_error",
+            WatchKind::Stuck => "stuck",
+            WatchKind::Jump => "jump",
+        };
+        let specific: [(&str, Option<Range<usize>>); 27] = [
+            ("token", raw.token.as_ref().map(|v| v.span())),
+            ("period", raw.period.as_ref().map(|v| v.span())),
+            ("schedule", raw.schedule.as_ref().map(|v| v.span())),
+            ("tz", raw.tz.as_ref().map(|v| v.span())),
+            ("grace", raw.grace.as_ref().map(|v| v.span())),
+            ("source", raw.source.as_ref().map(|v| v.span())),
+            ("query", raw.query.as_ref().map(|v| v.span())),
+            ("path", raw.path.as_ref().map(|v| v.span())),
+            ("max_age", raw.max_age.as_ref().map(|v| v.span())),
+            ("format", raw.format.as_ref().map(|v| v.span())),
+            ("min_count", raw.min_count.as_ref().map(|v| v.span())),
+            ("window", raw.window.as_ref().map(|v| v.span())),
+            ("learn_for", raw.learn_for.as_ref().map(|v| v.span())),
+            ("patterns", raw.patterns.as_ref().map(|v| v.span())),
+            ("table", raw.table.as_ref().map(|v| v.span())),
+            ("state_column", raw.state_column.as_ref().map(|v| v.span())),
+            ("states", raw.states.as_ref().map(|v| v.span())),
+            ("since_column", raw.since_column.as_ref().map(|v| v.span())),
+            ("group_by", raw.group_by.as_ref().map(|v| v.span())),
+            ("older_than", raw.older_than.as_ref().map(|v| v.span())),
+            ("stalled_for", raw.stalled_for.as_ref().map(|v| v.span())),
+            ("step", raw.step.as_ref().map(|v| v.span())),
+            ("baseline", raw.baseline.as_ref().map(|v| v.span())),
+            ("seasonality", raw.seasonality.as_ref().map(|v| v.span())),
+            ("direction", raw.direction.as_ref().map(|v| v.span())),
+            ("min_change", raw.min_change.as_ref().map(|v| v.span())),
+            ("sensitivity", raw.sensitivity.as_ref().map(|v| v.span())),
+        ];
+        let allowed: &[&str] = match kind {
+            WatchKind::Heartbeat => &["token", "period", "schedule", "tz", "grace"],
+            WatchKind::Freshness => &["source", "query", "path", "max_age"],
+            WatchKind::Threshold => &["source", "query"],
+            WatchKind::Stuck => &[
+                "source",
+                "query",
+                "table",
+                "state_column",
+                "states",
+                "since_column",
+                "group_by",
+                "older_than",
+                "stalled_for",
+                "step",
+            ],
+            WatchKind::Jump => &[
+                "source",
+                "query",
+                "step",
+                "baseline",
+                "seasonality",
+                "direction",
+                "min_change",
+                "sensitivity",
+            ],
+            WatchKind::NewError => &[
+                "path",
+                "format",
+                "min_count",
+                "window",
+                "learn_for",
+                "patterns",
+            ],
+        };
+        for (key, span) in specific {
+            if let Some(span) = span
+                && !allowed.contains(&key)
+            {
+                self.error(
+                    span,
+                    format!(
+                        "`{key}` does not apply to {kind_name} watches (they take: {})",
+                        allowed.join(", ")
+                    ),
+                );
+            }
+        }
+        if let Some(list) = &raw.channels {
+            for channel in list.get_ref() {
+                if !channels.contains(channel.get_ref()) {
+                    self.error(channel.span(), format!("channel `{}` is not defined: add a [channels.{}] section or remove it here", channel.get_ref(), channel.get_ref()));
+                }
+            }
+        }
+        for value in [&raw.interval, &raw.timeout].into_iter().flatten() {
+            if value.get_ref().0.is_zero() {
+                self.error(value.span(), "must be longer than zero");
+            }
+        }
+        let missing = |v: &mut Self, key: &str, example: &str| {
+            v.error(
+                raw.kind.span(),
+                format!(
+                    "{kind_name} watch `{}` needs {key} = {example}",
+                    name.get_ref()
+                ),
+            );
+        };
+        let spec_kind = match kind {
+            WatchKind::Heartbeat => self.heartbeat(raw, &missing)?,
+            WatchKind::Stuck => self.stuck(raw, sources, &missing)?,
+            WatchKind::Jump => self.jump(raw, sources, &missing)?,
+            WatchKind::Threshold => {
+                let source = self.prometheus_ref(raw, sources, kind_name, &missing);
+                let Some(query) = &raw.query else {
+                    missing(self, "query", "\"<PromQL returning the broken series>\"");
+                    return None;
+                };
+                WatchSpecKind::Threshold(ThresholdSpec {
+                    source: source?,
+                    query: query.get_ref().clone(),
+                })
+            }
+            WatchKind::NewError => {
+                let Some(path) = &raw.path else {
+                    missing(self, "path", "\"/var/log/app/*.log\"");
+                    return None;
+                };
+                let pattern = self.expanded(path)?;
+                if let Err(error) = glob::Pattern::new(&pattern) {
+                    self.error(path.span(), format!("invalid glob pattern: {error}"));
+                }
+                if let Some(min_count) = &raw.min_count
+                    && *min_count.get_ref() == 0
+                {
+                    self.error(min_count.span(), "min_count must be at least 1");
+                }
+                WatchSpecKind::NewError(NewErrorSpec {
+                    pattern,
+                    format: raw
+                        .format
+                        .as_ref()
+                        .map_or(LogFormat::Plain, |f| *f.get_ref()),
+                    min_count: raw.min_count.as_ref().map_or(3, |c| *c.get_ref()),
+                    window: dur(&raw.window).unwrap_or(Duration::from_secs(600)),
+                    learn_for: dur(&raw.learn_for).unwrap_or(Duration::from_secs(3600)),
+                    patterns: raw
+                        .patterns
+                        .as_ref()
+                        .map(|p| p.get_ref().clone())
+                        .unwrap_or_default(),
+                })
+            }
+            WatchKind::Freshness => {
+                let Some(max_age) = dur(&raw.max_age) else {
+                    missing(self, "max_age", "\"26h\"");
+                    return None;
+                };
+                let target = match (&raw.path, &raw.query) {
+                    (Some(path), None) => {
+                        if let Some(source) = &raw.source {
+                            self.error(source.span(), "a freshness watch on files takes `path` only; `source` is for `query`");
+                        }
+                        let pattern = self.expanded(path)?;
+                        if let Err(error) = glob::Pattern::new(&pattern) {
+                            self.error(path.span(), format!("invalid glob pattern: {error}"));
+                        }
+                        FreshnessTarget::Files { pattern }
+                    }
+                    (None, Some(query)) => FreshnessTarget::Query {
+                        source: self.prometheus_ref(raw, sources, kind_name, &missing)?,
+                        query: query.get_ref().clone(),
+                    },
+                    (Some(path), Some(_)) => {
+                        self.error(path.span(), "give either `path` (newest matching file) or `query` (PromQL timestamps), not both");
+                        return None;
+                    }
+                    (None, None) => {
+                        missing(
+                            self,
+                            "path",
+                            "\"/var/backups/*.sql.gz\" (or source + query)",
+                        );
+                        return None;
+                    }
+                };
+                WatchSpecKind::Freshness(FreshnessSpec { target, max_age })
+            }
+        };
+        if !name_ok {
+            return None;
+        }
+        let description = raw
+            .description
+            .as_ref()
+            .map(|d| d.get_ref().clone())
+            .unwrap_or_else(|| name.get_ref().replace(['-', '_'], " "));
+        Some(WatchSpec {
+            name: name.get_ref().clone(),
+            description,
+            severity: raw
+                .severity
+                .as_ref()
+                .map(|s| *s.get_ref())
+                .unwrap_or_default(),
+            interval: dur(&raw.interval).unwrap_or(engine.interval),
+            timeout: dur(&raw.timeout).unwrap_or(engine.timeout),
+            for_: dur(&raw.for_).unwrap_or(Duration::ZERO),
+            keep_firing_for: dur(&raw.keep_firing_for).unwrap_or(Duration::ZERO),
+            renotify: dur(&raw.renotify),
+            notify_resolved: raw.notify_resolved.as_ref().is_some_and(|v| *v.get_ref()),
+            channels: raw
+                .channels
+                .as_ref()
+                .map(|list| list.get_ref().iter().map(|c| c.get_ref().clone()).collect()),
+            kind: spec_kind,
+        })
+    }
+
+    pub(super) fn prometheus_ref(
+        &mut self,
+        raw: &RawWatch,
+        sources: &BTreeMap<String, SourceKind>,
+        kind_name: &str,
+        missing: &dyn Fn(&mut Self, &str, &str),
+    ) -> Option<String> {
+        let Some(source) = &raw.source else {
+            missing(
+                self,
+                "source",
+                "\"<name of a [sources.NAME] of kind prometheus>\"",
+            );
+            return None;
+        };
+        match sources.get(source.get_ref()) {
+            Some(SourceKind::Prometheus) => Some(source.get_ref().clone()),
+            Some(_) => {
+                self.error(source.span(), format!("source `{}` is a SQL database; a {kind_name} watch needs a [sources.NAME] with kind = \"prometheus\"", source.get_ref()));
+                None
+            }
+            None => {
+                let known: Vec<&str> = sources.keys().map(String::as_str).collect();
+                let hint = if known.is_empty() {
+                    "no sources are defined".to_string()
+                } else {
+                    format!("defined sources: {}", known.join(", "))
+                };
+                self.error(source.span(), format!("source `{}` is not defined ({hint}); a {kind_name} watch needs a [sources.NAME] with kind = \"prometheus\"", source.get_ref()));
+                None
+            }
+        }
+    }
+
+    pub(super) fn heartbeat(
+        &mut self,
+        raw: &RawWatch,
+        missing: &dyn Fn(&mut Self, &str, &str),
+    ) -> Option<WatchSpecKind> {
+        let Some(token) = &raw.token else {
+            missing(self, "token", "\"<a UUID; `sentinel init` makes one>\"");
+            return None;
+        };
+        let token_text = self.expanded(token)?;
+        if token_text.len() < MIN_TOKEN_LEN
+            || !token_text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            self.error(token.span(), format!("ping tokens must be unguessable: at least {MIN_TOKEN_LEN} letters, digits, - or _ (a UUID works)"));
+        }
+        let schedule = match (&raw.period, &raw.schedule) {
+            (Some(period), None) => {
+                if let Some(tz) = &raw.tz {
+                    self.error(
+                        tz.span(),
+                        "`tz` applies only to a cron `schedule`, not to `period`",
+                    );
+                }
+                if period.get_ref().0.is_zero() {
+                    self.error(period.span(), "period must be longer than zero");
+                }
+                Schedule::Period(period.get_ref().0)
+            }
+            (None, Some(schedule)) => {
+                let tz = match &raw.tz {
+                    Some(tz) => match chrono_tz::Tz::from_str(tz.get_ref()) {
+                        Ok(tz) => tz,
+                        Err(_) => {
+                            self.error(tz.span(), format!("unknown time zone {:?}: expected an IANA name like \"Europe/Berlin\" or \"UTC\"", tz.get_ref()));
+                            chrono_tz::UTC
+                        }
+                    },
+                    None => chrono_tz::UTC,
+                };
+                let fields = schedule.get_ref().split_whitespace().count();
+                let parsed = if fields == 5 {
+                    croner::Cron::from_str(schedule.get_ref()).map_err(|e| e.to_string())
+                } else {
+                    Err(format!(
+                        "expected 5 fields (minute hour day-of-month month day-of-week), found {fields}"
+                    ))
+                };
+                match parsed {
+                    Ok(expression) => Schedule::Cron {
+                        expression: Box::new(expression),
+                        text: schedule.get_ref().clone(),
+                        tz,
+                    },
+                    Err(reason) => {
+                        self.error(schedule.span(), format!("invalid cron expression {:?}: {reason}; example: \"0 3 * * *\" for 03:00 daily", schedule.get_ref()));
+                        return None;
+                    }
+                }
+            }
+            (Some(period), Some(_)) => {
+                self.error(
+                    period.span(),
+                    "give either `period` or a cron `schedule`, not both",
+                );
+                return None;
+            }
+            (None, None) => {
+                missing(self, "period", "\"1d\" (or schedule = \"0 3 * * *\")");
+                return None;
+            }
+        };
+        Some(WatchSpecKind::Heartbeat(HeartbeatSpec {
+            token: token_text,
+            schedule,
+            grace: dur(&raw.grace).unwrap_or(Duration::from_secs(3600)),
+        }))
+    }
+}

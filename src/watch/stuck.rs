@@ -1,0 +1,290 @@
+//! `stuck`: work that is not draining. From a SQL job table (rows in a waiting or running state
+//! for longer than a limit, per job type) or from PromQL queue lengths (a queue above zero that
+//! did not fall across several observations). The page names the job type, how many, the oldest
+//! and since when; the tracker makes sure it is said once and resolved when the work drains.
+
+use super::observation::{Evaluation, Observation};
+use super::sql_values::{blindness, parse_number, parse_time};
+use super::{WatchContext, format_value};
+use crate::config::{StuckSpec, WatchSpec};
+use crate::humanize;
+use crate::source::sql::guard::SqlDialectKind;
+use crate::source::{SourceError, SourceErrorKind};
+use chrono::{DateTime, Utc};
+use std::time::Duration;
+
+pub async fn evaluate(spec: &WatchSpec, stuck: &StuckSpec, ctx: &WatchContext<'_>) -> Evaluation {
+    match stuck {
+        StuckSpec::Sql { source, .. } => {
+            let Some(database) = ctx.sources.sql.get(source) else {
+                return Evaluation::Blind(not_configured(source));
+            };
+            let query = table_query(stuck, database.dialect());
+            match database.query(&query).await {
+                Ok(result) => Evaluation::Complete(judge_rows(spec, stuck, &result.rows, ctx.now)),
+                Err(error) => Evaluation::Blind(blindness(source, error)),
+            }
+        }
+        StuckSpec::Prometheus {
+            source,
+            query,
+            step,
+            stalled_for,
+        } => {
+            let prometheus = match ctx.sources.prometheus(source) {
+                Ok(p) => p,
+                Err(error) => return Evaluation::Blind(error),
+            };
+            let end = ctx.now.timestamp();
+            let span = step.as_secs_f64() * f64::from(stalled_for.saturating_sub(1));
+            let start = end - span.ceil() as i64;
+            match prometheus
+                .range(query, start, end, step.as_secs_f64())
+                .await
+            {
+                Ok(series) => Evaluation::Complete(
+                    series
+                        .iter()
+                        .filter_map(|(labels, samples)| {
+                            let subject = crate::source::prometheus::Series {
+                                labels: labels.clone(),
+                                value: 0.0,
+                            }
+                            .subject();
+                            let lengths: Vec<f64> = samples.iter().map(|(_, v)| *v).collect();
+                            judge_lengths(
+                                &spec.description,
+                                &subject,
+                                &lengths,
+                                *stalled_for,
+                                *step,
+                            )
+                        })
+                        .collect(),
+                ),
+                Err(error) => Evaluation::Blind(error),
+            }
+        }
+    }
+}
+
+fn not_configured(source: &str) -> SourceError {
+    SourceError::new(
+        source,
+        SourceErrorKind::Unreachable,
+        "source is not configured",
+    )
+}
+
+fn quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// The read-only query that finds old rows per job type, in the database's own dialect (its
+/// clock decides what "older than" means, so the two clocks never need to agree).
+pub fn table_query(stuck: &StuckSpec, dialect: SqlDialectKind) -> String {
+    let StuckSpec::Sql {
+        table,
+        state_column,
+        states,
+        since_column,
+        group_by,
+        older_than,
+        ..
+    } = stuck
+    else {
+        return String::new();
+    };
+    let seconds = older_than.as_secs();
+    let old_enough = match dialect {
+        SqlDialectKind::Postgres => {
+            format!("{since_column} < now() - interval '{seconds} seconds'")
+        }
+        SqlDialectKind::MySql => {
+            format!("{since_column} < UTC_TIMESTAMP() - INTERVAL {seconds} SECOND")
+        }
+        SqlDialectKind::Sqlite => format!(
+            "(CASE WHEN typeof({since_column}) IN ('integer', 'real') THEN {since_column} \
+             ELSE (julianday({since_column}) - 2440587.5) * 86400.0 END) \
+             < (julianday('now') - 2440587.5) * 86400.0 - {seconds}"
+        ),
+    };
+    let states = states
+        .iter()
+        .map(|s| quote(s))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (subject, group) = match group_by {
+        Some(column) => (
+            column.clone(),
+            format!(" GROUP BY {column} ORDER BY {column}"),
+        ),
+        None => ("''".to_string(), String::new()),
+    };
+    format!(
+        "SELECT {subject} AS subject, COUNT(*) AS stuck, MIN({since_column}) AS oldest \
+         FROM {table} WHERE {state_column} IN ({states}) AND {old_enough}{group}"
+    )
+}
+
+/// One broken subject per job type with old rows.
+pub fn judge_rows(
+    spec: &WatchSpec,
+    stuck: &StuckSpec,
+    rows: &[Vec<Option<String>>],
+    now: DateTime<Utc>,
+) -> Vec<Observation> {
+    let StuckSpec::Sql {
+        table,
+        state_column,
+        states,
+        older_than,
+        ..
+    } = stuck
+    else {
+        return Vec::new();
+    };
+    rows.iter()
+        .filter_map(|row| {
+            let subject = row.first().cloned().flatten().unwrap_or_default();
+            let count = parse_number(row.get(1).and_then(|c| c.as_deref()))?;
+            if count < 1.0 {
+                return None;
+            }
+            let oldest = row.get(2).and_then(|c| c.as_deref()).and_then(parse_time);
+            let what = if subject.is_empty() {
+                "jobs".to_string()
+            } else {
+                format!("{subject} jobs")
+            };
+            let mut title = format!(
+                "{}: {} {what} stuck in {}",
+                spec.description,
+                format_value(count),
+                states.join("/")
+            );
+            if let Some(oldest) = oldest {
+                let age = (now - oldest).num_seconds().max(0);
+                title.push_str(&format!(
+                    ", oldest since {} ({})",
+                    humanize::moment(oldest, now, &Utc),
+                    humanize::duration_secs(age)
+                ));
+            }
+            Some(
+                Observation::broken(subject, title)
+                    .with_fact(format!(
+                        "{table}.{state_column} in ({}) for longer than {}",
+                        states.join(", "),
+                        humanize::duration(*older_than)
+                    ))
+                    .with_value(count),
+            )
+        })
+        .collect()
+}
+
+/// A queue whose length stayed above zero and never fell across the last `stalled_for`
+/// observations is stuck; any fall (work is draining) or an empty queue is not.
+pub fn judge_lengths(
+    description: &str,
+    subject: &str,
+    lengths: &[f64],
+    stalled_for: u32,
+    step: Duration,
+) -> Option<Observation> {
+    let needed = usize::try_from(stalled_for).unwrap_or(usize::MAX);
+    if lengths.len() < needed {
+        return None;
+    }
+    let recent = &lengths[lengths.len() - needed..];
+    let above_zero = recent.iter().all(|v| *v > 0.0);
+    let never_fell = recent.windows(2).all(|pair| pair[1] >= pair[0]);
+    if !(above_zero && never_fell) {
+        return None;
+    }
+    let first = recent.first().copied().unwrap_or(0.0);
+    let last = recent.last().copied().unwrap_or(0.0);
+    let over = step.saturating_mul(stalled_for.saturating_sub(1));
+    let name = if subject.is_empty() {
+        description.to_string()
+    } else {
+        format!("{description} {subject}")
+    };
+    Some(
+        Observation::broken(
+            subject,
+            format!(
+                "{name}: {} waiting, not draining for {}",
+                format_value(last),
+                humanize::duration(over)
+            ),
+        )
+        .with_fact(format!(
+            "length {} -> {} over {} observations, never falling",
+            format_value(first),
+            format_value(last),
+            needed
+        ))
+        .with_value(last),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sql_spec() -> StuckSpec {
+        StuckSpec::Sql {
+            source: "db".into(),
+            table: "jobs".into(),
+            state_column: "state".into(),
+            states: vec!["running".into(), "it's".into()],
+            since_column: "updated_at".into(),
+            group_by: Some("kind".into()),
+            older_than: Duration::from_secs(900),
+        }
+    }
+
+    #[test]
+    fn queries_quote_states_and_use_the_database_clock() {
+        let pg = table_query(&sql_spec(), SqlDialectKind::Postgres);
+        assert!(pg.contains("state IN ('running', 'it''s')"), "{pg}");
+        assert!(pg.contains("updated_at < now() - interval '900 seconds'"));
+        assert!(pg.contains("GROUP BY kind"));
+        let my = table_query(&sql_spec(), SqlDialectKind::MySql);
+        assert!(my.contains("UTC_TIMESTAMP() - INTERVAL 900 SECOND"));
+        let lite = table_query(&sql_spec(), SqlDialectKind::Sqlite);
+        assert!(lite.contains("julianday('now')"));
+        for (sql, dialect) in [
+            (pg, SqlDialectKind::Postgres),
+            (my, SqlDialectKind::MySql),
+            (lite, SqlDialectKind::Sqlite),
+        ] {
+            let policy = crate::source::sql::guard::GuardPolicy::new(dialect);
+            assert!(
+                crate::source::sql::guard::check(&sql, &policy).is_ok(),
+                "the guard must allow {sql}"
+            );
+        }
+    }
+
+    #[test]
+    fn lengths_that_never_fall_are_stuck() {
+        let step = Duration::from_secs(60);
+        let stuck = judge_lengths("Mail queue", "", &[4.0, 4.0, 5.0, 5.0, 6.0], 5, step);
+        let stuck = stuck.expect("a queue that only grows is stuck");
+        assert_eq!(stuck.value, Some(6.0));
+        assert!(
+            stuck.title.contains("not draining for 4m"),
+            "{}",
+            stuck.title
+        );
+        // Draining, even slowly, is not stuck; nor is an empty queue or too little history.
+        assert!(judge_lengths("q", "", &[5.0, 5.0, 4.0, 5.0, 5.0], 5, step).is_none());
+        assert!(judge_lengths("q", "", &[0.0, 0.0, 0.0, 0.0, 0.0], 5, step).is_none());
+        assert!(judge_lengths("q", "", &[5.0, 5.0, 5.0], 5, step).is_none());
+        // Only the last observations count.
+        assert!(judge_lengths("q", "", &[9.0, 1.0, 1.0, 1.0, 1.0, 1.0], 5, step).is_some());
+    }
+}
