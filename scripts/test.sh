@@ -3,7 +3,7 @@
 # (Debian's `prometheus`, which the tests start themselves on a free loopback port with a
 # temporary data directory; curl, which drives the ping API the way cron scripts do; node and
 # npm, with the Telegram Bot API emulator `telegram-test-api` under target/), makes sure the
-# machine's PostgreSQL and MariaDB are up, then runs every unit and integration test.
+# machine's PostgreSQL, MariaDB and Redis are up, then runs every unit and integration test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,6 +39,12 @@ if command -v mariadbd >/dev/null 2>&1 && ! mariadb-admin -uroot -h127.0.0.1 pin
     echo "starting MariaDB"
     start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd || true
     for _ in $(seq 1 30); do mariadb-admin -uroot -h127.0.0.1 ping >/dev/null 2>&1 && break; sleep 1; done
+fi
+# The queue tests read the machine's Redis (127.0.0.1:6379, keys under a per-test prefix).
+if command -v redis-server >/dev/null 2>&1 && ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
+    echo "starting Redis"
+    redis-server --bind 127.0.0.1 --port 6379 --save '' --appendonly no --daemonize yes >/dev/null
+    for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 1; done
 fi
 
 cargo test --locked "$@"

@@ -554,3 +554,34 @@ fn new_error_watches_are_validated() {
     );
     assert_eq!(code, 0, "{stderr}");
 }
+
+#[test]
+fn stuck_and_jump_settings_are_checked_where_they_are_written() {
+    let db = "[sources.app]\nkind = \"postgres\"\nurl = \"postgres://ro@127.0.0.1/app\"\n\n";
+    assert_error_at(
+        &format!(
+            "{db}[watches.jobs]\nkind = \"stuck\"\nsource = \"app\"\ntable = \"jobs; drop table jobs\"\nsince_column = \"updated_at\"\n"
+        ),
+        "8:9",
+        "is not a plain table or column name",
+    );
+    assert_error_at(
+        &format!(
+            "{db}[watches.jobs]\nkind = \"stuck\"\nsource = \"app\"\ntable = \"jobs\"\nsince_column = \"updated_at\"\nstalled_for = 3\n"
+        ),
+        "10:15",
+        "`stalled_for` does not apply to a stuck watch on a SQL table",
+    );
+    assert_error_at(
+        &format!(
+            "{db}[watches.spend]\nkind = \"jump\"\nsource = \"app\"\nquery = \"SELECT 1\"\nmin_change = -5.0\n"
+        ),
+        "9:14",
+        "invalid jump settings: min_abs_change must be >= 0",
+    );
+    assert_error_at(
+        &format!("{db}[watches.spend]\nkind = \"jump\"\nsource = \"app\"\ntoken = \"x\"\n"),
+        "8:9",
+        "`token` does not apply to jump watches",
+    );
+}

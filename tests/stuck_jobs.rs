@@ -215,3 +215,122 @@ async fn mariadb_and_sqlite_find_stuck_rows_with_their_own_time_types() {
     subjects.sort();
     assert_eq!(subjects, ["a", "b", "c"], "the fresh job d is not stuck");
 }
+
+fn redis_config(dir: &Path, queue: &str, layout: &str, extra: &str) -> Config {
+    let text = format!(
+        r#"
+[store]
+path = "{store}"
+
+[sources.queues]
+kind = "redis"
+url = "redis://127.0.0.1:6379/0"
+
+[watches.mail]
+kind = "stuck"
+description = "Mail queue"
+source = "queues"
+queue = "{queue}"
+layout = "{layout}"
+{extra}
+"#,
+        store = dir.join("s.db").display()
+    );
+    Config::parse(&dir.join("sentinel.toml"), &text, &|_| None).unwrap()
+}
+
+async fn redis() -> redis::aio::MultiplexedConnection {
+    redis::Client::open("redis://127.0.0.1:6379/0")
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .expect("Redis on 127.0.0.1:6379 (scripts/test.sh starts it)")
+}
+
+#[tokio::test]
+async fn a_sidekiq_queue_whose_oldest_job_waited_too_long_pages() {
+    let queue = format!("sentinel-stuck-{}", std::process::id());
+    let key = format!("queue:{queue}");
+    let mut conn = redis().await;
+    let hour_ago = chrono::Utc::now().timestamp() as f64 - 3600.0;
+    let _: () = redis::cmd("DEL")
+        .arg(&key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    for (i, at) in [hour_ago, hour_ago + 60.0, hour_ago + 120.0]
+        .iter()
+        .enumerate()
+    {
+        // Sidekiq LPUSHes new jobs: the oldest sits at the right end.
+        let job = format!(r#"{{"class":"MailJob","jid":"j{i}","enqueued_at":{at}}}"#);
+        let _: () = redis::cmd("LPUSH")
+            .arg(&key)
+            .arg(job)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = redis_config(dir.path(), &queue, "sidekiq", "older_than = \"15m\"");
+    let pages = Arc::new(Mutex::new(Vec::new()));
+    let report = pass(&config, &pages).await;
+    assert_eq!((report.firing, report.blind), (1, 0), "{report:?}");
+    let title = pages.lock().unwrap()[0].title.clone();
+    assert!(
+        title.contains(&format!("3 jobs waiting in {queue}, the oldest for 1h")),
+        "{title}"
+    );
+
+    // The workers catch up: the queue empties and the alert resolves.
+    let _: () = redis::cmd("DEL")
+        .arg(&key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let report = pass(&config, &pages).await;
+    assert_eq!(report.firing, 0, "{report:?}");
+}
+
+#[tokio::test]
+async fn a_list_that_never_falls_is_stuck_only_after_enough_observations() {
+    let key = format!("sentinel-stalled-{}", std::process::id());
+    let mut conn = redis().await;
+    let _: () = redis::cmd("DEL")
+        .arg(&key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = redis_config(dir.path(), &key, "list", "stalled_for = 3");
+    let pages = Arc::new(Mutex::new(Vec::new()));
+    let mut firing = Vec::new();
+    // Lengths 2, 1 (draining), 1, 2, 2: stuck only once three observations never fell.
+    for length in [2, 1, 1, 2, 2] {
+        let _: () = redis::cmd("DEL")
+            .arg(&key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        for i in 0..length {
+            let _: () = redis::cmd("RPUSH")
+                .arg(&key)
+                .arg(i)
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+        }
+        firing.push(pass(&config, &pages).await.firing);
+    }
+    assert_eq!(firing, [0, 0, 0, 1, 1], "judged on the remembered lengths");
+    assert_eq!(
+        pages.lock().unwrap().len(),
+        1,
+        "one page while it stays stuck"
+    );
+    let _: () = redis::cmd("DEL")
+        .arg(&key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+}

@@ -96,6 +96,8 @@ pub enum SourceSpecKind {
         timeout: Duration,
         bearer_token: Option<String>,
     },
+    /// Redis holding job queues, read with read-only commands only.
+    Redis { url: String, timeout: Duration },
 }
 
 #[derive(Debug, Clone)]
@@ -155,6 +157,14 @@ pub enum StuckSpec {
         group_by: Option<String>,
         older_than: Duration,
     },
+    /// A Redis job queue: stuck when its oldest job waited longer than `older_than`, or when
+    /// it stayed above zero without falling for `stalled_for` observations.
+    Redis {
+        source: String,
+        queue: crate::source::redis::QueueProbe,
+        older_than: Option<Duration>,
+        stalled_for: u32,
+    },
     /// A PromQL expression of queue lengths, one series per queue: stuck when a series stayed
     /// above zero without falling across `stalled_for` steps of `step`.
     Prometheus {
@@ -168,7 +178,9 @@ pub enum StuckSpec {
 impl StuckSpec {
     pub fn source(&self) -> &str {
         match self {
-            StuckSpec::Sql { source, .. } | StuckSpec::Prometheus { source, .. } => source,
+            StuckSpec::Sql { source, .. }
+            | StuckSpec::Redis { source, .. }
+            | StuckSpec::Prometheus { source, .. } => source,
         }
     }
 }

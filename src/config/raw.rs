@@ -56,6 +56,7 @@ pub enum SourceKind {
     Postgres,
     Mysql,
     Sqlite,
+    Redis,
 }
 
 #[derive(Debug, Deserialize)]
@@ -144,6 +145,9 @@ pub struct RawWatch {
     pub group_by: S<String>,
     pub older_than: S<HumanDuration>,
     pub stalled_for: S<u32>,
+    pub queue: S<String>,
+    pub layout: S<QueueLayoutName>,
+    pub group: S<String>,
     // jump (and stuck on PromQL)
     pub step: S<HumanDuration>,
     pub baseline: S<HumanDuration>,
@@ -151,6 +155,19 @@ pub struct RawWatch {
     pub direction: S<DirectionName>,
     pub min_change: S<f64>,
     pub sensitivity: S<f64>,
+}
+
+/// `layout` of a Redis queue watched by `stuck`.
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueLayoutName {
+    List,
+    Stream,
+    SortedSet,
+    Sidekiq,
+    Bullmq,
+    Celery,
+    Rq,
 }
 
 /// `seasonality = "none" | "daily" | "weekly"` of a jump watch.

@@ -31,6 +31,11 @@ pub fn sources(config: &Config) -> Result<Sources, String> {
                         .map_err(|e| format!("source {}: {e}", spec.name))?;
                 sources.prometheus.insert(spec.name.clone(), source);
             }
+            SourceSpecKind::Redis { url, timeout } => {
+                let source = crate::source::redis::RedisSource::new(&spec.name, url, *timeout)
+                    .map_err(|e| format!("source {}: {e}", spec.name))?;
+                sources.redis.insert(spec.name.clone(), Arc::new(source));
+            }
             SourceSpecKind::Sql(settings) => {
                 let source =
                     crate::source::sql::database::SqlSource::new(&spec.name, settings.clone());

@@ -1,8 +1,10 @@
 //! Read-only adapters to the things that know what is happening. Nothing in here writes.
 
 pub mod files;
+pub mod http;
 pub mod logfile;
 pub mod prometheus;
+pub mod redis;
 pub mod sql;
 
 use std::fmt;

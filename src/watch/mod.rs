@@ -24,6 +24,7 @@ use std::collections::BTreeMap;
 pub struct Sources {
     pub prometheus: BTreeMap<String, PrometheusSource>,
     pub sql: BTreeMap<String, crate::source::sql::database::SqlSource>,
+    pub redis: BTreeMap<String, std::sync::Arc<crate::source::redis::RedisSource>>,
 }
 
 impl Sources {

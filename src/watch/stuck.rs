@@ -25,6 +25,37 @@ pub async fn evaluate(spec: &WatchSpec, stuck: &StuckSpec, ctx: &WatchContext<'_
                 Err(error) => Evaluation::Blind(blindness(source, error)),
             }
         }
+        StuckSpec::Redis {
+            source,
+            queue,
+            older_than,
+            stalled_for,
+        } => {
+            let Some(redis) = ctx.sources.redis.get(source) else {
+                return Evaluation::Blind(not_configured(source));
+            };
+            let reading = match redis.measure(queue, ctx.now).await {
+                Ok(reading) => reading,
+                Err(error) => return Evaluation::Blind(error),
+            };
+            let lengths =
+                match remember_length(spec, &queue.name, reading.length, *stalled_for, ctx).await {
+                    Ok(lengths) => lengths,
+                    Err(error) => return Evaluation::Blind(error),
+                };
+            Evaluation::Complete(
+                judge_queue(
+                    spec,
+                    &queue.name,
+                    &reading,
+                    &lengths,
+                    *older_than,
+                    *stalled_for,
+                )
+                .into_iter()
+                .collect(),
+            )
+        }
         StuckSpec::Prometheus {
             source,
             query,
@@ -66,6 +97,75 @@ pub async fn evaluate(spec: &WatchSpec, stuck: &StuckSpec, ctx: &WatchContext<'_
             }
         }
     }
+}
+
+/// Adds this observation's length to the ones remembered for the queue (in the store, so a
+/// restart does not forget) and returns the last `keep` of them, oldest first.
+async fn remember_length(
+    spec: &WatchSpec,
+    queue: &str,
+    length: u64,
+    keep: u32,
+    ctx: &WatchContext<'_>,
+) -> Result<Vec<f64>, SourceError> {
+    let store_error = |e: crate::store::StoreError| {
+        SourceError::new("store", SourceErrorKind::BadResponse, e.to_string())
+    };
+    let mut lengths: Vec<f64> = ctx
+        .store
+        .baseline(&spec.name, queue, "lengths")
+        .await
+        .map_err(store_error)?
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default();
+    lengths.push(length as f64);
+    let keep = usize::try_from(keep).unwrap_or(usize::MAX);
+    if lengths.len() > keep {
+        lengths.drain(..lengths.len() - keep);
+    }
+    let json = serde_json::to_string(&lengths).unwrap_or_else(|_| "[]".to_string());
+    ctx.store
+        .set_baseline(&spec.name, queue, "lengths", &json, ctx.now)
+        .await
+        .map_err(store_error)?;
+    Ok(lengths)
+}
+
+/// A Redis queue is stuck when its oldest job waited longer than `older_than`, or when its
+/// length stayed above zero and never fell across the last `stalled_for` observations.
+pub fn judge_queue(
+    spec: &WatchSpec,
+    queue: &str,
+    reading: &crate::source::redis::QueueReading,
+    lengths: &[f64],
+    older_than: Option<Duration>,
+    stalled_for: u32,
+) -> Option<Observation> {
+    let too_old = match (older_than, reading.oldest_age) {
+        (Some(limit), Some(age)) if reading.length > 0 && age > limit => Some(age),
+        _ => None,
+    };
+    if let Some(age) = too_old {
+        let mut seen = Observation::broken(
+            queue,
+            format!(
+                "{}: {} jobs waiting in {queue}, the oldest for {}",
+                spec.description,
+                reading.length,
+                humanize::duration(age)
+            ),
+        )
+        .with_value(reading.length as f64);
+        if let Some(id) = &reading.oldest_id {
+            seen = seen.with_fact(format!("oldest job {id}"));
+        }
+        if !reading.detail.is_empty() {
+            seen = seen.with_fact(reading.detail.clone());
+        }
+        return Some(seen);
+    }
+    let interval = spec.interval;
+    judge_lengths(&spec.description, queue, lengths, stalled_for, interval)
 }
 
 fn not_configured(source: &str) -> SourceError {

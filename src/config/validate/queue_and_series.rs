@@ -2,8 +2,9 @@
 //! watches, and of which kinds of source each may read.
 
 use super::{Validator, dur};
-use crate::config::raw::{DirectionName, RawWatch, SeasonalityName, SourceKind};
+use crate::config::raw::{DirectionName, QueueLayoutName, RawWatch, SeasonalityName, SourceKind};
 use crate::config::*;
+use crate::source::redis::{QueueLayout, QueueProbe};
 use crate::watch::jump_detector::{BaselineWindow, Direction, JumpConfig, Seasonality};
 use std::collections::BTreeMap;
 
@@ -110,19 +111,31 @@ impl Validator<'_> {
         }
     }
 
+    /// A SQL source, or a Prometheus one.
+    const SQL_OR_PROMETHEUS: [SourceKind; 4] = [
+        SourceKind::Postgres,
+        SourceKind::Mysql,
+        SourceKind::Sqlite,
+        SourceKind::Prometheus,
+    ];
+
+    /// What `stuck` can read: a job table, a Redis queue or PromQL queue lengths.
+    const STUCK_SOURCES: [SourceKind; 5] = [
+        SourceKind::Postgres,
+        SourceKind::Mysql,
+        SourceKind::Sqlite,
+        SourceKind::Redis,
+        SourceKind::Prometheus,
+    ];
+
     pub(super) fn stuck(
         &mut self,
         raw: &RawWatch,
         sources: &BTreeMap<String, SourceKind>,
         missing: &dyn Fn(&mut Self, &str, &str),
     ) -> Option<WatchSpecKind> {
-        let accepted = [
-            SourceKind::Postgres,
-            SourceKind::Mysql,
-            SourceKind::Sqlite,
-            SourceKind::Prometheus,
-        ];
-        let (source, kind) = self.source_of(raw, sources, "stuck", &accepted, missing)?;
+        let (source, kind) =
+            self.source_of(raw, sources, "stuck", &Self::STUCK_SOURCES, missing)?;
         let not_for = |this: &mut Self, keys: &[(&str, Option<std::ops::Range<usize>>)], what| {
             for (key, span) in keys {
                 if let Some(span) = span {
@@ -140,6 +153,9 @@ impl Validator<'_> {
                     ("query", raw.query.as_ref().map(|v| v.span())),
                     ("stalled_for", raw.stalled_for.as_ref().map(|v| v.span())),
                     ("step", raw.step.as_ref().map(|v| v.span())),
+                    ("queue", raw.queue.as_ref().map(|v| v.span())),
+                    ("layout", raw.layout.as_ref().map(|v| v.span())),
+                    ("group", raw.group.as_ref().map(|v| v.span())),
                 ],
                 "a SQL table (it takes table, state_column, states, since_column, group_by, older_than)",
             );
@@ -188,10 +204,61 @@ impl Validator<'_> {
                 group_by,
                 older_than,
             }))
+        } else if kind == SourceKind::Redis {
+            not_for(
+                self,
+                &[
+                    ("table", raw.table.as_ref().map(|v| v.span())),
+                    ("state_column", raw.state_column.as_ref().map(|v| v.span())),
+                    ("states", raw.states.as_ref().map(|v| v.span())),
+                    ("since_column", raw.since_column.as_ref().map(|v| v.span())),
+                    ("group_by", raw.group_by.as_ref().map(|v| v.span())),
+                    ("query", raw.query.as_ref().map(|v| v.span())),
+                    ("step", raw.step.as_ref().map(|v| v.span())),
+                ],
+                "Redis (it takes queue, layout, group, older_than, stalled_for)",
+            );
+            let Some(queue) = &raw.queue else {
+                missing(
+                    self,
+                    "queue",
+                    "\"default\" (with layout = \"sidekiq\", or the key of a list, stream or sorted set)",
+                );
+                return None;
+            };
+            let layout = match raw.layout.as_ref().map(|l| *l.get_ref()) {
+                Some(QueueLayoutName::List) | None => QueueLayout::List,
+                Some(QueueLayoutName::Stream) => QueueLayout::Stream {
+                    group: raw.group.as_ref().map(|g| g.get_ref().clone()),
+                },
+                Some(QueueLayoutName::SortedSet) => QueueLayout::SortedSet,
+                Some(QueueLayoutName::Sidekiq) => QueueLayout::Sidekiq,
+                Some(QueueLayoutName::Bullmq) => QueueLayout::BullMq,
+                Some(QueueLayoutName::Celery) => QueueLayout::Celery,
+                Some(QueueLayoutName::Rq) => QueueLayout::Rq,
+            };
+            if let Some(group) = &raw.group
+                && !matches!(layout, QueueLayout::Stream { .. })
+            {
+                self.error(
+                    group.span(),
+                    "`group` (a consumer group) applies only to layout = \"stream\"",
+                );
+            }
+            let stalled_for = self.stalled_for(raw);
+            Some(WatchSpecKind::Stuck(StuckSpec::Redis {
+                source,
+                queue: QueueProbe::new(queue.get_ref(), layout),
+                older_than: dur(&raw.older_than).filter(|d| !d.is_zero()),
+                stalled_for,
+            }))
         } else {
             not_for(
                 self,
                 &[
+                    ("queue", raw.queue.as_ref().map(|v| v.span())),
+                    ("layout", raw.layout.as_ref().map(|v| v.span())),
+                    ("group", raw.group.as_ref().map(|v| v.span())),
                     ("table", raw.table.as_ref().map(|v| v.span())),
                     ("state_column", raw.state_column.as_ref().map(|v| v.span())),
                     ("states", raw.states.as_ref().map(|v| v.span())),
@@ -231,13 +298,8 @@ impl Validator<'_> {
         sources: &BTreeMap<String, SourceKind>,
         missing: &dyn Fn(&mut Self, &str, &str),
     ) -> Option<WatchSpecKind> {
-        let accepted = [
-            SourceKind::Prometheus,
-            SourceKind::Postgres,
-            SourceKind::Mysql,
-            SourceKind::Sqlite,
-        ];
-        let (source, kind) = self.source_of(raw, sources, "jump", &accepted, missing)?;
+        let (source, kind) =
+            self.source_of(raw, sources, "jump", &Self::SQL_OR_PROMETHEUS, missing)?;
         let Some(query) = &raw.query else {
             let example = if is_sql(kind) {
                 "\"SELECT day AS time, sum(amount) AS value FROM charges GROUP BY day\""

@@ -33,6 +33,29 @@ impl Validator<'_> {
                     bearer_token,
                 }
             }
+            SourceKind::Redis => {
+                let Some(url) = &raw.url else {
+                    self.error(
+                        raw.kind.span(),
+                        format!(
+                            "source `{}` needs url = \"redis://127.0.0.1:6379/0\" (a password goes in as redis://:${{REDIS_PASSWORD}}@host)",
+                            name.get_ref()
+                        ),
+                    );
+                    return None;
+                };
+                let url = self.expanded(url)?;
+                if let Some(token) = &raw.bearer_token {
+                    self.error(
+                        token.span(),
+                        "`bearer_token` does not apply to Redis sources",
+                    );
+                }
+                SourceSpecKind::Redis {
+                    timeout: dur(&raw.timeout).unwrap_or(Duration::from_secs(5)),
+                    url,
+                }
+            }
             SourceKind::Postgres | SourceKind::Mysql | SourceKind::Sqlite => {
                 self.sql_source(name, raw)?
             }

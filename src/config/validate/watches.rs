@@ -31,7 +31,7 @@ impl Validator<'_> {
             WatchKind::Stuck => "stuck",
             WatchKind::Jump => "jump",
         };
-        let specific: [(&str, Option<Range<usize>>); 27] = [
+        let specific: [(&str, Option<Range<usize>>); 30] = [
             ("token", raw.token.as_ref().map(|v| v.span())),
             ("period", raw.period.as_ref().map(|v| v.span())),
             ("schedule", raw.schedule.as_ref().map(|v| v.span())),
@@ -53,6 +53,9 @@ impl Validator<'_> {
             ("group_by", raw.group_by.as_ref().map(|v| v.span())),
             ("older_than", raw.older_than.as_ref().map(|v| v.span())),
             ("stalled_for", raw.stalled_for.as_ref().map(|v| v.span())),
+            ("queue", raw.queue.as_ref().map(|v| v.span())),
+            ("layout", raw.layout.as_ref().map(|v| v.span())),
+            ("group", raw.group.as_ref().map(|v| v.span())),
             ("step", raw.step.as_ref().map(|v| v.span())),
             ("baseline", raw.baseline.as_ref().map(|v| v.span())),
             ("seasonality", raw.seasonality.as_ref().map(|v| v.span())),
@@ -75,6 +78,9 @@ impl Validator<'_> {
                 "older_than",
                 "stalled_for",
                 "step",
+                "queue",
+                "layout",
+                "group",
             ],
             WatchKind::Jump => &[
                 "source",
@@ -240,6 +246,7 @@ impl Validator<'_> {
         })
     }
 
+    /// The watch's `source`, which must be a Prometheus-compatible endpoint.
     pub(super) fn prometheus_ref(
         &mut self,
         raw: &RawWatch,
@@ -247,31 +254,8 @@ impl Validator<'_> {
         kind_name: &str,
         missing: &dyn Fn(&mut Self, &str, &str),
     ) -> Option<String> {
-        let Some(source) = &raw.source else {
-            missing(
-                self,
-                "source",
-                "\"<name of a [sources.NAME] of kind prometheus>\"",
-            );
-            return None;
-        };
-        match sources.get(source.get_ref()) {
-            Some(SourceKind::Prometheus) => Some(source.get_ref().clone()),
-            Some(_) => {
-                self.error(source.span(), format!("source `{}` is a SQL database; a {kind_name} watch needs a [sources.NAME] with kind = \"prometheus\"", source.get_ref()));
-                None
-            }
-            None => {
-                let known: Vec<&str> = sources.keys().map(String::as_str).collect();
-                let hint = if known.is_empty() {
-                    "no sources are defined".to_string()
-                } else {
-                    format!("defined sources: {}", known.join(", "))
-                };
-                self.error(source.span(), format!("source `{}` is not defined ({hint}); a {kind_name} watch needs a [sources.NAME] with kind = \"prometheus\"", source.get_ref()));
-                None
-            }
-        }
+        self.source_of(raw, sources, kind_name, &[SourceKind::Prometheus], missing)
+            .map(|(name, _)| name)
     }
 
     pub(super) fn heartbeat(
