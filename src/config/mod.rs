@@ -140,6 +140,20 @@ pub enum WatchSpecKind {
     NewError(NewErrorSpec),
     Stuck(StuckSpec),
     Jump(JumpSpec),
+    ErrorClass(ErrorClassSpec),
+}
+
+/// `error_class`: bad client input answered with a server error, per route.
+#[derive(Debug, Clone)]
+pub struct ErrorClassSpec {
+    /// The access log (file or glob): nginx/Apache combined or JSON lines.
+    pub access_log: String,
+    pub access_format: crate::logs::access::AccessFormat,
+    /// The app's own log (file or glob), whose errors tell why a request failed.
+    pub app_log: Option<String>,
+    /// A route pages once this many bad-input 5xx happened within `window`.
+    pub min_count: u32,
+    pub window: Duration,
 }
 
 /// `stuck`: work that is not draining.

@@ -87,6 +87,7 @@ pub enum WatchKind {
     NewError,
     Stuck,
     Jump,
+    ErrorClass,
 }
 
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -155,6 +156,18 @@ pub struct RawWatch {
     pub direction: S<DirectionName>,
     pub min_change: S<f64>,
     pub sensitivity: S<f64>,
+    // error_class
+    pub app_log: S<String>,
+    pub access_format: S<AccessFormatName>,
+}
+
+/// `access_format = "auto" | "combined" | "json"` of an error_class watch.
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessFormatName {
+    Auto,
+    Combined,
+    Json,
 }
 
 /// `layout` of a Redis queue watched by `stuck`.

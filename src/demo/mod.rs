@@ -342,6 +342,11 @@ fn describe(spec: &WatchSpec) -> String {
             states.join("/"),
             crate::humanize::duration(*older_than)
         ),
+        WatchSpecKind::ErrorClass(e) => format!(
+            "bad input answered with 5xx, {}+ requests in {} per route",
+            e.min_count,
+            crate::humanize::duration(e.window)
+        ),
         WatchSpecKind::Stuck(_) => format!("queue lengths that stop falling{for_text}"),
         WatchSpecKind::Jump(j) => format!(
             "departures from the usual (median of the last {}){for_text}",

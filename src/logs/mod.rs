@@ -2,11 +2,15 @@
 //! bounded memory, multi-line event folding, stack-trace fingerprinting and
 //! the CSV export used by `sentinel logs templates`.
 
+pub mod access;
+pub mod client_input;
 pub mod csv;
 pub mod fold;
 pub mod mask;
 pub mod miner;
 pub mod redact;
+pub mod route;
+pub mod scanner;
 pub mod stacktrace;
 pub mod tokenize;
 

@@ -57,6 +57,19 @@ pub fn newest(pattern: &str) -> Result<Option<NewestFile>, SourceError> {
     Ok(newest.map(|n| NewestFile { matched, ..n }))
 }
 
+/// Fails when no regular file matches `pattern` (a log file that vanished), so the watches
+/// reading it turn blind instead of quietly seeing nothing.
+pub fn require_some(pattern: &str) -> Result<(), SourceError> {
+    match newest(pattern)? {
+        Some(_) => Ok(()),
+        None => Err(SourceError::new(
+            &source_name(pattern),
+            SourceErrorKind::Unreachable,
+            format!("no file matches {pattern}"),
+        )),
+    }
+}
+
 /// The longest leading directory of a glob pattern that has no wildcard.
 fn glob_base(pattern: &str) -> PathBuf {
     let mut base = PathBuf::new();

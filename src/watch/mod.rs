@@ -2,6 +2,7 @@
 //! it never decides who hears about it (that is the tracker's job) and never writes to what
 //! it watches.
 
+pub mod error_class;
 pub mod freshness;
 pub mod heartbeat;
 pub mod jump;
@@ -54,6 +55,9 @@ pub struct WatchStates {
     new_error: std::sync::Mutex<
         std::collections::HashMap<String, std::sync::Arc<tokio::sync::Mutex<new_error::State>>>,
     >,
+    error_class: std::sync::Mutex<
+        std::collections::HashMap<String, std::sync::Arc<tokio::sync::Mutex<error_class::State>>>,
+    >,
 }
 
 impl WatchStates {
@@ -64,6 +68,14 @@ impl WatchStates {
         let mut map = self.new_error.lock().ok()?;
         Some(map.entry(watch.to_string()).or_default().clone())
     }
+
+    fn error_class(
+        &self,
+        watch: &str,
+    ) -> Option<std::sync::Arc<tokio::sync::Mutex<error_class::State>>> {
+        let mut map = self.error_class.lock().ok()?;
+        Some(map.entry(watch.to_string()).or_default().clone())
+    }
 }
 
 /// Runs one evaluation of a watch.
@@ -72,6 +84,16 @@ pub async fn evaluate(spec: &WatchSpec, ctx: &WatchContext<'_>) -> Evaluation {
         WatchSpecKind::Heartbeat(heartbeat) => heartbeat::evaluate(spec, heartbeat, ctx).await,
         WatchSpecKind::Freshness(freshness) => freshness::evaluate(spec, freshness, ctx).await,
         WatchSpecKind::Threshold(threshold) => threshold::evaluate(spec, threshold, ctx).await,
+        WatchSpecKind::ErrorClass(error_class) => match ctx.states.error_class(&spec.name) {
+            Some(state) => {
+                error_class::evaluate(spec, error_class, ctx, &mut *state.lock().await).await
+            }
+            None => Evaluation::Blind(crate::source::SourceError::new(
+                &spec.name,
+                crate::source::SourceErrorKind::BadResponse,
+                "watch state unavailable",
+            )),
+        },
         WatchSpecKind::Stuck(stuck) => stuck::evaluate(spec, stuck, ctx).await,
         WatchSpecKind::Jump(jump) => jump::evaluate(spec, jump, ctx).await,
         WatchSpecKind::NewError(new_error) => match ctx.states.new_error(&spec.name) {
@@ -96,6 +118,9 @@ pub fn source_label(spec: &WatchSpec) -> Option<String> {
         }) => Some(crate::source::files::source_name(pattern)),
         WatchSpecKind::NewError(new_error) => {
             Some(crate::source::files::source_name(&new_error.pattern))
+        }
+        WatchSpecKind::ErrorClass(error_class) => {
+            Some(crate::source::files::source_name(&error_class.access_log))
         }
         _ => spec.source_name().map(str::to_string),
     }

@@ -205,6 +205,9 @@ pub async fn evaluate(
     ctx: &WatchContext<'_>,
     state: &mut State,
 ) -> Evaluation {
+    if let Err(error) = files::require_some(&new_error.pattern) {
+        return Evaluation::Blind(error);
+    }
     if !state.loaded
         && let Err(detail) = load(spec, new_error, ctx, state).await
     {

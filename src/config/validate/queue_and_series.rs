@@ -292,6 +292,53 @@ impl Validator<'_> {
         }
     }
 
+    /// A glob of log files, `${VAR}` expanded.
+    fn log_glob(&mut self, value: &toml::Spanned<String>) -> Option<String> {
+        let pattern = self.expanded(value)?;
+        if let Err(error) = glob::Pattern::new(&pattern) {
+            self.error(value.span(), format!("invalid glob pattern: {error}"));
+        }
+        Some(pattern)
+    }
+
+    pub(super) fn error_class(
+        &mut self,
+        raw: &RawWatch,
+        missing: &dyn Fn(&mut Self, &str, &str),
+    ) -> Option<WatchSpecKind> {
+        use crate::config::raw::AccessFormatName;
+        use crate::logs::access::AccessFormat;
+        let Some(path) = &raw.path else {
+            missing(
+                self,
+                "path",
+                "\"/var/log/nginx/access.log\" (the access log)",
+            );
+            return None;
+        };
+        let access_log = self.log_glob(path)?;
+        let app_log = match &raw.app_log {
+            Some(app_log) => Some(self.log_glob(app_log)?),
+            None => None,
+        };
+        if let Some(min_count) = &raw.min_count
+            && *min_count.get_ref() == 0
+        {
+            self.error(min_count.span(), "min_count must be at least 1");
+        }
+        Some(WatchSpecKind::ErrorClass(ErrorClassSpec {
+            access_log,
+            access_format: match raw.access_format.as_ref().map(|f| *f.get_ref()) {
+                Some(AccessFormatName::Combined) => AccessFormat::Combined,
+                Some(AccessFormatName::Json) => AccessFormat::Json,
+                Some(AccessFormatName::Auto) | None => AccessFormat::Auto,
+            },
+            app_log,
+            min_count: raw.min_count.as_ref().map_or(3, |c| *c.get_ref()),
+            window: dur(&raw.window).unwrap_or(Duration::from_secs(600)),
+        }))
+    }
+
     pub(super) fn jump(
         &mut self,
         raw: &RawWatch,

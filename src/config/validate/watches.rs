@@ -30,8 +30,9 @@ impl Validator<'_> {
             WatchKind::NewError => "new_error",
             WatchKind::Stuck => "stuck",
             WatchKind::Jump => "jump",
+            WatchKind::ErrorClass => "error_class",
         };
-        let specific: [(&str, Option<Range<usize>>); 30] = [
+        let specific: [(&str, Option<Range<usize>>); 32] = [
             ("token", raw.token.as_ref().map(|v| v.span())),
             ("period", raw.period.as_ref().map(|v| v.span())),
             ("schedule", raw.schedule.as_ref().map(|v| v.span())),
@@ -56,6 +57,11 @@ impl Validator<'_> {
             ("queue", raw.queue.as_ref().map(|v| v.span())),
             ("layout", raw.layout.as_ref().map(|v| v.span())),
             ("group", raw.group.as_ref().map(|v| v.span())),
+            ("app_log", raw.app_log.as_ref().map(|v| v.span())),
+            (
+                "access_format",
+                raw.access_format.as_ref().map(|v| v.span()),
+            ),
             ("step", raw.step.as_ref().map(|v| v.span())),
             ("baseline", raw.baseline.as_ref().map(|v| v.span())),
             ("seasonality", raw.seasonality.as_ref().map(|v| v.span())),
@@ -82,6 +88,7 @@ impl Validator<'_> {
                 "layout",
                 "group",
             ],
+            WatchKind::ErrorClass => &["path", "access_format", "app_log", "min_count", "window"],
             WatchKind::Jump => &[
                 "source",
                 "query",
@@ -139,6 +146,7 @@ impl Validator<'_> {
             WatchKind::Heartbeat => self.heartbeat(raw, &missing)?,
             WatchKind::Stuck => self.stuck(raw, sources, &missing)?,
             WatchKind::Jump => self.jump(raw, sources, &missing)?,
+            WatchKind::ErrorClass => self.error_class(raw, &missing)?,
             WatchKind::Threshold => {
                 let source = self.prometheus_ref(raw, sources, kind_name, &missing);
                 let Some(query) = &raw.query else {
