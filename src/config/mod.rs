@@ -123,6 +123,7 @@ impl WatchSpec {
             WatchSpecKind::Threshold(spec) => Some(&spec.source),
             WatchSpecKind::Stuck(spec) => Some(spec.source()),
             WatchSpecKind::Jump(spec) => Some(spec.source()),
+            WatchSpecKind::SlowQuery(spec) => Some(&spec.source),
             WatchSpecKind::Freshness(FreshnessSpec {
                 target: FreshnessTarget::Query { source, .. },
                 ..
@@ -141,6 +142,15 @@ pub enum WatchSpecKind {
     Stuck(StuckSpec),
     Jump(JumpSpec),
     ErrorClass(ErrorClassSpec),
+    SlowQuery(SlowQuerySpec),
+}
+
+/// `slow_query`: a PostgreSQL statement's mean time per call leaves its own baseline.
+#[derive(Debug, Clone)]
+pub struct SlowQuerySpec {
+    /// A PostgreSQL source with `pg_stat_statements`.
+    pub source: String,
+    pub judge: crate::watch::slow_query_core::SlowQueryConfig,
 }
 
 /// `error_class`: bad client input answered with a server error, per route.

@@ -88,6 +88,7 @@ pub enum WatchKind {
     Stuck,
     Jump,
     ErrorClass,
+    SlowQuery,
 }
 
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -159,6 +160,10 @@ pub struct RawWatch {
     // error_class
     pub app_log: S<String>,
     pub access_format: S<AccessFormatName>,
+    // slow_query
+    pub ratio: S<f64>,
+    pub min_increase: S<HumanDuration>,
+    pub min_calls: S<u32>,
 }
 
 /// `access_format = "auto" | "combined" | "json"` of an error_class watch.

@@ -347,6 +347,10 @@ fn describe(spec: &WatchSpec) -> String {
             e.min_count,
             crate::humanize::duration(e.window)
         ),
+        WatchSpecKind::SlowQuery(q) => format!(
+            "statements {}x slower than usual (and {} ms more per call)",
+            q.judge.ratio, q.judge.min_increase_ms
+        ),
         WatchSpecKind::Stuck(_) => format!("queue lengths that stop falling{for_text}"),
         WatchSpecKind::Jump(j) => format!(
             "departures from the usual (median of the last {}){for_text}",

@@ -9,6 +9,8 @@ pub mod jump;
 pub mod jump_detector;
 pub mod new_error;
 pub mod observation;
+pub mod slow_query;
+pub mod slow_query_core;
 pub mod sql_values;
 pub mod stuck;
 pub mod threshold;
@@ -52,59 +54,64 @@ pub struct WatchContext<'a> {
 /// Per-watch memory that lives between evaluations (a tail position, a template miner).
 #[derive(Default)]
 pub struct WatchStates {
-    new_error: std::sync::Mutex<
-        std::collections::HashMap<String, std::sync::Arc<tokio::sync::Mutex<new_error::State>>>,
-    >,
-    error_class: std::sync::Mutex<
-        std::collections::HashMap<String, std::sync::Arc<tokio::sync::Mutex<error_class::State>>>,
-    >,
+    new_error: StateMap<new_error::State>,
+    slow_query: StateMap<slow_query::State>,
+    error_class: StateMap<error_class::State>,
 }
 
-impl WatchStates {
-    fn new_error(
-        &self,
-        watch: &str,
-    ) -> Option<std::sync::Arc<tokio::sync::Mutex<new_error::State>>> {
-        let mut map = self.new_error.lock().ok()?;
-        Some(map.entry(watch.to_string()).or_default().clone())
-    }
+/// The memory of every watch of one kind, by watch name; each behind its own lock, so one
+/// watch's evaluation never waits for another's.
+struct StateMap<T>(
+    std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<tokio::sync::Mutex<T>>>>,
+);
 
-    fn error_class(
+impl<T> Default for StateMap<T> {
+    fn default() -> Self {
+        Self(std::sync::Mutex::default())
+    }
+}
+
+impl<T: Default> StateMap<T> {
+    fn of(
         &self,
         watch: &str,
-    ) -> Option<std::sync::Arc<tokio::sync::Mutex<error_class::State>>> {
-        let mut map = self.error_class.lock().ok()?;
-        Some(map.entry(watch.to_string()).or_default().clone())
+    ) -> Result<std::sync::Arc<tokio::sync::Mutex<T>>, crate::source::SourceError> {
+        let unavailable = || {
+            crate::source::SourceError::new(
+                watch,
+                crate::source::SourceErrorKind::BadResponse,
+                "watch state unavailable",
+            )
+        };
+        let mut map = self.0.lock().map_err(|_| unavailable())?;
+        Ok(map.entry(watch.to_string()).or_default().clone())
     }
 }
 
 /// Runs one evaluation of a watch.
 pub async fn evaluate(spec: &WatchSpec, ctx: &WatchContext<'_>) -> Evaluation {
+    let states = ctx.states;
     match &spec.kind {
         WatchSpecKind::Heartbeat(heartbeat) => heartbeat::evaluate(spec, heartbeat, ctx).await,
         WatchSpecKind::Freshness(freshness) => freshness::evaluate(spec, freshness, ctx).await,
         WatchSpecKind::Threshold(threshold) => threshold::evaluate(spec, threshold, ctx).await,
-        WatchSpecKind::ErrorClass(error_class) => match ctx.states.error_class(&spec.name) {
-            Some(state) => {
-                error_class::evaluate(spec, error_class, ctx, &mut *state.lock().await).await
-            }
-            None => Evaluation::Blind(crate::source::SourceError::new(
-                &spec.name,
-                crate::source::SourceErrorKind::BadResponse,
-                "watch state unavailable",
-            )),
-        },
         WatchSpecKind::Stuck(stuck) => stuck::evaluate(spec, stuck, ctx).await,
         WatchSpecKind::Jump(jump) => jump::evaluate(spec, jump, ctx).await,
-        WatchSpecKind::NewError(new_error) => match ctx.states.new_error(&spec.name) {
-            Some(state) => {
-                new_error::evaluate(spec, new_error, ctx, &mut *state.lock().await).await
+        WatchSpecKind::ErrorClass(error_class) => match states.error_class.of(&spec.name) {
+            Ok(state) => {
+                error_class::evaluate(spec, error_class, ctx, &mut *state.lock().await).await
             }
-            None => Evaluation::Blind(crate::source::SourceError::new(
-                &spec.name,
-                crate::source::SourceErrorKind::BadResponse,
-                "watch state unavailable",
-            )),
+            Err(error) => Evaluation::Blind(error),
+        },
+        WatchSpecKind::SlowQuery(slow_query) => match states.slow_query.of(&spec.name) {
+            Ok(state) => {
+                slow_query::evaluate(spec, slow_query, ctx, &mut *state.lock().await).await
+            }
+            Err(error) => Evaluation::Blind(error),
+        },
+        WatchSpecKind::NewError(new_error) => match states.new_error.of(&spec.name) {
+            Ok(state) => new_error::evaluate(spec, new_error, ctx, &mut *state.lock().await).await,
+            Err(error) => Evaluation::Blind(error),
         },
     }
 }

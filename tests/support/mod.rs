@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod fake_telegram;
+pub mod pg_cluster;
 pub mod telegram_emulator;
 
 use std::io::Write;

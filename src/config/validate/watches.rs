@@ -31,8 +31,9 @@ impl Validator<'_> {
             WatchKind::Stuck => "stuck",
             WatchKind::Jump => "jump",
             WatchKind::ErrorClass => "error_class",
+            WatchKind::SlowQuery => "slow_query",
         };
-        let specific: [(&str, Option<Range<usize>>); 32] = [
+        let specific: [(&str, Option<Range<usize>>); 35] = [
             ("token", raw.token.as_ref().map(|v| v.span())),
             ("period", raw.period.as_ref().map(|v| v.span())),
             ("schedule", raw.schedule.as_ref().map(|v| v.span())),
@@ -62,6 +63,9 @@ impl Validator<'_> {
                 "access_format",
                 raw.access_format.as_ref().map(|v| v.span()),
             ),
+            ("ratio", raw.ratio.as_ref().map(|v| v.span())),
+            ("min_increase", raw.min_increase.as_ref().map(|v| v.span())),
+            ("min_calls", raw.min_calls.as_ref().map(|v| v.span())),
             ("step", raw.step.as_ref().map(|v| v.span())),
             ("baseline", raw.baseline.as_ref().map(|v| v.span())),
             ("seasonality", raw.seasonality.as_ref().map(|v| v.span())),
@@ -88,6 +92,7 @@ impl Validator<'_> {
                 "layout",
                 "group",
             ],
+            WatchKind::SlowQuery => &["source", "ratio", "min_increase", "min_calls"],
             WatchKind::ErrorClass => &["path", "access_format", "app_log", "min_count", "window"],
             WatchKind::Jump => &[
                 "source",
@@ -147,6 +152,7 @@ impl Validator<'_> {
             WatchKind::Stuck => self.stuck(raw, sources, &missing)?,
             WatchKind::Jump => self.jump(raw, sources, &missing)?,
             WatchKind::ErrorClass => self.error_class(raw, &missing)?,
+            WatchKind::SlowQuery => self.slow_query(raw, sources, &missing)?,
             WatchKind::Threshold => {
                 let source = self.prometheus_ref(raw, sources, kind_name, &missing);
                 let Some(query) = &raw.query else {
