@@ -396,7 +396,7 @@ fn check_once_exit_codes_follow_what_is_firing() {
 }
 
 #[test]
-fn demo_pages_for_the_new_error_and_the_missed_backup_and_nothing_else() {
+fn demo_pages_for_each_fault_once_and_stays_quiet_on_blips_and_noise() {
     let out = Command::new(sentinel_bin())
         .args(["demo", "--for", "4s", "--json"])
         .timeout(std::time::Duration::from_secs(120))
@@ -418,12 +418,39 @@ fn demo_pages_for_the_new_error_and_the_missed_backup_and_nothing_else() {
         .collect();
     assert_eq!(
         watches,
-        vec!["app-errors", "nightly-backup"],
+        vec![
+            "shop-api",
+            "jobs",
+            "jobs",
+            "api-spend",
+            "app-errors",
+            "nightly-backup"
+        ],
         "exactly these pages, in this order:\n{stdout}"
     );
-    assert!(notices.iter().all(|n| n["state"] == "firing"));
+    let states: Vec<&str> = notices
+        .iter()
+        .map(|n| n["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states,
+        ["firing", "firing", "resolved", "firing", "firing", "firing"],
+        "the stuck jobs resolve when the worker is restarted"
+    );
+    let bad_input = notices[0]["title"].as_str().unwrap();
+    assert!(
+        bad_input
+            .starts_with("POST /api/cart answers bad input with a server error: JSON parse error"),
+        "{bad_input}"
+    );
+    let stuck = notices[1]["title"].as_str().unwrap();
+    assert!(stuck.contains("invoice job"), "{stuck}");
+    assert!(
+        !stdout.contains("45.155.205.17") && !stdout.contains("wp-login"),
+        "the scanner must never page:\n{stdout}"
+    );
 
-    let new_error = notices[0]["title"].as_str().unwrap();
+    let new_error = notices[4]["title"].as_str().unwrap();
     assert!(
         new_error.starts_with("New error in app log: ERROR invalid input syntax for type uuid"),
         "{new_error}"
@@ -437,7 +464,7 @@ fn demo_pages_for_the_new_error_and_the_missed_backup_and_nothing_else() {
         "the known, recurring error must never page:\n{stdout}"
     );
 
-    let backup = &notices[1];
+    let backup = &notices[5];
     assert_eq!(backup["subject"], "");
     let title = backup["title"].as_str().unwrap();
     assert!(

@@ -10,8 +10,9 @@ pub mod world;
 use crate::alert::notice::Notice;
 use crate::clock::{ManualClock, SharedClock};
 use crate::config::{
-    Config, FreshnessSpec, FreshnessTarget, HeartbeatSpec, LogFormat, NewErrorSpec, Schedule,
-    Severity, WatchSpec, WatchSpecKind,
+    Config, ErrorClassSpec, FreshnessSpec, FreshnessTarget, HeartbeatSpec, JumpSpec, LogFormat,
+    NewErrorSpec, Schedule, Severity, SourceSpec, SourceSpecKind, StuckSpec, WatchSpec,
+    WatchSpecKind,
 };
 use crate::engine::build;
 use crate::notify::Channel;
@@ -55,6 +56,78 @@ fn watch(
         channels: None,
         kind,
     }
+}
+
+/// The shop's SQLite database, read through the guarded read-only path.
+fn shop_database(world_dir: &std::path::Path) -> SourceSpec {
+    use crate::source::sql::guard::{GuardPolicy, SqlDialectKind};
+    SourceSpec {
+        name: "shop".into(),
+        blind_for: Duration::from_secs(120),
+        kind: SourceSpecKind::Sql(crate::source::sql::database::SqlSettings {
+            url: format!("sqlite://{}", world_dir.join("shop.db").display()),
+            statement_timeout: Duration::from_secs(5),
+            lock_timeout: Duration::from_secs(1),
+            caps: crate::source::sql::caps::ResultCaps::default(),
+            policy: GuardPolicy::new(SqlDialectKind::Sqlite),
+        }),
+    }
+}
+
+/// The second act's watches: bad input answered with 5xx, stuck jobs, a spend jump.
+fn fault_watches(world_dir: &std::path::Path) -> Vec<WatchSpec> {
+    use crate::watch::jump_detector::{BaselineWindow, Direction, JumpConfig};
+    let mut jobs = watch(
+        "jobs",
+        "Background jobs",
+        Severity::Warning,
+        0,
+        WatchSpecKind::Stuck(StuckSpec::Sql {
+            source: "shop".into(),
+            table: "jobs".into(),
+            state_column: "state".into(),
+            states: vec!["running".into()],
+            since_column: "started_at".into(),
+            group_by: Some("kind".into()),
+            older_than: Duration::from_secs(30 * 60),
+        }),
+    );
+    jobs.notify_resolved = true;
+    vec![
+        watch(
+            "shop-api",
+            "Shop API",
+            Severity::Warning,
+            0,
+            WatchSpecKind::ErrorClass(ErrorClassSpec {
+                access_log: format!("{}/nginx/access.log", world_dir.display()),
+                access_format: crate::logs::access::AccessFormat::Combined,
+                app_log: Some(format!("{}/logs/*.log", world_dir.display())),
+                min_count: 3,
+                window: Duration::from_secs(15 * 60),
+            }),
+        ),
+        jobs,
+        watch(
+            "api-spend",
+            "API spend per hour",
+            Severity::Warning,
+            0,
+            WatchSpecKind::Jump(JumpSpec {
+                source: "shop".into(),
+                query: "SELECT strftime('%Y-%m-%d %H:00:00', at) AS time, sum(cost_usd) AS value FROM api_spend GROUP BY 1".into(),
+                sql: true,
+                step: Duration::from_secs(3600),
+                lookback: Duration::from_secs(25 * 3600),
+                detector: JumpConfig {
+                    window: BaselineWindow::Seconds(24 * 3600),
+                    direction: Direction::Up,
+                    min_abs_change: 1.0,
+                    ..JumpConfig::default()
+                },
+            }),
+        ),
+    ]
 }
 
 /// The demo's watches, as an operator would configure them for this world.
@@ -123,6 +196,7 @@ pub fn watches(
             ),
         );
     }
+    watches.extend(fault_watches(world_dir));
     watches
 }
 
@@ -156,6 +230,7 @@ async fn run_inner(real_time: Duration, json: bool) -> Result<(), String> {
 
     let mut config = Config::empty(dir.path().join("sentinel.db"));
     config.watches = watches(dir.path(), &backup_token, &worker_token);
+    config.sources = vec![shop_database(dir.path())];
     let store = Store::open(&config.store.path)
         .await
         .map_err(|e| e.to_string())?;
@@ -190,6 +265,12 @@ async fn run_inner(real_time: Duration, json: bool) -> Result<(), String> {
         worker_missed_ping: day(2, 10, 5),
         new_error_from: day(2, 16, 20),
         new_error_until: day(2, 17, 0),
+        faults: world::Faults {
+            scanner: (day(1, 3, 30), day(1, 3, 40)),
+            bad_json: (day(1, 10, 0), day(1, 10, 40)),
+            stuck_jobs: (day(1, 22, 0), day(2, 0, 30)),
+            spend_loop: (day(2, 11, 0), day(2, 14, 0)),
+        },
     };
     let mut world =
         World::create(dir.path(), start, script, backup_token, worker_token, state).await?;
@@ -236,6 +317,23 @@ async fn run_inner(real_time: Duration, json: bool) -> Result<(), String> {
                 Happening::NewErrorStarts => {
                     "a deploy ships a bug: GET /orders/<bad id> now logs an error never seen before"
                         .to_string()
+                }
+                Happening::ScannerStarts => {
+                    "a scanner probes 300 random paths for 10 min (404s, a few 500s): noise"
+                        .to_string()
+                }
+                Happening::BadJsonStarts => {
+                    "a partner's integration starts posting malformed JSON; POST /api/cart answers 500"
+                        .to_string()
+                }
+                Happening::WorkerCrashed => {
+                    "the invoice worker crashes: invoice jobs stay 'running'".to_string()
+                }
+                Happening::WorkerRestarted => {
+                    "someone restarts the invoice worker: the stuck jobs finish".to_string()
+                }
+                Happening::SpendLoopStarts => {
+                    "a retry loop starts hammering the paid API: spend x25 for 3 hours".to_string()
                 }
             };
             narrate(json, now, &text);

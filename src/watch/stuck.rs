@@ -4,7 +4,7 @@
 //! and since when; the tracker makes sure it is said once and resolved when the work drains.
 
 use super::observation::{Evaluation, Observation};
-use super::sql_values::{blindness, parse_number, parse_time};
+use super::sql_values::{blindness, parse_number};
 use super::{WatchContext, format_value};
 use crate::config::{StuckSpec, WatchSpec};
 use crate::humanize;
@@ -19,7 +19,7 @@ pub async fn evaluate(spec: &WatchSpec, stuck: &StuckSpec, ctx: &WatchContext<'_
             let Some(database) = ctx.sources.sql.get(source) else {
                 return Evaluation::Blind(not_configured(source));
             };
-            let query = table_query(stuck, database.dialect());
+            let query = table_query(stuck, database.dialect(), ctx.now);
             match database.query(&query).await {
                 Ok(result) => Evaluation::Complete(judge_rows(spec, stuck, &result.rows, ctx.now)),
                 Err(error) => Evaluation::Blind(blindness(source, error)),
@@ -180,9 +180,10 @@ fn quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
-/// The read-only query that finds old rows per job type, in the database's own dialect (its
-/// clock decides what "older than" means, so the two clocks never need to agree).
-pub fn table_query(stuck: &StuckSpec, dialect: SqlDialectKind) -> String {
+/// The read-only query that finds old rows per job type, in the database's own dialect. A
+/// database server's clock decides what "older than" means, so the two clocks never need to
+/// agree; for SQLite, a file on this machine, `now` does.
+pub fn table_query(stuck: &StuckSpec, dialect: SqlDialectKind, now: DateTime<Utc>) -> String {
     let StuckSpec::Sql {
         table,
         state_column,
@@ -196,18 +197,29 @@ pub fn table_query(stuck: &StuckSpec, dialect: SqlDialectKind) -> String {
         return String::new();
     };
     let seconds = older_than.as_secs();
-    let old_enough = match dialect {
-        SqlDialectKind::Postgres => {
-            format!("{since_column} < now() - interval '{seconds} seconds'")
-        }
-        SqlDialectKind::MySql => {
-            format!("{since_column} < UTC_TIMESTAMP() - INTERVAL {seconds} SECOND")
-        }
-        SqlDialectKind::Sqlite => format!(
-            "(CASE WHEN typeof({since_column}) IN ('integer', 'real') THEN {since_column} \
-             ELSE (julianday({since_column}) - 2440587.5) * 86400.0 END) \
-             < (julianday('now') - 2440587.5) * 86400.0 - {seconds}"
+    // The condition on each row, and the age of the oldest row in seconds, both by the
+    // database's clock.
+    let (old_enough, oldest_age) = match dialect {
+        SqlDialectKind::Postgres => (
+            format!("{since_column} < now() - interval '{seconds} seconds'"),
+            format!("EXTRACT(EPOCH FROM now() - MIN({since_column}))"),
         ),
+        SqlDialectKind::MySql => (
+            format!("{since_column} < UTC_TIMESTAMP() - INTERVAL {seconds} SECOND"),
+            format!("TIMESTAMPDIFF(SECOND, MIN({since_column}), UTC_TIMESTAMP())"),
+        ),
+        SqlDialectKind::Sqlite => {
+            let since = format!(
+                "(CASE WHEN typeof({since_column}) IN ('integer', 'real') THEN {since_column} \
+                 ELSE (julianday({since_column}) - 2440587.5) * 86400.0 END)"
+            );
+            // SQLite is a file on this machine: its clock is ours.
+            let now = now.timestamp();
+            (
+                format!("{since} < {now} - {seconds}"),
+                format!("{now} - MIN({since})"),
+            )
+        }
     };
     let states = states
         .iter()
@@ -222,7 +234,7 @@ pub fn table_query(stuck: &StuckSpec, dialect: SqlDialectKind) -> String {
         None => ("''".to_string(), String::new()),
     };
     format!(
-        "SELECT {subject} AS subject, COUNT(*) AS stuck, MIN({since_column}) AS oldest \
+        "SELECT {subject} AS subject, COUNT(*) AS stuck, {oldest_age} AS oldest_age \
          FROM {table} WHERE {state_column} IN ({states}) AND {old_enough}{group}"
     )
 }
@@ -251,11 +263,12 @@ pub fn judge_rows(
             if count < 1.0 {
                 return None;
             }
-            let oldest = row.get(2).and_then(|c| c.as_deref()).and_then(parse_time);
+            let oldest_age = parse_number(row.get(2).and_then(|c| c.as_deref()));
+            let noun = if count == 1.0 { "job" } else { "jobs" };
             let what = if subject.is_empty() {
-                "jobs".to_string()
+                noun.to_string()
             } else {
-                format!("{subject} jobs")
+                format!("{subject} {noun}")
             };
             let mut title = format!(
                 "{}: {} {what} stuck in {}",
@@ -263,8 +276,9 @@ pub fn judge_rows(
                 format_value(count),
                 states.join("/")
             );
-            if let Some(oldest) = oldest {
-                let age = (now - oldest).num_seconds().max(0);
+            if let Some(age) = oldest_age {
+                let age = (age.max(0.0)) as i64;
+                let oldest = now - chrono::Duration::seconds(age);
                 title.push_str(&format!(
                     ", oldest since {} ({})",
                     humanize::moment(oldest, now, &Utc),
@@ -348,14 +362,15 @@ mod tests {
 
     #[test]
     fn queries_quote_states_and_use_the_database_clock() {
-        let pg = table_query(&sql_spec(), SqlDialectKind::Postgres);
+        let pg = table_query(&sql_spec(), SqlDialectKind::Postgres, Utc::now());
         assert!(pg.contains("state IN ('running', 'it''s')"), "{pg}");
         assert!(pg.contains("updated_at < now() - interval '900 seconds'"));
         assert!(pg.contains("GROUP BY kind"));
-        let my = table_query(&sql_spec(), SqlDialectKind::MySql);
+        let my = table_query(&sql_spec(), SqlDialectKind::MySql, Utc::now());
         assert!(my.contains("UTC_TIMESTAMP() - INTERVAL 900 SECOND"));
-        let lite = table_query(&sql_spec(), SqlDialectKind::Sqlite);
-        assert!(lite.contains("julianday('now')"));
+        let at = chrono::TimeZone::timestamp_opt(&Utc, 1_795_831_980, 0).unwrap();
+        let lite = table_query(&sql_spec(), SqlDialectKind::Sqlite, at);
+        assert!(lite.contains("< 1795831980 - 900"), "{lite}");
         for (sql, dialect) in [
             (pg, SqlDialectKind::Postgres),
             (my, SqlDialectKind::MySql),

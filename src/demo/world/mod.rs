@@ -3,6 +3,10 @@
 //! the database up and pings Sentinel through the real ping API (in-process, no network).
 //! The script decides when things go wrong.
 
+mod faults;
+
+pub use faults::Faults;
+
 use crate::server::AppState;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
@@ -27,11 +31,13 @@ pub struct Script {
     /// has seen before, every few minutes for a while.
     pub new_error_from: DateTime<Utc>,
     pub new_error_until: DateTime<Utc>,
+    pub faults: Faults,
 }
 
 pub struct World {
     pub dir: PathBuf,
     pub log_path: PathBuf,
+    pub access_log: PathBuf,
     pub backups: PathBuf,
     app_db: SqlitePool,
     router: axum::Router,
@@ -50,6 +56,11 @@ pub enum Happening {
     AppResumed,
     WorkerSkippedPing,
     NewErrorStarts,
+    ScannerStarts,
+    BadJsonStarts,
+    WorkerCrashed,
+    WorkerRestarted,
+    SpendLoopStarts,
 }
 
 fn set_mtime(path: &Path, at: DateTime<Utc>) -> std::io::Result<()> {
@@ -72,7 +83,8 @@ impl World {
     ) -> Result<World, String> {
         let log_dir = dir.join("logs");
         let backups = dir.join("backups");
-        for d in [&log_dir, &backups] {
+        let nginx_dir = dir.join("nginx");
+        for d in [&log_dir, &backups, &nginx_dir] {
             std::fs::create_dir_all(d)
                 .map_err(|e| format!("cannot create {}: {e}", d.display()))?;
         }
@@ -85,6 +97,8 @@ impl World {
         for statement in [
             "CREATE TABLE IF NOT EXISTS customers (id INTEGER PRIMARY KEY, email TEXT NOT NULL, created_at TEXT NOT NULL)",
             "CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL, amount_cents INTEGER NOT NULL, created_at TEXT NOT NULL)",
+            faults::TABLES[0],
+            faults::TABLES[1],
         ] {
             sqlx::query(statement)
                 .execute(&app_db)
@@ -95,9 +109,13 @@ impl World {
         std::fs::write(&log_path, b"")
             .map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
         set_mtime(&log_path, start).map_err(|e| e.to_string())?;
+        let access_log = nginx_dir.join("access.log");
+        std::fs::write(&access_log, b"")
+            .map_err(|e| format!("cannot create {}: {e}", access_log.display()))?;
         Ok(World {
             dir: dir.to_path_buf(),
             log_path,
+            access_log,
             backups,
             app_db,
             router: crate::server::router(state, 10_000),
@@ -130,7 +148,7 @@ impl World {
 
     /// Advances the world to minute `now`; returns what is worth narrating.
     pub async fn tick(&mut self, now: DateTime<Utc>) -> Vec<Happening> {
-        let mut happened = Vec::new();
+        let mut happened = self.tick_faults(now).await;
         let (pause_from, pause_to) = self.script.app_pause;
         if now == pause_from {
             happened.push(Happening::AppPaused {
