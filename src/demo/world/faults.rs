@@ -110,7 +110,11 @@ impl World {
                     _ => format!("/{:x}/{:x}", mix(seed + i), mix(seed ^ i)),
                 };
                 // Most probes get a 404; a few reach a handler that breaks on them.
-                let status = if mix(seed + i) % 9 == 0 { 500 } else { 404 };
+                let status = if mix(seed + i).is_multiple_of(9) {
+                    500
+                } else {
+                    404
+                };
                 self.access(
                     now,
                     "45.155.205.17",
@@ -130,7 +134,7 @@ impl World {
         }
 
         // Jobs: an e-mail job every ten minutes, done a minute later; invoices hourly.
-        if minute % 10 == 0 {
+        if minute.is_multiple_of(10) {
             self.job("email", "running", now).await;
         }
         if minute % 10 == 1 {
