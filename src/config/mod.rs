@@ -3,11 +3,13 @@
 
 pub mod env;
 pub mod error;
+mod intake;
 pub mod raw;
 pub mod units;
 mod validate;
 
 pub use error::{ConfigError, ConfigErrors};
+pub use intake::{AlertmanagerSpec, IntakeAuth};
 pub use raw::{ChannelKind, LogFormat, Severity, SourceKind, WatchKind};
 
 use std::net::SocketAddr;
@@ -138,6 +140,7 @@ pub enum WatchSpecKind {
     NewError(NewErrorSpec),
     Stuck(StuckSpec),
     Jump(JumpSpec),
+    Alertmanager(AlertmanagerSpec),
 }
 
 /// `stuck`: work that is not draining.

@@ -86,6 +86,7 @@ pub enum WatchKind {
     NewError,
     Stuck,
     Jump,
+    Alertmanager,
 }
 
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -151,6 +152,10 @@ pub struct RawWatch {
     pub direction: S<DirectionName>,
     pub min_change: S<f64>,
     pub sensitivity: S<f64>,
+    // alertmanager (webhook intake credentials)
+    pub bearer_token: S<String>,
+    pub username: S<String>,
+    pub password: S<String>,
 }
 
 /// `seasonality = "none" | "daily" | "weekly"` of a jump watch.

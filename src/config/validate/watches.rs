@@ -30,8 +30,9 @@ impl Validator<'_> {
             WatchKind::NewError => "new_error",
             WatchKind::Stuck => "stuck",
             WatchKind::Jump => "jump",
+            WatchKind::Alertmanager => "alertmanager",
         };
-        let specific: [(&str, Option<Range<usize>>); 27] = [
+        let specific: [(&str, Option<Range<usize>>); 30] = [
             ("token", raw.token.as_ref().map(|v| v.span())),
             ("period", raw.period.as_ref().map(|v| v.span())),
             ("schedule", raw.schedule.as_ref().map(|v| v.span())),
@@ -59,6 +60,9 @@ impl Validator<'_> {
             ("direction", raw.direction.as_ref().map(|v| v.span())),
             ("min_change", raw.min_change.as_ref().map(|v| v.span())),
             ("sensitivity", raw.sensitivity.as_ref().map(|v| v.span())),
+            ("bearer_token", raw.bearer_token.as_ref().map(|v| v.span())),
+            ("username", raw.username.as_ref().map(|v| v.span())),
+            ("password", raw.password.as_ref().map(|v| v.span())),
         ];
         let allowed: &[&str] = match kind {
             WatchKind::Heartbeat => &["token", "period", "schedule", "tz", "grace"],
@@ -86,6 +90,7 @@ impl Validator<'_> {
                 "min_change",
                 "sensitivity",
             ],
+            WatchKind::Alertmanager => &["bearer_token", "username", "password"],
             WatchKind::NewError => &[
                 "path",
                 "format",
@@ -133,6 +138,7 @@ impl Validator<'_> {
             WatchKind::Heartbeat => self.heartbeat(raw, &missing)?,
             WatchKind::Stuck => self.stuck(raw, sources, &missing)?,
             WatchKind::Jump => self.jump(raw, sources, &missing)?,
+            WatchKind::Alertmanager => self.alertmanager(raw)?,
             WatchKind::Threshold => {
                 let source = self.prometheus_ref(raw, sources, kind_name, &missing);
                 let Some(query) = &raw.query else {
