@@ -2,6 +2,7 @@
 //! it never decides who hears about it (that is the tracker's job) and never writes to what
 //! it watches.
 
+pub mod alertmanager;
 pub mod freshness;
 pub mod heartbeat;
 pub mod jump;
@@ -73,6 +74,7 @@ pub async fn evaluate(spec: &WatchSpec, ctx: &WatchContext<'_>) -> Evaluation {
         WatchSpecKind::Threshold(threshold) => threshold::evaluate(spec, threshold, ctx).await,
         WatchSpecKind::Stuck(stuck) => stuck::evaluate(spec, stuck, ctx).await,
         WatchSpecKind::Jump(jump) => jump::evaluate(spec, jump, ctx).await,
+        WatchSpecKind::Alertmanager(_) => alertmanager::evaluate(spec, ctx).await,
         WatchSpecKind::NewError(new_error) => match ctx.states.new_error(&spec.name) {
             Some(state) => {
                 new_error::evaluate(spec, new_error, ctx, &mut *state.lock().await).await
