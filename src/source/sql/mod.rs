@@ -5,3 +5,4 @@ pub mod caps;
 pub mod database;
 pub mod explain;
 pub mod guard;
+pub mod privileges;
