@@ -7,17 +7,13 @@ mod support;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use sentinel::alert::notice::Notice;
 use sentinel::clock::{SharedClock, SystemClock};
 use sentinel::config::Config;
-use sentinel::engine::build;
-use sentinel::notify::Channel;
-use sentinel::notify::dispatch::Channels;
 use sentinel::server::{self, AppState};
 use sentinel::store::Store;
 use sentinel::telemetry::Metrics;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tower::ServiceExt;
@@ -86,6 +82,10 @@ async fn post(app: &App, auth: Option<&str>, body: String) -> (StatusCode, Strin
     (status, String::from_utf8_lossy(&bytes).into_owned())
 }
 
+async fn stored_alerts(app: &App) -> Vec<sentinel::store::intake::IntakeAlert> {
+    app.store.intake_alerts("prom-alerts").await.unwrap()
+}
+
 fn counted(metrics: &Metrics, outcome: &str) -> u64 {
     let needle =
         format!("sentinel_intake_requests_total{{hook=\"alertmanager\",outcome=\"{outcome}\"}} ");
@@ -113,13 +113,7 @@ async fn only_the_configured_credentials_store_anything() {
         let (status, _) = post(&app, auth, firing.clone()).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{auth:?}");
     }
-    assert!(
-        app.store
-            .intake_alerts("prom-alerts")
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(stored_alerts(&app).await.is_empty());
     assert_eq!(counted(&app.metrics, "unauthorized"), 3);
 
     let bearer = format!("Bearer {TOKEN}");
@@ -127,7 +121,7 @@ async fn only_the_configured_credentials_store_anything() {
     assert_eq!((status, body.as_str()), (StatusCode::OK, "OK"));
     // Alertmanager re-sends a firing alert on every group_interval: one row, not two.
     assert_eq!(post(&app, Some(&bearer), firing).await.0, StatusCode::OK);
-    let stored = app.store.intake_alerts("prom-alerts").await.unwrap();
+    let stored = stored_alerts(&app).await;
     assert_eq!(stored.len(), 1, "{stored:?}");
     assert!(stored[0].firing);
     assert_eq!(stored[0].fingerprint, "1a30ba71cca2921f");
@@ -135,7 +129,7 @@ async fn only_the_configured_credentials_store_anything() {
 
     let resolved = payload("4", "resolved", "2026-11-27T09:30:00Z");
     assert_eq!(post(&app, Some(&bearer), resolved).await.0, StatusCode::OK);
-    let stored = app.store.intake_alerts("prom-alerts").await.unwrap();
+    let stored = stored_alerts(&app).await;
     assert_eq!(stored.len(), 1);
     assert!(!stored[0].firing);
 }
@@ -177,13 +171,7 @@ async fn bad_payloads_are_refused_with_a_reason_and_nothing_is_stored() {
     let (status, body) = post(&app, Some(&bearer), huge).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
 
-    assert!(
-        app.store
-            .intake_alerts("prom-alerts")
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(stored_alerts(&app).await.is_empty());
     assert_eq!(counted(&app.metrics, "bad_request"), 3);
     assert_eq!(counted(&app.metrics, "too_large"), 1);
 }
@@ -261,24 +249,13 @@ fn configuration_rules_for_the_intake() {
     );
 }
 
-async fn engine_pass(
-    config: &Config,
-    pages: &Arc<Mutex<Vec<Notice>>>,
-) -> sentinel::engine::PassReport {
-    let store = Store::open(&config.store.path).await.unwrap();
-    let channels = Channels {
-        list: vec![("memory".into(), Channel::Memory(pages.clone()))],
-    };
-    let engine = build::engine(
-        config.clone(),
-        store.clone(),
-        Arc::new(SystemClock),
-        channels,
-    )
-    .unwrap();
-    let report = engine.pass(true).await.unwrap();
-    store.close().await;
-    report
+/// Delivers one webhook body with the right token, as Alertmanager would, through a server
+/// that is gone afterwards.
+async fn deliver(config: &Config, body: String) {
+    let app = open_app(config).await;
+    let (status, text) = post(&app, Some(&format!("Bearer {TOKEN}")), body).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    app.store.close().await;
 }
 
 #[tokio::test]
@@ -286,20 +263,10 @@ async fn stored_alerts_page_once_and_resolve_through_the_engine() {
     let dir = tempfile::tempdir().unwrap();
     let config = config(dir.path(), "127.0.0.1:9477", BEARER_WATCH).unwrap();
     let pages = Arc::new(Mutex::new(Vec::new()));
-    {
-        let app = open_app(&config).await;
-        let bearer = format!("Bearer {TOKEN}");
-        post(
-            &app,
-            Some(&bearer),
-            payload("4", "firing", "0001-01-01T00:00:00Z"),
-        )
-        .await;
-        app.store.close().await;
-    }
-    let first = engine_pass(&config, &pages).await;
+    deliver(&config, payload("4", "firing", "0001-01-01T00:00:00Z")).await;
+    let first = support::engine_pass(&config, &pages).await;
     assert_eq!(first.firing, 1, "{first:?}");
-    let second = engine_pass(&config, &pages).await;
+    let second = support::engine_pass(&config, &pages).await;
     assert_eq!(second.firing, 1);
     {
         let pages = pages.lock().unwrap();
@@ -319,18 +286,8 @@ async fn stored_alerts_page_once_and_resolve_through_the_engine() {
             pages[0].facts
         );
     }
-    {
-        let app = open_app(&config).await;
-        let bearer = format!("Bearer {TOKEN}");
-        post(
-            &app,
-            Some(&bearer),
-            payload("4", "resolved", "2026-11-27T09:30:00Z"),
-        )
-        .await;
-        app.store.close().await;
-    }
-    let third = engine_pass(&config, &pages).await;
+    deliver(&config, payload("4", "resolved", "2026-11-27T09:30:00Z")).await;
+    let third = support::engine_pass(&config, &pages).await;
     assert_eq!(third.firing, 0, "{third:?}");
     let pages = pages.lock().unwrap();
     assert_eq!(pages.len(), 2, "{pages:?}");
@@ -358,25 +315,15 @@ fn start_alertmanager(config: &str) -> String {
     let config_path = dir.join("alertmanager.yml");
     std::fs::write(&config_path, config).unwrap();
     let port = support::free_port();
-    let command = format!(
-        "{binary} --config.file={config} --storage.path={data} --web.listen-address=127.0.0.1:{port} --cluster.listen-address= --log.level=warn > {log} 2>&1 & child=$!; \
-         while kill -0 {parent} 2>/dev/null; do sleep 1; done; kill $child; wait $child; rm -rf {dir}",
-        config = config_path.display(),
-        data = dir.join("data").display(),
-        log = dir.join("alertmanager.log").display(),
-        parent = std::process::id(),
-        dir = dir.display(),
+    support::spawn_until_tests_exit(
+        &format!(
+            "{binary} --config.file={config} --storage.path={data} --web.listen-address=127.0.0.1:{port} --cluster.listen-address= --log.level=warn",
+            config = config_path.display(),
+            data = dir.join("data").display(),
+        ),
+        &dir,
+        "alertmanager.log",
     );
-    // The watchdog outlives this call on purpose: it stops Alertmanager when the test exits.
-    #[allow(clippy::zombie_processes)]
-    Command::new("sh")
-        .arg("-c")
-        .arg(command)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
     let url = format!("http://127.0.0.1:{port}");
     let deadline = Instant::now() + Duration::from_secs(30);
     while support::http_status(&format!("{url}/-/ready")) != Ok(200) {
@@ -452,10 +399,10 @@ async fn a_real_alertmanager_pages_once_and_resolves() {
     .await;
 
     let pages = Arc::new(Mutex::new(Vec::new()));
-    assert_eq!(engine_pass(&config, &pages).await.firing, 1);
+    assert_eq!(support::engine_pass(&config, &pages).await.firing, 1);
     // Alertmanager re-sends the group on group_interval; still one page.
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert_eq!(engine_pass(&config, &pages).await.firing, 1);
+    assert_eq!(support::engine_pass(&config, &pages).await.firing, 1);
     {
         let pages = pages.lock().unwrap();
         assert_eq!(pages.len(), 1, "{pages:?}");
@@ -483,7 +430,7 @@ async fn a_real_alertmanager_pages_once_and_resolves() {
         alerts.len() == 1 && !alerts[0].firing
     })
     .await;
-    let report = engine_pass(&config, &pages).await;
+    let report = support::engine_pass(&config, &pages).await;
     assert_eq!(report.firing, 0, "{report:?}");
     let pages = pages.lock().unwrap();
     assert_eq!(pages.len(), 2, "{pages:?}");

@@ -30,28 +30,62 @@ fn doctor(dir: &Path, sources: &str) -> (i32, String, String) {
     )
 }
 
-async fn postgres(statements: &[String]) {
-    let mut conn = sqlx::PgConnection::connect(POSTGRES_ADMIN)
-        .await
-        .expect("PostgreSQL on 127.0.0.1:5432 (scripts/test.sh starts it)");
-    for statement in statements {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(statement.clone()))
-            .execute(&mut conn)
+/// Runs `statements` as the administrator of the database at `url` (PostgreSQL or MariaDB).
+async fn admin(url: &str, statements: &[String]) {
+    async fn run<C: Connection>(url: &str, statements: &[String])
+    where
+        for<'c> &'c mut C: sqlx::Executor<'c>,
+    {
+        let mut conn = C::connect(url)
             .await
-            .unwrap();
+            .unwrap_or_else(|e| panic!("{url} (scripts/test.sh starts it): {e}"));
+        for statement in statements {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(statement.clone()))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+    }
+    if url.starts_with("postgres") {
+        run::<sqlx::PgConnection>(url, statements).await;
+    } else {
+        run::<sqlx::MySqlConnection>(url, statements).await;
     }
 }
 
-async fn mariadb(statements: &[String]) {
-    let mut conn = sqlx::MySqlConnection::connect(MARIADB_ADMIN)
-        .await
-        .expect("MariaDB on 127.0.0.1:3306 (scripts/test.sh starts it)");
-    for statement in statements {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(statement.clone()))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-    }
+/// Creates the read-only and the writing account, runs doctor as each, and cleans up before
+/// the caller asserts anything.
+async fn as_reader_and_writer(
+    admin_url: &str,
+    setup: &[String],
+    cleanup: &[String],
+    source: impl Fn(&str) -> String,
+    (reader, writer): (&str, &str),
+) -> [(i32, String, String); 2] {
+    admin(admin_url, cleanup).await;
+    admin(admin_url, setup).await;
+    let dir = tempfile::tempdir().unwrap();
+    let results = [
+        doctor(dir.path(), &source(reader)),
+        doctor(dir.path(), &source(writer)),
+    ];
+    admin(admin_url, cleanup).await;
+    results
+}
+
+/// The reader's run is exactly `ok_line` with exit 0; the writer's is a WARNING starting with
+/// `warning` and carrying `remedy`, with exit 1.
+fn assert_verdicts(
+    results: [(i32, String, String); 2],
+    ok_line: &str,
+    warning: &str,
+    remedy: &str,
+) {
+    let [(code, out, err), (writer_code, writer_out, writer_err)] = results;
+    assert_eq!((code, out.trim()), (0, ok_line), "{err}");
+    assert_eq!(writer_code, 1, "{writer_out}{writer_err}");
+    assert!(writer_out.starts_with(warning), "{writer_out}");
+    assert!(writer_out.contains(remedy), "{writer_out}");
 }
 
 #[tokio::test]
@@ -62,49 +96,37 @@ async fn postgres_select_only_is_ok_and_insert_is_a_loud_warning() {
         format!("sentinel_rw_{pid}"),
         format!("sentinel_doctor_{pid}"),
     );
-    let cleanup = vec![
-        format!("DROP TABLE IF EXISTS public.{table}"),
-        format!("DROP ROLE IF EXISTS {ro}"),
-        format!("DROP ROLE IF EXISTS {rw}"),
-    ];
-    postgres(&cleanup).await;
-    postgres(&[
-        format!("CREATE TABLE public.{table} (id int)"),
-        format!("CREATE ROLE {ro} LOGIN"),
-        format!("CREATE ROLE {rw} LOGIN"),
-        format!("GRANT SELECT ON public.{table} TO {ro}"),
-        format!("GRANT SELECT, INSERT ON public.{table} TO {rw}"),
-    ])
+    let [read_only, writer] = as_reader_and_writer(
+        POSTGRES_ADMIN,
+        &[
+            format!("CREATE TABLE public.{table} (id int)"),
+            format!("CREATE ROLE {ro} LOGIN"),
+            format!("CREATE ROLE {rw} LOGIN"),
+            format!("GRANT SELECT ON public.{table} TO {ro}"),
+            format!("GRANT SELECT, INSERT ON public.{table} TO {rw}"),
+        ],
+        &[
+            format!("DROP TABLE IF EXISTS public.{table}"),
+            format!("DROP ROLE IF EXISTS {ro}"),
+            format!("DROP ROLE IF EXISTS {rw}"),
+        ],
+        |role| {
+            format!(
+                "[sources.app]\nkind = \"postgres\"\nurl = \"postgres://{role}@127.0.0.1:5432/test\"\n"
+            )
+        },
+        (&ro, &rw),
+    )
     .await;
-    let dir = tempfile::tempdir().unwrap();
-    let source = |role: &str| {
-        format!(
-            "[sources.app]\nkind = \"postgres\"\nurl = \"postgres://{role}@127.0.0.1:5432/test\"\n"
-        )
-    };
-    let read_only = doctor(dir.path(), &source(&ro));
-    let writer = doctor(dir.path(), &source(&rw));
-    postgres(&cleanup).await;
-
-    let (code, out, err) = read_only;
-    assert_eq!(code, 0, "{out}{err}");
-    assert_eq!(
-        out.trim(),
-        format!(
+    assert_verdicts(
+        [read_only, writer],
+        &format!(
             "ok  app (postgres): read-only role {ro}, default_transaction_read_only=off for the role (Sentinel sets it on for its own sessions)"
-        )
-    );
-    let (code, out, err) = writer;
-    assert_eq!(code, 1, "{out}{err}");
-    assert!(
-        out.starts_with(&format!(
+        ),
+        &format!(
             "WARNING app (postgres): role {rw} can INSERT on 1 table (public.{table}); create a read-only role: CREATE ROLE sentinel_ro LOGIN"
-        )),
-        "{out}"
-    );
-    assert!(
-        out.contains("GRANT CONNECT ON DATABASE test TO sentinel_ro"),
-        "{out}"
+        ),
+        "GRANT CONNECT ON DATABASE test TO sentinel_ro",
     );
 }
 
@@ -130,45 +152,35 @@ async fn mariadb_select_only_is_ok_and_insert_is_a_loud_warning() {
         format!("sentinel_rw_{pid}"),
         format!("sentinel_doctor_{pid}"),
     );
-    let cleanup = vec![
-        format!("DROP TABLE IF EXISTS test.{table}"),
-        format!("DROP USER IF EXISTS '{ro}'@'%'"),
-        format!("DROP USER IF EXISTS '{rw}'@'%'"),
-    ];
-    mariadb(&cleanup).await;
-    mariadb(&[
-        format!("CREATE TABLE test.{table} (id int)"),
-        format!("CREATE USER '{ro}'@'%'"),
-        format!("CREATE USER '{rw}'@'%'"),
-        format!("GRANT SELECT ON test.* TO '{ro}'@'%'"),
-        format!("GRANT SELECT, INSERT ON test.{table} TO '{rw}'@'%'"),
-    ])
+    let [read_only, writer] = as_reader_and_writer(
+        MARIADB_ADMIN,
+        &[
+            format!("CREATE TABLE test.{table} (id int)"),
+            format!("CREATE USER '{ro}'@'%'"),
+            format!("CREATE USER '{rw}'@'%'"),
+            format!("GRANT SELECT ON test.* TO '{ro}'@'%'"),
+            format!("GRANT SELECT, INSERT ON test.{table} TO '{rw}'@'%'"),
+        ],
+        &[
+            format!("DROP TABLE IF EXISTS test.{table}"),
+            format!("DROP USER IF EXISTS '{ro}'@'%'"),
+            format!("DROP USER IF EXISTS '{rw}'@'%'"),
+        ],
+        |user| {
+            format!(
+                "[sources.shop]\nkind = \"mysql\"\nurl = \"mysql://{user}@127.0.0.1:3306/test\"\n"
+            )
+        },
+        (&ro, &rw),
+    )
     .await;
-    let dir = tempfile::tempdir().unwrap();
-    let source = |user: &str| {
-        format!("[sources.shop]\nkind = \"mysql\"\nurl = \"mysql://{user}@127.0.0.1:3306/test\"\n")
-    };
-    let read_only = doctor(dir.path(), &source(&ro));
-    let writer = doctor(dir.path(), &source(&rw));
-    mariadb(&cleanup).await;
-
-    let (code, out, err) = read_only;
-    assert_eq!(code, 0, "{out}{err}");
-    assert_eq!(
-        out.trim(),
-        format!("ok  shop (mysql): read-only user {ro}@%")
-    );
-    let (code, out, err) = writer;
-    assert_eq!(code, 1, "{out}{err}");
-    assert!(
-        out.starts_with(&format!(
+    assert_verdicts(
+        [read_only, writer],
+        &format!("ok  shop (mysql): read-only user {ro}@%"),
+        &format!(
             "WARNING shop (mysql): user {rw}@% can INSERT on `test`.`{table}`; create a read-only user: CREATE USER 'sentinel_ro'@'%'"
-        )),
-        "{out}"
-    );
-    assert!(
-        out.contains("GRANT SELECT, SHOW VIEW ON `test`.* TO 'sentinel_ro'@'%'"),
-        "{out}"
+        ),
+        "GRANT SELECT, SHOW VIEW ON `test`.* TO 'sentinel_ro'@'%'",
     );
 }
 

@@ -6,8 +6,9 @@
 //! Exit codes: 0 every source reachable and read-only, 1 a source can write or could not be
 //! checked, 2 the configuration cannot be loaded.
 
-use super::load_config;
+use super::{cannot_run, load_config};
 use crate::config::{Config, SourceSpec, SourceSpecKind};
+use crate::engine::build;
 use crate::source::prometheus::PrometheusSource;
 use crate::source::sql::database::{QueryError, SqlSource};
 use crate::source::sql::guard::SqlDialectKind;
@@ -44,8 +45,12 @@ pub async fn run(config_path: &Path) -> i32 {
         println!("no sources configured in {}", config_path.display());
         return 0;
     }
+    let findings = match check_all(&config).await {
+        Ok(findings) => findings,
+        Err(error) => return cannot_run(error),
+    };
     let mut code = 0;
-    for (name, kind, finding) in check_all(&config).await {
+    for (name, kind, finding) in findings {
         println!("{}", finding.line(&name, kind));
         if !matches!(finding, Finding::Ok(_)) {
             code = 1;
@@ -54,62 +59,61 @@ pub async fn run(config_path: &Path) -> i32 {
     code
 }
 
-/// Checks every source of `config`, in configuration order.
-pub async fn check_all(config: &Config) -> Vec<(String, &'static str, Finding)> {
+/// Checks every source of `config`, in configuration order, through the same connections the
+/// engine builds.
+pub async fn check_all(config: &Config) -> Result<Vec<(String, &'static str, Finding)>, String> {
+    let sources = build::sources(config)?;
     let mut out = Vec::new();
     for spec in &config.sources {
-        let (kind, finding) = check(spec).await;
+        let (kind, finding) = if let Some(source) = sources.prometheus.get(&spec.name) {
+            ("prometheus", check_prometheus(source, spec).await)
+        } else if let Some(source) = sources.sql.get(&spec.name) {
+            check_sql(source, spec).await
+        } else {
+            continue;
+        };
         out.push((spec.name.clone(), kind, finding));
     }
-    out
+    Ok(out)
 }
 
-async fn check(spec: &SourceSpec) -> (&'static str, Finding) {
-    match &spec.kind {
-        SourceSpecKind::Prometheus {
-            url,
-            timeout,
-            bearer_token,
-        } => {
-            let finding =
-                match PrometheusSource::new(&spec.name, url, *timeout, bearer_token.as_deref()) {
-                    Ok(source) => {
-                        match source
-                            .instant("vector(1)", chrono::Utc::now().timestamp())
-                            .await
-                        {
-                            Ok(_) => Finding::Ok(format!("reachable at {url}, queries only")),
-                            Err(error) => Finding::Fail(format!("cannot query {url}: {error}")),
-                        }
-                    }
-                    Err(error) => Finding::Fail(error.to_string()),
-                };
-            ("prometheus", finding)
-        }
-        SourceSpecKind::Sql(settings) => {
-            let source = SqlSource::new(&spec.name, settings.clone());
-            let kind = match source.dialect() {
-                SqlDialectKind::Postgres => "postgres",
-                SqlDialectKind::MySql => "mysql",
-                SqlDialectKind::Sqlite => "sqlite",
-            };
-            let finding = match privileges::check(&source).await {
-                Ok(verdict) if source.dialect() == SqlDialectKind::Sqlite => {
-                    let mut text = verdict.notes.join(", ");
-                    if let Some(note) = sqlite_file_note(&settings.url) {
-                        text.push_str(&format!("; note: {note}"));
-                    }
-                    Finding::Ok(text)
-                }
-                Ok(verdict) => judge(source.dialect(), &verdict),
-                Err(QueryError::Refused(refusal)) => Finding::Fail(format!(
-                    "the statement guard refused a check ({refusal}): allow_show = true lets SHOW GRANTS through"
-                )),
-                Err(QueryError::Source(error)) => Finding::Fail(format!("cannot check: {error}")),
-            };
-            (kind, finding)
-        }
+async fn check_prometheus(source: &PrometheusSource, spec: &SourceSpec) -> Finding {
+    let url = match &spec.kind {
+        SourceSpecKind::Prometheus { url, .. } => url.as_str(),
+        SourceSpecKind::Sql(_) => "",
+    };
+    match source
+        .instant("vector(1)", chrono::Utc::now().timestamp())
+        .await
+    {
+        Ok(_) => Finding::Ok(format!("reachable at {url}, queries only")),
+        Err(error) => Finding::Fail(format!("cannot query {url}: {error}")),
     }
+}
+
+async fn check_sql(source: &SqlSource, spec: &SourceSpec) -> (&'static str, Finding) {
+    let kind = match source.dialect() {
+        SqlDialectKind::Postgres => "postgres",
+        SqlDialectKind::MySql => "mysql",
+        SqlDialectKind::Sqlite => "sqlite",
+    };
+    let finding = match privileges::check(source).await {
+        Ok(verdict) if source.dialect() == SqlDialectKind::Sqlite => {
+            let mut text = verdict.notes.join(", ");
+            if let SourceSpecKind::Sql(settings) = &spec.kind
+                && let Some(note) = sqlite_file_note(&settings.url)
+            {
+                text.push_str(&format!("; note: {note}"));
+            }
+            Finding::Ok(text)
+        }
+        Ok(verdict) => judge(source.dialect(), &verdict),
+        Err(QueryError::Refused(refusal)) => Finding::Fail(format!(
+            "the statement guard refused a check ({refusal}): allow_show = true lets SHOW GRANTS through"
+        )),
+        Err(QueryError::Source(error)) => Finding::Fail(format!("cannot check: {error}")),
+    };
+    (kind, finding)
 }
 
 /// The line for a SQL verdict: ok when read-only, otherwise every way to write and the remedy.
