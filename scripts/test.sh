@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Runs Sentinel's whole test suite on a fresh machine. Installs what the tests need first
-# (Debian's `prometheus`, which the tests start themselves on a free loopback port with a
-# temporary data directory; curl, which drives the ping API the way cron scripts do; node and
-# npm, with the Telegram Bot API emulator `telegram-test-api` under target/), makes sure the
-# machine's PostgreSQL, MariaDB and Redis are up, then runs every unit and integration test.
+# (Debian's `prometheus` and `prometheus-alertmanager`, which the tests start themselves on a
+# free loopback port with a temporary data directory; curl, which drives the ping API the way
+# cron scripts do; node and npm, with the Telegram Bot API emulator `telegram-test-api` under
+# target/), makes sure the machine's PostgreSQL, MariaDB and Redis are up, then runs every unit and
+# integration test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+command -v prometheus-alertmanager >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)

@@ -57,6 +57,12 @@ enum Command {
         #[arg(short, long, env = "SENTINEL_CONFIG", default_value = "sentinel.toml")]
         config: PathBuf,
     },
+    /// Check every source: reachable, and read-only? Exit 0: all read-only and reachable;
+    /// 1: a source can write (or could not be checked); 2: the configuration cannot be loaded.
+    Doctor {
+        #[arg(short, long, env = "SENTINEL_CONFIG", default_value = "sentinel.toml")]
+        config: PathBuf,
+    },
     /// The log template miner: templates, learning, what is new.
     Logs {
         #[command(subcommand)]
@@ -155,6 +161,7 @@ fn main() {
                 sql,
                 config,
             } => sentinel::commands::query::run(&config, &source, &sql).await,
+            Command::Doctor { config } => sentinel::commands::doctor::run(&config).await,
             Command::Logs { command } => match command {
                 LogsCommand::Templates { file } => sentinel::commands::logs::templates(&file),
                 LogsCommand::Learn { file, target } => match target.open_store().await {

@@ -23,6 +23,14 @@ pub struct PingLabels {
     pub kind: String,
 }
 
+/// One webhook intake request: which sender's hook and how it ended (`accepted`,
+/// `unauthorized`, `bad_request`, `too_large`, `unknown_hook`, `store_error`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct IntakeLabels {
+    pub hook: String,
+    pub outcome: String,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct DeliveryLabels {
     pub channel: String,
@@ -42,6 +50,7 @@ pub struct Metrics {
     pub unknown_pings: Counter,
     pub rejected_requests: Counter,
     pub deliveries: Family<DeliveryLabels, Counter>,
+    pub intake_requests: Family<IntakeLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -96,6 +105,12 @@ impl Metrics {
             "Delivery attempts by channel and result",
             deliveries.clone(),
         );
+        let intake_requests = Family::<IntakeLabels, Counter>::default();
+        registry.register(
+            "intake_requests",
+            "Webhook intake requests (Alertmanager) by outcome",
+            intake_requests.clone(),
+        );
         Self {
             registry,
             evaluations,
@@ -107,6 +122,7 @@ impl Metrics {
             unknown_pings,
             rejected_requests,
             deliveries,
+            intake_requests,
         }
     }
 

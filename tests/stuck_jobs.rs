@@ -4,12 +4,7 @@
 
 mod support;
 
-use sentinel::alert::notice::Notice;
-use sentinel::clock::SystemClock;
 use sentinel::config::Config;
-use sentinel::engine::build;
-use sentinel::notify::Channel;
-use sentinel::notify::dispatch::Channels;
 use sentinel::store::Store;
 use sqlx::Connection;
 use std::path::Path;
@@ -45,23 +40,6 @@ notify_resolved = true
     Config::parse(&dir.join("sentinel.toml"), &text, &|_| None).unwrap()
 }
 
-async fn pass(config: &Config, pages: &Arc<Mutex<Vec<Notice>>>) -> sentinel::engine::PassReport {
-    let store = Store::open(&config.store.path).await.unwrap();
-    let channels = Channels {
-        list: vec![("memory".into(), Channel::Memory(pages.clone()))],
-    };
-    let engine = build::engine(
-        config.clone(),
-        store.clone(),
-        Arc::new(SystemClock),
-        channels,
-    )
-    .unwrap();
-    let report = engine.pass(true).await.unwrap();
-    store.close().await;
-    report
-}
-
 async fn postgres(statements: &[String]) {
     let mut conn = sqlx::PgConnection::connect(POSTGRES)
         .await
@@ -91,7 +69,7 @@ async fn stuck_jobs_page_once_and_resolve_when_they_finish() {
     let config = config(dir.path(), "postgres", POSTGRES, &format!("{schema}.jobs"));
     let pages = Arc::new(Mutex::new(Vec::new()));
 
-    let first = pass(&config, &pages).await;
+    let first = support::engine_pass(&config, &pages).await;
     assert_eq!((first.firing, first.blind), (1, 0), "{first:?}");
     {
         let pages = pages.lock().unwrap();
@@ -113,7 +91,7 @@ async fn stuck_jobs_page_once_and_resolve_when_they_finish() {
     }
 
     // Still stuck: nothing new is said.
-    let second = pass(&config, &pages).await;
+    let second = support::engine_pass(&config, &pages).await;
     assert_eq!(second.firing, 1);
     assert_eq!(
         pages.lock().unwrap().len(),
@@ -126,7 +104,7 @@ async fn stuck_jobs_page_once_and_resolve_when_they_finish() {
         "UPDATE {schema}.jobs SET state = 'done' WHERE kind = 'email'"
     )])
     .await;
-    let third = pass(&config, &pages).await;
+    let third = support::engine_pass(&config, &pages).await;
     assert_eq!(third.firing, 0, "{third:?}");
     {
         let pages = pages.lock().unwrap();
@@ -159,7 +137,7 @@ async fn mariadb_and_sqlite_find_stuck_rows_with_their_own_time_types() {
     }
     let dir = tempfile::tempdir().unwrap();
     let pages = Arc::new(Mutex::new(Vec::new()));
-    let report = pass(&config(dir.path(), "mysql", MARIADB, &table), &pages).await;
+    let report = support::engine_pass(&config(dir.path(), "mysql", MARIADB, &table), &pages).await;
     assert_eq!((report.firing, report.blind), (1, 0), "{report:?}");
     assert!(pages.lock().unwrap()[0].title.contains("1 sync jobs stuck"));
     sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {table}")))
@@ -202,7 +180,7 @@ async fn mariadb_and_sqlite_find_stuck_rows_with_their_own_time_types() {
         &format!("sqlite://{}", db.display()),
         "jobs",
     );
-    let report = pass(&config, &pages).await;
+    let report = support::engine_pass(&config, &pages).await;
     assert_eq!((report.firing, report.blind), (3, 0), "{report:?}");
     let store = Store::open(&config.store.path).await.unwrap();
     let mut subjects: Vec<String> = store
@@ -274,7 +252,7 @@ async fn a_sidekiq_queue_whose_oldest_job_waited_too_long_pages() {
     let dir = tempfile::tempdir().unwrap();
     let config = redis_config(dir.path(), &queue, "sidekiq", "older_than = \"15m\"");
     let pages = Arc::new(Mutex::new(Vec::new()));
-    let report = pass(&config, &pages).await;
+    let report = support::engine_pass(&config, &pages).await;
     assert_eq!((report.firing, report.blind), (1, 0), "{report:?}");
     let title = pages.lock().unwrap()[0].title.clone();
     assert!(
@@ -288,7 +266,7 @@ async fn a_sidekiq_queue_whose_oldest_job_waited_too_long_pages() {
         .query_async(&mut conn)
         .await
         .unwrap();
-    let report = pass(&config, &pages).await;
+    let report = support::engine_pass(&config, &pages).await;
     assert_eq!(report.firing, 0, "{report:?}");
 }
 
@@ -320,7 +298,7 @@ async fn a_list_that_never_falls_is_stuck_only_after_enough_observations() {
                 .await
                 .unwrap();
         }
-        firing.push(pass(&config, &pages).await.firing);
+        firing.push(support::engine_pass(&config, &pages).await.firing);
     }
     assert_eq!(firing, [0, 0, 0, 1, 1], "judged on the remembered lengths");
     assert_eq!(

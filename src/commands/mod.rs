@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod config_check;
+pub mod doctor;
 pub mod init;
 pub mod logs;
 pub mod query;

@@ -3,11 +3,13 @@
 
 pub mod env;
 pub mod error;
+mod intake;
 pub mod raw;
 pub mod units;
 mod validate;
 
 pub use error::{ConfigError, ConfigErrors};
+pub use intake::{AlertmanagerSpec, IntakeAuth};
 pub use raw::{ChannelKind, LogFormat, Severity, SourceKind, WatchKind};
 
 use std::net::SocketAddr;
@@ -143,6 +145,7 @@ pub enum WatchSpecKind {
     Jump(JumpSpec),
     ErrorClass(ErrorClassSpec),
     SlowQuery(SlowQuerySpec),
+    Alertmanager(AlertmanagerSpec),
 }
 
 /// `slow_query`: a PostgreSQL statement's mean time per call leaves its own baseline.

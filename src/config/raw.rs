@@ -89,6 +89,7 @@ pub enum WatchKind {
     Jump,
     ErrorClass,
     SlowQuery,
+    Alertmanager,
 }
 
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -164,6 +165,10 @@ pub struct RawWatch {
     pub ratio: S<f64>,
     pub min_increase: S<HumanDuration>,
     pub min_calls: S<u32>,
+    // alertmanager (webhook intake credentials)
+    pub bearer_token: S<String>,
+    pub username: S<String>,
+    pub password: S<String>,
 }
 
 /// `access_format = "auto" | "combined" | "json"` of an error_class watch.

@@ -454,5 +454,6 @@ fn describe(spec: &WatchSpec) -> String {
             "departures from the usual (median of the last {}){for_text}",
             crate::humanize::duration(j.lookback)
         ),
+        WatchSpecKind::Alertmanager(_) => "alerts sent by Alertmanager".to_string(),
     }
 }

@@ -1,7 +1,9 @@
-//! Sentinel's HTTP server: the healthchecks.io-compatible ping API, `/healthz` and `/metrics`.
+//! Sentinel's HTTP server: the healthchecks.io-compatible ping API, Alertmanager's webhook
+//! (`/hooks/alertmanager`), `/healthz` and `/metrics`.
 //! Listens on loopback unless configured otherwise; every route has a body-size limit and a
 //! rate limit.
 
+pub mod alertmanager;
 pub mod ping;
 mod rate_limit;
 
@@ -13,7 +15,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -26,6 +28,8 @@ pub struct AppState {
     /// Ping token -> heartbeat watch name.
     pub tokens: Arc<HashMap<String, String>>,
     pub max_body: usize,
+    /// Where Alertmanager's webhook delivers, when an `alertmanager` watch is configured.
+    pub alertmanager: Option<Arc<alertmanager::Hook>>,
 }
 
 impl AppState {
@@ -44,6 +48,7 @@ impl AppState {
             clock,
             tokens: Arc::new(tokens),
             max_body: config.server.max_body,
+            alertmanager: alertmanager::Hook::from_config(config).map(Arc::new),
         }
     }
 }
@@ -54,6 +59,7 @@ pub fn router(state: AppState, rate_limit_per_second: u32) -> Router {
     Router::new()
         .route("/ping/{token}", any(ping::success))
         .route("/ping/{token}/{action}", any(ping::with_action))
+        .route("/hooks/alertmanager", post(alertmanager::receive))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(state.max_body))

@@ -5,6 +5,7 @@
 pub mod alerts;
 pub mod chat;
 pub mod heartbeats;
+pub mod intake;
 pub mod operator;
 pub mod outbox;
 pub mod silences;

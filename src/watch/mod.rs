@@ -2,6 +2,7 @@
 //! it never decides who hears about it (that is the tracker's job) and never writes to what
 //! it watches.
 
+pub mod alertmanager;
 pub mod error_class;
 pub mod freshness;
 pub mod heartbeat;
@@ -97,6 +98,7 @@ pub async fn evaluate(spec: &WatchSpec, ctx: &WatchContext<'_>) -> Evaluation {
         WatchSpecKind::Threshold(threshold) => threshold::evaluate(spec, threshold, ctx).await,
         WatchSpecKind::Stuck(stuck) => stuck::evaluate(spec, stuck, ctx).await,
         WatchSpecKind::Jump(jump) => jump::evaluate(spec, jump, ctx).await,
+        WatchSpecKind::Alertmanager(_) => alertmanager::evaluate(spec, ctx).await,
         WatchSpecKind::ErrorClass(error_class) => match states.error_class.of(&spec.name) {
             Ok(state) => {
                 error_class::evaluate(spec, error_class, ctx, &mut *state.lock().await).await

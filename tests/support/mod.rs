@@ -144,6 +144,55 @@ pub fn serve_in_background(router: axum::Router) -> SocketAddr {
     addr
 }
 
+/// Starts `command_line` (a service under test) in the background with its output in
+/// `dir/log`; a watchdog stops it and removes `dir` when this test process exits.
+pub fn spawn_until_tests_exit(command_line: &str, dir: &Path, log: &str) {
+    let command = format!(
+        "{command_line} > {log} 2>&1 & child=$!; \
+         while kill -0 {parent} 2>/dev/null; do sleep 1; done; kill $child; wait $child; rm -rf {dir}",
+        log = dir.join(log).display(),
+        parent = std::process::id(),
+        dir = dir.display(),
+    );
+    // The watchdog outlives this call on purpose: it stops the service when the tests exit.
+    #[allow(clippy::zombie_processes)]
+    Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+}
+
+/// One engine pass over `config` with every notice collected in `pages`; the store is closed
+/// afterwards so the next pass (or the test) reads what this one wrote.
+pub async fn engine_pass(
+    config: &sentinel::config::Config,
+    pages: &std::sync::Arc<std::sync::Mutex<Vec<sentinel::alert::notice::Notice>>>,
+) -> sentinel::engine::PassReport {
+    let store = sentinel::store::Store::open(&config.store.path)
+        .await
+        .unwrap();
+    let channels = sentinel::notify::dispatch::Channels {
+        list: vec![(
+            "memory".into(),
+            sentinel::notify::Channel::Memory(pages.clone()),
+        )],
+    };
+    let engine = sentinel::engine::build::engine(
+        config.clone(),
+        store.clone(),
+        std::sync::Arc::new(sentinel::clock::SystemClock),
+        channels,
+    )
+    .unwrap();
+    let report = engine.pass(true).await.unwrap();
+    store.close().await;
+    report
+}
+
 /// A real Prometheus on loopback, scraping an exporter the test serves. Started once per test
 /// binary; a watchdog stops it when the test process exits.
 pub struct Prometheus {
@@ -200,25 +249,15 @@ fn start_prometheus() -> Prometheus {
     )
     .unwrap();
     let port = free_port();
-    let command = format!(
-        "{binary} --config.file={config} --storage.tsdb.path={data} --web.listen-address=127.0.0.1:{port} --log.level=warn > {log} 2>&1 & child=$!; \
-         while kill -0 {parent} 2>/dev/null; do sleep 1; done; kill $child; wait $child; rm -rf {dir}",
-        config = config.display(),
-        data = dir.join("data").display(),
-        log = dir.join("prometheus.log").display(),
-        parent = std::process::id(),
-        dir = dir.display(),
+    spawn_until_tests_exit(
+        &format!(
+            "{binary} --config.file={config} --storage.tsdb.path={data} --web.listen-address=127.0.0.1:{port} --log.level=warn",
+            config = config.display(),
+            data = dir.join("data").display(),
+        ),
+        &dir,
+        "prometheus.log",
     );
-    // The watchdog outlives this call on purpose: it stops Prometheus when the tests exit.
-    #[allow(clippy::zombie_processes)]
-    Command::new("sh")
-        .arg("-c")
-        .arg(command)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
     let url = format!("http://127.0.0.1:{port}");
     // Ready when the exporter's series are queryable.
     let deadline = Instant::now() + Duration::from_secs(60);

@@ -11,6 +11,7 @@ use std::ops::Range;
 use toml::Spanned;
 
 mod channels;
+mod intake;
 mod queue_and_series;
 mod sources;
 mod watches;
@@ -111,6 +112,7 @@ impl Validator<'_> {
                 watches.push(spec);
             }
         }
+        self.intake_rules(&raw, &watches, &server);
         Config {
             path: self.path.to_path_buf(),
             server,

@@ -32,8 +32,9 @@ impl Validator<'_> {
             WatchKind::Jump => "jump",
             WatchKind::ErrorClass => "error_class",
             WatchKind::SlowQuery => "slow_query",
+            WatchKind::Alertmanager => "alertmanager",
         };
-        let specific: [(&str, Option<Range<usize>>); 35] = [
+        let specific: [(&str, Option<Range<usize>>); 38] = [
             ("token", raw.token.as_ref().map(|v| v.span())),
             ("period", raw.period.as_ref().map(|v| v.span())),
             ("schedule", raw.schedule.as_ref().map(|v| v.span())),
@@ -72,6 +73,9 @@ impl Validator<'_> {
             ("direction", raw.direction.as_ref().map(|v| v.span())),
             ("min_change", raw.min_change.as_ref().map(|v| v.span())),
             ("sensitivity", raw.sensitivity.as_ref().map(|v| v.span())),
+            ("bearer_token", raw.bearer_token.as_ref().map(|v| v.span())),
+            ("username", raw.username.as_ref().map(|v| v.span())),
+            ("password", raw.password.as_ref().map(|v| v.span())),
         ];
         let allowed: &[&str] = match kind {
             WatchKind::Heartbeat => &["token", "period", "schedule", "tz", "grace"],
@@ -104,6 +108,7 @@ impl Validator<'_> {
                 "min_change",
                 "sensitivity",
             ],
+            WatchKind::Alertmanager => &["bearer_token", "username", "password"],
             WatchKind::NewError => &[
                 "path",
                 "format",
@@ -153,6 +158,7 @@ impl Validator<'_> {
             WatchKind::Jump => self.jump(raw, sources, &missing)?,
             WatchKind::ErrorClass => self.error_class(raw, &missing)?,
             WatchKind::SlowQuery => self.slow_query(raw, sources, &missing)?,
+            WatchKind::Alertmanager => self.alertmanager(raw)?,
             WatchKind::Threshold => {
                 let source = self.prometheus_ref(raw, sources, kind_name, &missing);
                 let Some(query) = &raw.query else {

@@ -6,3 +6,4 @@ pub mod database;
 pub mod explain;
 pub mod guard;
 pub mod pg_stat;
+pub mod privileges;

@@ -1,0 +1,474 @@
+//! What a watched database would let Sentinel's role change, were a statement ever to slip
+//! past the guard: the checks behind `sentinel doctor`. Every check is a read that runs through
+//! [`SqlSource::query`], the one guarded read-only path; the answers are judged here by pure
+//! functions, and a role that can write gets the SQL that creates a read-only one.
+
+use super::database::{QueryError, QueryResult, SqlSource};
+use super::guard::SqlDialectKind;
+
+/// What the role can do, as far as the checks could tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// Who the database says Sentinel is (`sentinel`, `sentinel@%`).
+    pub role: String,
+    /// Every way the role can write; empty when it is read-only.
+    pub writes: Vec<String>,
+    /// Facts worth printing either way (`default_transaction_read_only=on`).
+    pub notes: Vec<String>,
+    /// The SQL that creates a read-only role for this database.
+    pub remedy: String,
+}
+
+impl Verdict {
+    pub fn read_only(&self) -> bool {
+        self.writes.is_empty()
+    }
+}
+
+/// PostgreSQL: who the role is and what it may do beyond single tables.
+pub const PG_ROLE: &str = "SELECT current_user AS role, current_database() AS db, \
+     r.rolsuper, r.rolcreaterole, r.rolcreatedb, \
+     has_database_privilege(current_database(), 'CREATE') AS create_db, \
+     EXISTS (SELECT 1 FROM pg_roles w WHERE w.rolname = 'pg_write_all_data' \
+             AND pg_has_role(current_user, w.oid, 'MEMBER')) AS write_all_data, \
+     COALESCE((SELECT array_to_string(r.rolconfig, ',')), '') AS config, \
+     (SELECT string_agg(n.nspname, ', ' ORDER BY n.nspname) FROM pg_namespace n \
+      WHERE substr(n.nspname, 1, 3) <> 'pg_' AND n.nspname <> 'information_schema' \
+        AND has_schema_privilege(n.oid, 'CREATE')) AS create_schemas \
+     FROM pg_roles r WHERE r.rolname = current_user";
+
+/// PostgreSQL: user tables the role may INSERT, UPDATE, DELETE or TRUNCATE: how many, the
+/// first few, and which of the four.
+pub const PG_TABLES: &str = "WITH w AS (SELECT n.nspname || '.' || c.relname AS name, \
+       has_table_privilege(c.oid, 'INSERT') AS i, has_table_privilege(c.oid, 'UPDATE') AS u, \
+       has_table_privilege(c.oid, 'DELETE') AS d, has_table_privilege(c.oid, 'TRUNCATE') AS t \
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+     WHERE c.relkind IN ('r', 'p', 'v', 'f') \
+       AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+       AND n.nspname NOT LIKE 'pg_toast%'), \
+   x AS (SELECT * FROM w WHERE i OR u OR d OR t) \
+   SELECT (SELECT count(*) FROM x) AS tables, \
+     COALESCE((SELECT string_agg(name, ', ') FROM (SELECT name FROM x ORDER BY name LIMIT 5) AS s), '') AS sample, \
+     COALESCE((SELECT bool_or(i) FROM x), false), COALESCE((SELECT bool_or(u) FROM x), false), \
+     COALESCE((SELECT bool_or(d) FROM x), false), COALESCE((SELECT bool_or(t) FROM x), false)";
+
+/// MySQL/MariaDB: the grants of the account Sentinel logged in as.
+pub const MYSQL_GRANTS: &str = "SHOW GRANTS";
+
+/// MySQL/MariaDB: the account (`user@host`) the server matched.
+pub const MYSQL_USER: &str = "SELECT CURRENT_USER()";
+
+/// Runs the checks for `source`'s dialect. SQLite files are opened read-only, so they always
+/// pass here; whether the file itself is writable is the caller's (informational) concern.
+pub async fn check(source: &SqlSource) -> Result<Verdict, QueryError> {
+    match source.dialect() {
+        SqlDialectKind::Postgres => {
+            let role = source.query(PG_ROLE).await?;
+            let tables = source.query(PG_TABLES).await?;
+            Ok(judge_postgres(&first_row(&role), &first_row(&tables)))
+        }
+        SqlDialectKind::MySql => {
+            let user = source.query(MYSQL_USER).await?;
+            let grants = source.query(MYSQL_GRANTS).await?;
+            let lines: Vec<String> = grants
+                .rows
+                .iter()
+                .filter_map(|row| row.first().cloned().flatten())
+                .collect();
+            let user = first_row(&user).first().cloned().unwrap_or_default();
+            Ok(judge_mysql(&user, &lines))
+        }
+        SqlDialectKind::Sqlite => {
+            source.query("SELECT 1").await?;
+            Ok(Verdict {
+                role: String::new(),
+                writes: Vec::new(),
+                notes: vec!["opened read-only".to_string()],
+                remedy: String::new(),
+            })
+        }
+    }
+}
+
+fn first_row(result: &QueryResult) -> Vec<String> {
+    result
+        .rows
+        .first()
+        .map(|row| row.iter().map(|v| v.clone().unwrap_or_default()).collect())
+        .unwrap_or_default()
+}
+
+fn truthy(value: Option<&String>) -> bool {
+    matches!(
+        value.map(|v| v.trim().to_ascii_lowercase()).as_deref(),
+        Some("t" | "true" | "1" | "on" | "yes")
+    )
+}
+
+/// Judges the answers of [`PG_ROLE`] and [`PG_TABLES`] (as text, in their column order).
+pub fn judge_postgres(role: &[String], tables: &[String]) -> Verdict {
+    let name = role.first().cloned().unwrap_or_default();
+    let database = role.get(1).cloned().unwrap_or_default();
+    let mut writes = Vec::new();
+    for (index, what) in [
+        (2, "is a superuser"),
+        (3, "can create roles (CREATEROLE)"),
+        (4, "can create databases (CREATEDB)"),
+        (5, "can CREATE schemas in the database"),
+        (6, "is a member of pg_write_all_data"),
+    ] {
+        if truthy(role.get(index)) {
+            writes.push(what.to_string());
+        }
+    }
+    let config = role.get(7).cloned().unwrap_or_default();
+    if let Some(schemas) = role.get(8).filter(|s| !s.is_empty()) {
+        writes.push(format!("can CREATE in schema {schemas}"));
+    }
+    let count: u64 = tables
+        .first()
+        .and_then(|c| c.trim().parse().ok())
+        .unwrap_or(0);
+    if count > 0 {
+        let verbs: Vec<&str> = ["INSERT", "UPDATE", "DELETE", "TRUNCATE"]
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| truthy(tables.get(i + 2)))
+            .map(|(_, verb)| verb)
+            .collect();
+        let sample = tables.get(1).cloned().unwrap_or_default();
+        let more = if count > 5 { ", ..." } else { "" };
+        writes.push(format!(
+            "can {} on {count} table{} ({sample}{more})",
+            verbs.join("/"),
+            if count == 1 { "" } else { "s" }
+        ));
+    }
+    let read_only_default = config
+        .split(',')
+        .any(|setting| setting.trim() == "default_transaction_read_only=on");
+    let notes = vec![format!(
+        "default_transaction_read_only={}",
+        if read_only_default {
+            "on"
+        } else {
+            "off for the role (Sentinel sets it on for its own sessions)"
+        }
+    )];
+    Verdict {
+        role: name,
+        writes,
+        notes,
+        remedy: postgres_remedy(if database.is_empty() {
+            "app"
+        } else {
+            &database
+        }),
+    }
+}
+
+/// The SQL that makes a PostgreSQL role that can read every table of `database`'s public
+/// schema (now and later) and nothing else.
+pub fn postgres_remedy(database: &str) -> String {
+    let db = quote_ident(database);
+    format!(
+        "CREATE ROLE sentinel_ro LOGIN PASSWORD '<choose a password>'; \
+         GRANT CONNECT ON DATABASE {db} TO sentinel_ro; \
+         GRANT USAGE ON SCHEMA public TO sentinel_ro; \
+         GRANT SELECT ON ALL TABLES IN SCHEMA public TO sentinel_ro; \
+         ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO sentinel_ro; \
+         ALTER ROLE sentinel_ro SET default_transaction_read_only = on;"
+    )
+}
+
+fn quote_ident(name: &str) -> String {
+    if !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+    {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
+/// Privileges that change data, schema or the server. Anything else (SELECT, SHOW VIEW,
+/// PROCESS, USAGE, ...) only reads.
+fn is_write_privilege(privilege: &str) -> bool {
+    let p = privilege.trim().to_ascii_uppercase();
+    matches!(
+        p.as_str(),
+        "ALL"
+            | "ALL PRIVILEGES"
+            | "INSERT"
+            | "UPDATE"
+            | "DELETE"
+            | "DELETE HISTORY"
+            | "DROP"
+            | "ALTER"
+            | "ALTER ROUTINE"
+            | "INDEX"
+            | "TRIGGER"
+            | "EVENT"
+            | "SUPER"
+            | "FILE"
+            | "GRANT OPTION"
+    ) || (p.starts_with("CREATE") && p != "CREATE TEMPORARY TABLES")
+}
+
+/// One `GRANT ... ON ... TO ...` line, split. `None` for lines that grant a role or a proxy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantLine {
+    pub privileges: Vec<String>,
+    pub object: String,
+}
+
+/// Splits a line of `SHOW GRANTS` output.
+pub fn parse_grant(line: &str) -> Option<GrantLine> {
+    let rest = line.trim().strip_prefix("GRANT ")?;
+    // Privileges run up to the first " ON " outside parentheses (column lists).
+    let mut depth = 0usize;
+    let mut split = None;
+    for (i, c) in rest.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            ' ' if depth == 0 && rest[i..].starts_with(" ON ") => {
+                split = Some(i);
+                break;
+            }
+            _ => {}
+        }
+    }
+    let split = split?;
+    let privilege_text = &rest[..split];
+    let after = &rest[split + 4..];
+    let object = after
+        .split(" TO ")
+        .next()
+        .unwrap_or(after)
+        .trim()
+        .to_string();
+    let mut privileges = Vec::new();
+    let mut current = String::new();
+    depth = 0;
+    for c in privilege_text.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => privileges.push(std::mem::take(&mut current)),
+            _ if depth == 0 => current.push(c),
+            _ => {}
+        }
+    }
+    privileges.push(current);
+    let privileges = privileges
+        .into_iter()
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|p| !p.is_empty())
+        .collect();
+    let mut grant = GrantLine { privileges, object };
+    if line.to_ascii_uppercase().contains(" WITH GRANT OPTION") {
+        grant.privileges.push("GRANT OPTION".to_string());
+    }
+    Some(grant)
+}
+
+/// Judges `SHOW GRANTS` output for the account `user` (`name@host`).
+pub fn judge_mysql(user: &str, grants: &[String]) -> Verdict {
+    let mut writes = Vec::new();
+    let mut notes = Vec::new();
+    for line in grants {
+        match parse_grant(line) {
+            Some(grant) => {
+                if grant.object.to_ascii_uppercase().starts_with("PROCEDURE ")
+                    || grant.object.to_ascii_uppercase().starts_with("FUNCTION ")
+                {
+                    continue;
+                }
+                let written: Vec<&str> = grant
+                    .privileges
+                    .iter()
+                    .filter(|p| is_write_privilege(p))
+                    .map(String::as_str)
+                    .collect();
+                if !written.is_empty() {
+                    writes.push(format!("can {} on {}", written.join("/"), grant.object));
+                }
+            }
+            None if line.trim_start().starts_with("GRANT ") => {
+                let granted = line
+                    .trim()
+                    .trim_start_matches("GRANT ")
+                    .split(" TO ")
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                notes.push(format!(
+                    "has role {granted} (SHOW GRANTS lists the privileges of active roles only)"
+                ));
+            }
+            None => {}
+        }
+    }
+    let database_hint = grants
+        .iter()
+        .filter_map(|line| parse_grant(line))
+        .map(|grant| grant.object)
+        .find_map(|object| {
+            let (db, _) = object.split_once('.')?;
+            let db = db.trim_matches('`');
+            (db != "*").then(|| db.to_string())
+        })
+        .unwrap_or_else(|| "app".to_string());
+    Verdict {
+        role: user.to_string(),
+        writes,
+        notes,
+        remedy: mysql_remedy(&database_hint),
+    }
+}
+
+/// The SQL that makes a MySQL/MariaDB account that can only read `database`.
+pub fn mysql_remedy(database: &str) -> String {
+    let db = format!("`{}`", database.replace('`', "``"));
+    format!(
+        "CREATE USER 'sentinel_ro'@'%' IDENTIFIED BY '<choose a password>'; \
+         GRANT SELECT, SHOW VIEW ON {db}.* TO 'sentinel_ro'@'%';"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(values: &[&str]) -> Vec<String> {
+        values.iter().map(|v| v.to_string()).collect()
+    }
+
+    #[test]
+    fn a_postgres_role_with_only_select_is_read_only() {
+        let verdict = judge_postgres(
+            &strings(&[
+                "sentinel",
+                "app",
+                "f",
+                "f",
+                "f",
+                "f",
+                "f",
+                "default_transaction_read_only=on",
+                "",
+            ]),
+            &strings(&["0", "", "f", "f", "f", "f"]),
+        );
+        assert!(verdict.read_only(), "{verdict:?}");
+        assert_eq!(verdict.notes, ["default_transaction_read_only=on"]);
+    }
+
+    #[test]
+    fn every_postgres_way_to_write_is_named() {
+        let verdict = judge_postgres(
+            &strings(&["app", "shop", "t", "t", "t", "t", "t", "", "public, sales"]),
+            &strings(&[
+                "12",
+                "public.a, public.b, public.c, public.d, public.e",
+                "t",
+                "t",
+                "f",
+                "t",
+            ]),
+        );
+        assert_eq!(
+            verdict.writes,
+            [
+                "is a superuser",
+                "can create roles (CREATEROLE)",
+                "can create databases (CREATEDB)",
+                "can CREATE schemas in the database",
+                "is a member of pg_write_all_data",
+                "can CREATE in schema public, sales",
+                "can INSERT/UPDATE/TRUNCATE on 12 tables (public.a, public.b, public.c, public.d, public.e, ...)",
+            ]
+        );
+        assert!(verdict.notes[0].starts_with("default_transaction_read_only=off"));
+        assert!(
+            verdict
+                .remedy
+                .contains("GRANT CONNECT ON DATABASE shop TO sentinel_ro")
+        );
+        assert!(
+            verdict
+                .remedy
+                .contains("default_transaction_read_only = on")
+        );
+    }
+
+    #[test]
+    fn odd_database_names_are_quoted_in_the_remedy() {
+        assert!(postgres_remedy("My-App").contains("DATABASE \"My-App\" TO"));
+        assert!(mysql_remedy("sh`op").contains("`sh``op`.*"));
+    }
+
+    #[test]
+    fn grant_lines_split_into_privileges_and_object() {
+        assert_eq!(
+            parse_grant("GRANT SELECT, INSERT (a, b), UPDATE ON `shop`.`orders` TO `app`@`%`"),
+            Some(GrantLine {
+                privileges: strings(&["SELECT", "INSERT", "UPDATE"]),
+                object: "`shop`.`orders`".into(),
+            })
+        );
+        assert_eq!(
+            parse_grant("GRANT ALL PRIVILEGES ON *.* TO `root`@`localhost` WITH GRANT OPTION")
+                .unwrap()
+                .privileges,
+            strings(&["ALL PRIVILEGES", "GRANT OPTION"])
+        );
+        assert_eq!(parse_grant("GRANT `reader` TO `sentinel`@`%`"), None);
+    }
+
+    #[test]
+    fn mysql_select_only_and_usage_are_read_only() {
+        let verdict = judge_mysql(
+            "sentinel@%",
+            &strings(&[
+                "GRANT USAGE ON *.* TO `sentinel`@`%` IDENTIFIED BY PASSWORD '*ABC'",
+                "GRANT SELECT, SHOW VIEW, PROCESS ON `shop`.* TO `sentinel`@`%`",
+                "GRANT CREATE TEMPORARY TABLES ON `shop`.* TO `sentinel`@`%`",
+            ]),
+        );
+        assert!(verdict.read_only(), "{verdict:?}");
+        assert!(
+            verdict.remedy.contains("ON `shop`.* TO"),
+            "{}",
+            verdict.remedy
+        );
+    }
+
+    #[test]
+    fn mysql_write_grants_are_named_with_their_objects() {
+        let verdict = judge_mysql(
+            "app@%",
+            &strings(&[
+                "GRANT USAGE ON *.* TO `app`@`%`",
+                "GRANT SELECT, INSERT, DELETE ON `shop`.`orders` TO `app`@`%`",
+                "GRANT CREATE VIEW, DROP ON `shop`.* TO `app`@`%`",
+                "GRANT SUPER ON *.* TO `app`@`%`",
+                "GRANT `writer` TO `app`@`%`",
+            ]),
+        );
+        assert_eq!(
+            verdict.writes,
+            [
+                "can INSERT/DELETE on `shop`.`orders`",
+                "can CREATE VIEW/DROP on `shop`.*",
+                "can SUPER on *.*",
+            ]
+        );
+        assert_eq!(verdict.notes.len(), 1);
+        assert!(verdict.notes[0].contains("`writer`"), "{:?}", verdict.notes);
+    }
+}

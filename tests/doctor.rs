@@ -1,0 +1,251 @@
+//! `sentinel doctor` against the machine's real databases: a role that can only SELECT is
+//! `ok` (exit 0); one that can INSERT is a WARNING naming the table and the SQL for a read-only
+//! role (exit 1); on PostgreSQL and MariaDB alike. Plus a real Prometheus, a SQLite file, an
+//! unreachable source, and a configuration that cannot load (exit 2).
+
+mod support;
+
+use sqlx::Connection;
+use std::path::Path;
+use std::process::Command;
+
+const POSTGRES_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/test";
+const MARIADB_ADMIN: &str = "mysql://root@127.0.0.1:3306/test";
+
+/// Runs `sentinel doctor` on a config with `sources`; returns (exit code, stdout, stderr).
+fn doctor(dir: &Path, sources: &str) -> (i32, String, String) {
+    let config = support::write_config(
+        dir,
+        &format!("[store]\npath = \"{}/s.db\"\n{sources}", dir.display()),
+    );
+    let out = Command::new(support::sentinel_bin())
+        .args(["doctor", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs `statements` as the administrator of the database at `url` (PostgreSQL or MariaDB).
+async fn admin(url: &str, statements: &[String]) {
+    async fn run<C: Connection>(url: &str, statements: &[String])
+    where
+        for<'c> &'c mut C: sqlx::Executor<'c>,
+    {
+        let mut conn = C::connect(url)
+            .await
+            .unwrap_or_else(|e| panic!("{url} (scripts/test.sh starts it): {e}"));
+        for statement in statements {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(statement.clone()))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+    }
+    if url.starts_with("postgres") {
+        run::<sqlx::PgConnection>(url, statements).await;
+    } else {
+        run::<sqlx::MySqlConnection>(url, statements).await;
+    }
+}
+
+/// Creates the read-only and the writing account, runs doctor as each, and cleans up before
+/// the caller asserts anything.
+async fn as_reader_and_writer(
+    admin_url: &str,
+    setup: &[String],
+    cleanup: &[String],
+    source: impl Fn(&str) -> String,
+    (reader, writer): (&str, &str),
+) -> [(i32, String, String); 2] {
+    admin(admin_url, cleanup).await;
+    admin(admin_url, setup).await;
+    let dir = tempfile::tempdir().unwrap();
+    let results = [
+        doctor(dir.path(), &source(reader)),
+        doctor(dir.path(), &source(writer)),
+    ];
+    admin(admin_url, cleanup).await;
+    results
+}
+
+/// The reader's run is exactly `ok_line` with exit 0; the writer's is a WARNING starting with
+/// `warning` and carrying `remedy`, with exit 1.
+fn assert_verdicts(
+    results: [(i32, String, String); 2],
+    ok_line: &str,
+    warning: &str,
+    remedy: &str,
+) {
+    let [(code, out, err), (writer_code, writer_out, writer_err)] = results;
+    assert_eq!((code, out.trim()), (0, ok_line), "{err}");
+    assert_eq!(writer_code, 1, "{writer_out}{writer_err}");
+    assert!(writer_out.starts_with(warning), "{writer_out}");
+    assert!(writer_out.contains(remedy), "{writer_out}");
+}
+
+#[tokio::test]
+async fn postgres_select_only_is_ok_and_insert_is_a_loud_warning() {
+    let pid = std::process::id();
+    let (ro, rw, table) = (
+        format!("sentinel_ro_{pid}"),
+        format!("sentinel_rw_{pid}"),
+        format!("sentinel_doctor_{pid}"),
+    );
+    let [read_only, writer] = as_reader_and_writer(
+        POSTGRES_ADMIN,
+        &[
+            format!("CREATE TABLE public.{table} (id int)"),
+            format!("CREATE ROLE {ro} LOGIN"),
+            format!("CREATE ROLE {rw} LOGIN"),
+            format!("GRANT SELECT ON public.{table} TO {ro}"),
+            format!("GRANT SELECT, INSERT ON public.{table} TO {rw}"),
+        ],
+        &[
+            format!("DROP TABLE IF EXISTS public.{table}"),
+            format!("DROP ROLE IF EXISTS {ro}"),
+            format!("DROP ROLE IF EXISTS {rw}"),
+        ],
+        |role| {
+            format!(
+                "[sources.app]\nkind = \"postgres\"\nurl = \"postgres://{role}@127.0.0.1:5432/test\"\n"
+            )
+        },
+        (&ro, &rw),
+    )
+    .await;
+    assert_verdicts(
+        [read_only, writer],
+        &format!(
+            "ok  app (postgres): read-only role {ro}, default_transaction_read_only=off for the role (Sentinel sets it on for its own sessions)"
+        ),
+        &format!(
+            "WARNING app (postgres): role {rw} can INSERT on 1 table (public.{table}); create a read-only role: CREATE ROLE sentinel_ro LOGIN"
+        ),
+        "GRANT CONNECT ON DATABASE test TO sentinel_ro",
+    );
+}
+
+#[tokio::test]
+async fn a_postgres_superuser_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, _) = doctor(
+        dir.path(),
+        &format!("[sources.admin]\nkind = \"postgres\"\nurl = \"{POSTGRES_ADMIN}\"\n"),
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with("WARNING admin (postgres): role postgres is a superuser; can create roles"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn mariadb_select_only_is_ok_and_insert_is_a_loud_warning() {
+    let pid = std::process::id();
+    let (ro, rw, table) = (
+        format!("sentinel_ro_{pid}"),
+        format!("sentinel_rw_{pid}"),
+        format!("sentinel_doctor_{pid}"),
+    );
+    let [read_only, writer] = as_reader_and_writer(
+        MARIADB_ADMIN,
+        &[
+            format!("CREATE TABLE test.{table} (id int)"),
+            format!("CREATE USER '{ro}'@'%'"),
+            format!("CREATE USER '{rw}'@'%'"),
+            format!("GRANT SELECT ON test.* TO '{ro}'@'%'"),
+            format!("GRANT SELECT, INSERT ON test.{table} TO '{rw}'@'%'"),
+        ],
+        &[
+            format!("DROP TABLE IF EXISTS test.{table}"),
+            format!("DROP USER IF EXISTS '{ro}'@'%'"),
+            format!("DROP USER IF EXISTS '{rw}'@'%'"),
+        ],
+        |user| {
+            format!(
+                "[sources.shop]\nkind = \"mysql\"\nurl = \"mysql://{user}@127.0.0.1:3306/test\"\n"
+            )
+        },
+        (&ro, &rw),
+    )
+    .await;
+    assert_verdicts(
+        [read_only, writer],
+        &format!("ok  shop (mysql): read-only user {ro}@%"),
+        &format!(
+            "WARNING shop (mysql): user {rw}@% can INSERT on `test`.`{table}`; create a read-only user: CREATE USER 'sentinel_ro'@'%'"
+        ),
+        "GRANT SELECT, SHOW VIEW ON `test`.* TO 'sentinel_ro'@'%'",
+    );
+}
+
+#[tokio::test]
+async fn prometheus_sqlite_unreachable_and_broken_configs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    {
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&db)
+            .create_if_missing(true);
+        let mut conn = sqlx::SqliteConnection::connect_with(&options)
+            .await
+            .unwrap();
+        sqlx::raw_sql("CREATE TABLE t (id INTEGER)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    }
+    let prom = support::prometheus();
+    let (code, out, err) = doctor(
+        dir.path(),
+        &format!(
+            "[sources.prom]\nkind = \"prometheus\"\nurl = \"{}\"\n[sources.cache]\nkind = \"sqlite\"\nurl = \"sqlite://{}\"\n",
+            prom.url,
+            db.display()
+        ),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].starts_with("ok  cache (sqlite): opened read-only; note: "),
+        "{out}"
+    );
+    assert!(
+        lines[0].contains("is writable by the user Sentinel runs as"),
+        "{out}"
+    );
+    assert_eq!(
+        lines[1],
+        format!(
+            "ok  prom (prometheus): reachable at {}, queries only",
+            prom.url
+        )
+    );
+
+    let closed = support::free_port();
+    let (code, out, _) = doctor(
+        dir.path(),
+        &format!(
+            "[sources.gone]\nkind = \"postgres\"\nurl = \"postgres://x@127.0.0.1:{closed}/x\"\n"
+        ),
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with("FAIL gone (postgres): cannot check: "),
+        "{out}"
+    );
+
+    let (code, out, err) = doctor(dir.path(), "[sources.bad]\nkind = \"postgres\"\n");
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("sentinel.toml:4:8: source `bad` needs url"),
+        "{err}"
+    );
+}
