@@ -139,7 +139,7 @@ async fn mariadb_and_sqlite_find_stuck_rows_with_their_own_time_types() {
     let pages = Arc::new(Mutex::new(Vec::new()));
     let report = support::engine_pass(&config(dir.path(), "mysql", MARIADB, &table), &pages).await;
     assert_eq!((report.firing, report.blind), (1, 0), "{report:?}");
-    assert!(pages.lock().unwrap()[0].title.contains("1 sync jobs stuck"));
+    assert!(pages.lock().unwrap()[0].title.contains("1 sync job stuck"));
     sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {table}")))
         .execute(&mut maria)
         .await
