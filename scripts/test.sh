@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs Sentinel's whole test suite on a fresh machine. Installs what the tests need first
 # (Debian's `prometheus` and `prometheus-alertmanager`, which the tests start themselves on a
-# free loopback port with a temporary data directory; curl, which drives the ping API the way
+# free loopback port with a temporary data directory; systemd-journal-remote, which writes the
+# journal files the journald tests read with the real journalctl; curl, which drives the ping API the way
 # cron scripts do; node and npm, with the Telegram Bot API emulator `telegram-test-api` under
 # target/), makes sure the machine's PostgreSQL, MariaDB and Redis are up, then runs every unit and
 # integration test.
@@ -11,6 +12,8 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v prometheus-alertmanager >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+command -v journalctl >/dev/null 2>&1 || missing+=(systemd)
+[ -x /lib/systemd/systemd-journal-remote ] || missing+=(systemd-journal-remote)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)

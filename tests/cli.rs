@@ -580,6 +580,53 @@ fn new_error_watches_are_validated() {
         "[watches.errors]\nkind = \"new_error\"\npath = \"/var/log/app/*.log\"\nformat = \"json\"\nwindow = \"30m\"\npatterns = [\"OOMKilled\"]\n",
     );
     assert_eq!(code, 0, "{stderr}");
+    let loki = "[sources.logs]\nkind = \"loki\"\nurl = \"http://127.0.0.1:3100\"\n\n";
+    let journal = "[sources.journal]\nkind = \"journald\"\nunits = [\"shop.service\"]\n\n";
+    assert_error_at(
+        &format!("{loki}[watches.errors]\nkind = \"new_error\"\nsource = \"logs\"\n"),
+        "6:8",
+        "new_error watch `errors` needs query",
+    );
+    assert_error_at(
+        &format!(
+            "{loki}[watches.errors]\nkind = \"new_error\"\nsource = \"logs\"\nquery = \"rate(x[5m])\"\n"
+        ),
+        "8:9",
+        "needs a log query: a stream selector",
+    );
+    assert_error_at(
+        &format!(
+            "{journal}[watches.errors]\nkind = \"new_error\"\nsource = \"journal\"\nquery = \"{{app=\\\"x\\\"}}\"\n"
+        ),
+        "8:9",
+        "a journald source takes no `query`",
+    );
+    assert_error_at(
+        &format!(
+            "{journal}[watches.errors]\nkind = \"new_error\"\nsource = \"journal\"\npath = \"/var/log/*.log\"\n"
+        ),
+        "8:8",
+        "either files (`path`) or a log source (`source`)",
+    );
+    assert_error_at(
+        "[sources.prom]\nkind = \"prometheus\"\nurl = \"http://127.0.0.1:9090\"\ntenant = \"a\"\n",
+        "4:10",
+        "`tenant` applies to loki sources only",
+    );
+    assert_error_at(
+        "[sources.logs]\nkind = \"loki\"\nurl = \"http://127.0.0.1:3100\"\nusername = \"sentinel\"\n",
+        "4:12",
+        "`username` needs password",
+    );
+    for feed in [
+        format!(
+            "{loki}[watches.errors]\nkind = \"new_error\"\nsource = \"logs\"\nquery = '{{app=\"shop\"}} |= \"level=error\"'\n"
+        ),
+        format!("{journal}[watches.errors]\nkind = \"new_error\"\nsource = \"journal\"\n"),
+    ] {
+        let (code, stderr) = check(&feed);
+        assert_eq!(code, 0, "{feed}\n{stderr}");
+    }
 }
 
 #[test]

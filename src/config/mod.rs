@@ -100,6 +100,22 @@ pub enum SourceSpecKind {
     },
     /// Redis holding job queues, read with read-only commands only.
     Redis { url: String, timeout: Duration },
+    /// Grafana Loki (LogQL over its HTTP API).
+    Loki {
+        url: String,
+        timeout: Duration,
+        tenant: Option<String>,
+        basic_auth: Option<(String, String)>,
+        bearer_token: Option<String>,
+    },
+    /// The systemd journal, read with `journalctl -o json`.
+    Journald {
+        journalctl: String,
+        units: Vec<String>,
+        /// Journal files of this directory instead of the system journal.
+        directory: Option<String>,
+        timeout: Duration,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -236,8 +252,8 @@ impl JumpSpec {
 /// `new_error`: page for an error template never seen before on a log source.
 #[derive(Debug, Clone)]
 pub struct NewErrorSpec {
-    /// A log file or glob.
-    pub pattern: String,
+    /// Where the lines come from.
+    pub feed: LogFeed,
     pub format: LogFormat,
     /// A new template pages once it has occurred this often within `window`.
     pub min_count: u32,
@@ -246,6 +262,27 @@ pub struct NewErrorSpec {
     pub learn_for: Duration,
     /// Extra substrings that make a line an error, besides its level and stack traces.
     pub patterns: Vec<String>,
+}
+
+/// Where a log watch reads its lines.
+#[derive(Debug, Clone)]
+pub enum LogFeed {
+    /// Files matching a glob, tailed.
+    Files { pattern: String },
+    /// A LogQL stream selector (with filters) on a Loki source.
+    Loki { source: String, query: String },
+    /// The systemd journal (the source says which units).
+    Journald { source: String },
+}
+
+impl LogFeed {
+    /// The name blindness alerts use for this feed.
+    pub fn source_label(&self) -> String {
+        match self {
+            LogFeed::Files { pattern } => crate::source::files::source_name(pattern),
+            LogFeed::Loki { source, .. } | LogFeed::Journald { source, .. } => source.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

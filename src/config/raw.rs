@@ -57,6 +57,8 @@ pub enum SourceKind {
     Mysql,
     Sqlite,
     Redis,
+    Loki,
+    Journald,
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,6 +70,14 @@ pub struct RawSource {
     pub bearer_token: S<String>,
     #[serde(rename = "for")]
     pub blind_for: S<HumanDuration>,
+    // loki
+    pub tenant: S<String>,
+    pub username: S<String>,
+    pub password: S<String>,
+    // journald
+    pub journalctl: S<String>,
+    pub units: S<Vec<String>>,
+    pub directory: S<String>,
     // SQL sources
     pub statement_timeout: S<HumanDuration>,
     pub lock_timeout: S<HumanDuration>,

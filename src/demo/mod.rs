@@ -10,8 +10,8 @@ pub mod world;
 use crate::alert::notice::Notice;
 use crate::clock::{ManualClock, SharedClock};
 use crate::config::{
-    Config, ErrorClassSpec, FreshnessSpec, FreshnessTarget, HeartbeatSpec, JumpSpec, LogFormat,
-    NewErrorSpec, Schedule, Severity, SourceSpec, SourceSpecKind, StuckSpec, WatchSpec,
+    Config, ErrorClassSpec, FreshnessSpec, FreshnessTarget, HeartbeatSpec, JumpSpec, LogFeed,
+    LogFormat, NewErrorSpec, Schedule, Severity, SourceSpec, SourceSpecKind, StuckSpec, WatchSpec,
     WatchSpecKind,
 };
 use crate::engine::build;
@@ -167,7 +167,9 @@ pub fn watches(
             Severity::Warning,
             0,
             WatchSpecKind::NewError(NewErrorSpec {
-                pattern: format!("{}/logs/*.log", world_dir.display()),
+                feed: LogFeed::Files {
+                    pattern: format!("{}/logs/*.log", world_dir.display()),
+                },
                 format: LogFormat::Plain,
                 min_count: 3,
                 window: Duration::from_secs(15 * 60),

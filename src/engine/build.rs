@@ -31,6 +31,41 @@ pub fn sources(config: &Config) -> Result<Sources, String> {
                         .map_err(|e| format!("source {}: {e}", spec.name))?;
                 sources.prometheus.insert(spec.name.clone(), source);
             }
+            SourceSpecKind::Loki {
+                url,
+                timeout,
+                tenant,
+                basic_auth,
+                bearer_token,
+            } => {
+                let source = crate::source::loki::LokiSource::new(
+                    &spec.name,
+                    url,
+                    *timeout,
+                    tenant.clone(),
+                    basic_auth.clone(),
+                    bearer_token.clone(),
+                )
+                .map_err(|e| format!("source {}: {e}", spec.name))?;
+                sources.loki.insert(spec.name.clone(), Arc::new(source));
+            }
+            SourceSpecKind::Journald {
+                journalctl,
+                units,
+                directory,
+                timeout,
+            } => {
+                let options = crate::source::journald::JournaldOptions {
+                    journalctl: journalctl.into(),
+                    units: units.clone(),
+                    directory: directory.as_ref().map(Into::into),
+                    timeout: *timeout,
+                    since: Some("-1h".into()),
+                    ..Default::default()
+                };
+                let source = crate::source::journald::JournaldSource::new(&spec.name, options);
+                sources.journald.insert(spec.name.clone(), Arc::new(source));
+            }
             SourceSpecKind::Redis { url, timeout } => {
                 let source = crate::source::redis::RedisSource::new(&spec.name, url, *timeout)
                     .map_err(|e| format!("source {}: {e}", spec.name))?;

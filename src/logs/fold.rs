@@ -120,6 +120,11 @@ impl LineFolder {
         finished
     }
 
+    /// An event is in progress (a line was pushed and not yet returned).
+    pub fn is_holding(&self) -> bool {
+        self.current.is_some()
+    }
+
     /// Returns the event in progress, if any, and resets the folder.
     pub fn flush(&mut self) -> Option<FoldedEvent> {
         self.state = TraceState::None;

@@ -2,7 +2,9 @@
 
 pub mod files;
 pub mod http;
+pub mod journald;
 pub mod logfile;
+pub mod loki;
 pub mod prometheus;
 pub mod redis;
 pub mod sql;
@@ -55,3 +57,15 @@ impl fmt::Display for SourceError {
 }
 
 impl std::error::Error for SourceError {}
+
+/// An error and its causes on one line, `outer: inner: innermost`.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text
+}

@@ -2,7 +2,7 @@
 //! instant and range queries. Every failure is classified so a watch can tell "the query is
 //! wrong" from "the source cannot be seen".
 
-use super::{SourceError, SourceErrorKind};
+use super::{SourceError, SourceErrorKind, error_chain};
 use prometheus_http_query::{Client, Error as PromError, response::Data};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -205,17 +205,6 @@ impl PrometheusSource {
         };
         SourceError::new(&self.name, kind, detail)
     }
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(inner) = source {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -29,6 +29,8 @@ pub struct Sources {
     pub prometheus: BTreeMap<String, PrometheusSource>,
     pub sql: BTreeMap<String, crate::source::sql::database::SqlSource>,
     pub redis: BTreeMap<String, std::sync::Arc<crate::source::redis::RedisSource>>,
+    pub loki: BTreeMap<String, std::sync::Arc<crate::source::loki::LokiSource>>,
+    pub journald: BTreeMap<String, std::sync::Arc<crate::source::journald::JournaldSource>>,
 }
 
 impl Sources {
@@ -125,9 +127,7 @@ pub fn source_label(spec: &WatchSpec) -> Option<String> {
             target: crate::config::FreshnessTarget::Files { pattern },
             ..
         }) => Some(crate::source::files::source_name(pattern)),
-        WatchSpecKind::NewError(new_error) => {
-            Some(crate::source::files::source_name(&new_error.pattern))
-        }
+        WatchSpecKind::NewError(new_error) => Some(new_error.feed.source_label()),
         WatchSpecKind::ErrorClass(error_class) => {
             Some(crate::source::files::source_name(&error_class.access_log))
         }

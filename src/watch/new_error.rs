@@ -12,14 +12,19 @@ use crate::logs::redact::redact;
 use crate::logs::{
     FingerprintConfig, FoldConfig, LineFolder, Miner, MinerConfig, TemplateId, fingerprint,
 };
-use crate::source::logfile::{LineFormat, LogLine, LogTail, Offsets, TailOptions, plain_level};
-use crate::source::{SourceError, SourceErrorKind, files};
+use crate::source::logfile::{LogLine, plain_level};
+use crate::source::{SourceError, SourceErrorKind};
 use chrono::{DateTime, Utc};
+use feed::Feed;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::PathBuf;
 
-/// A template seen for the first time after learning, not yet known for sure.
-#[derive(Debug, Clone)]
+mod feed;
+
+/// A template seen for the first time after learning, not yet known for sure. Kept in the store
+/// with the templates, so a restart neither forgets a half-counted candidate nor hands its id
+/// to another template.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Candidate {
     first_seen: DateTime<Utc>,
     seen: VecDeque<DateTime<Utc>>,
@@ -33,8 +38,7 @@ struct Candidate {
 pub struct State {
     loaded: bool,
     miner: Option<Miner>,
-    tail: Option<LogTail>,
-    offsets: Offsets,
+    feed: Option<Feed>,
     folders: HashMap<PathBuf, LineFolder>,
     attached_at: Option<DateTime<Utc>>,
     candidates: BTreeMap<u64, Candidate>,
@@ -44,7 +48,7 @@ const ERROR_LEVELS: [&str; 2] = ["ERROR", "FATAL"];
 
 fn blind(spec: &NewErrorSpec, detail: impl Into<String>) -> Evaluation {
     Evaluation::Blind(SourceError::new(
-        &files::source_name(&spec.pattern),
+        &spec.feed.source_label(),
         SourceErrorKind::Unreachable,
         detail,
     ))
@@ -64,13 +68,13 @@ async fn load(
             .await
             .map_err(|e| e.to_string())?,
     );
-    let offsets = match store
-        .baseline(&spec.name, "", "offsets")
+    state.candidates = match store
+        .baseline(&spec.name, "", "candidates")
         .await
         .map_err(|e| e.to_string())?
     {
-        Some(json) => Offsets::from_json(&json).unwrap_or_default(),
-        None => Offsets::default(),
+        Some(json) => serde_json::from_str(&json).unwrap_or_default(),
+        None => BTreeMap::new(),
     };
     let attached_at = match store
         .baseline(&spec.name, "", "attached_at")
@@ -96,20 +100,11 @@ async fn load(
             ctx.now
         }
     };
-    let format = match new_error.format {
-        LogFormat::Plain => LineFormat::Plain,
-        LogFormat::Json => LineFormat::json(),
-    };
-    // First sight of a file: read what is there, to learn it (the learning period).
-    let options = TailOptions {
-        start_at_end: false,
-        format,
-        ..TailOptions::default()
-    };
-    let tail = LogTail::new(&new_error.pattern, options).map_err(|e| e.to_string())?;
+    let feed = Feed::open(&spec.name, &new_error.feed, new_error.format, ctx)
+        .await
+        .map_err(|e| e.to_string())?;
     state.miner = Some(miner);
-    state.tail = Some(tail);
-    state.offsets = offsets;
+    state.feed = Some(feed);
     state.attached_at = Some(attached_at);
     state.loaded = true;
     Ok(())
@@ -157,13 +152,23 @@ fn error_events(
             }
         }
         LogFormat::Plain => {
+            // The level of the event each folder holds: its first line's (a journal or Loki
+            // level, or the level word of a plain line).
+            let mut levels: HashMap<PathBuf, Option<String>> = HashMap::new();
             let mut touched = Vec::new();
             for line in lines {
                 let folder = folders
                     .entry(line.path.clone())
                     .or_insert_with(|| LineFolder::new(FoldConfig::default()));
-                if let Some(event) = folder.push(&line.line) {
-                    judge(event.text, None, line.path.clone());
+                let was_holding = folder.is_holding();
+                let finished = folder.push(&line.line);
+                let started = finished.is_some() || (!was_holding && folder.is_holding());
+                if let Some(event) = finished {
+                    let level = levels.remove(&line.path).flatten();
+                    judge(event.text, level, line.path.clone());
+                }
+                if started {
+                    levels.insert(line.path.clone(), line.level);
                 }
                 if !touched.contains(&line.path) {
                     touched.push(line.path);
@@ -172,7 +177,8 @@ fn error_events(
             // Writers flush whole events; do not hold the last one until the next poll.
             for path in touched {
                 if let Some(event) = folders.get_mut(&path).and_then(LineFolder::flush) {
-                    judge(event.text, None, path);
+                    let level = levels.remove(&path).flatten();
+                    judge(event.text, level, path);
                 }
             }
         }
@@ -205,35 +211,22 @@ pub async fn evaluate(
     ctx: &WatchContext<'_>,
     state: &mut State,
 ) -> Evaluation {
-    if let Err(error) = files::require_some(&new_error.pattern) {
-        return Evaluation::Blind(error);
-    }
     if !state.loaded
         && let Err(detail) = load(spec, new_error, ctx, state).await
     {
         return blind(new_error, detail);
     }
-    let (Some(mut tail), mut offsets) = (state.tail.take(), std::mem::take(&mut state.offsets))
-    else {
-        return blind(new_error, "tail unavailable");
+    let Some(feed) = state.feed.as_mut() else {
+        state.loaded = false;
+        return blind(new_error, "feed unavailable");
     };
-    let polled = tokio::task::spawn_blocking(move || {
-        let result = tail.poll(&mut offsets);
-        (tail, offsets, result)
-    })
-    .await;
-    let lines = match polled {
-        Ok((tail, offsets, result)) => {
-            state.tail = Some(tail);
-            state.offsets = offsets;
-            match result {
-                Ok(lines) => lines,
-                Err(error) => return blind(new_error, error.to_string()),
+    let lines = match feed.read(&new_error.feed, new_error.format, ctx).await {
+        Ok(lines) => lines,
+        Err(failure) => {
+            if failure.reopen {
+                state.loaded = false;
             }
-        }
-        Err(join) => {
-            state.loaded = false;
-            return blind(new_error, join.to_string());
+            return Evaluation::Blind(failure.error);
         }
     };
 
@@ -310,25 +303,29 @@ pub async fn evaluate(
         state.candidates.remove(&id);
     }
 
-    // Remember what is known (candidates stay unknown until settled) and how far we read.
-    let known: Vec<_> = miner
-        .snapshot()
-        .into_iter()
-        .filter(|r| !state.candidates.contains_key(&r.id))
-        .collect();
-    if let Err(error) = ctx.store.save_templates(&spec.name, &known).await {
+    // Remember every template, which of them are still candidates, and how far we read.
+    if let Err(error) = ctx
+        .store
+        .save_templates(&spec.name, &miner.snapshot())
+        .await
+    {
         return blind(new_error, error.to_string());
     }
-    let offsets = match state.offsets.to_json() {
+    let candidates = match serde_json::to_string(&state.candidates) {
         Ok(json) => json,
         Err(error) => return blind(new_error, error.to_string()),
     };
     if let Err(error) = ctx
         .store
-        .set_baseline(&spec.name, "", "offsets", &offsets, now)
+        .set_baseline(&spec.name, "", "candidates", &candidates, now)
         .await
     {
         return blind(new_error, error.to_string());
+    }
+    if let Some(feed) = &state.feed
+        && let Err(error) = feed.save(&spec.name, &new_error.feed, ctx).await
+    {
+        return Evaluation::Blind(error);
     }
     Evaluation::Complete(observations)
 }
@@ -352,7 +349,9 @@ mod tests {
 
     fn spec(patterns: &[&str]) -> NewErrorSpec {
         NewErrorSpec {
-            pattern: "/x/*.log".into(),
+            feed: crate::config::LogFeed::Files {
+                pattern: "/x/*.log".into(),
+            },
             format: LogFormat::Plain,
             min_count: 3,
             window: std::time::Duration::from_secs(600),

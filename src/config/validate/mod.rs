@@ -12,6 +12,7 @@ use toml::Spanned;
 
 mod channels;
 mod intake;
+mod log_feed;
 mod queue_and_series;
 mod sources;
 mod watches;

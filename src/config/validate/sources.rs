@@ -1,4 +1,5 @@
-//! Validation of `[sources.NAME]`: Prometheus-compatible endpoints and SQL databases.
+//! Validation of `[sources.NAME]`: Prometheus-compatible endpoints, SQL databases, Redis,
+//! Loki and the systemd journal.
 
 use super::{Validator, dur};
 use crate::config::raw::{RawSource, SourceKind};
@@ -13,6 +14,7 @@ impl Validator<'_> {
         engine: &EngineConfig,
     ) -> Option<SourceSpec> {
         let name_ok = self.name_ok(name, "source");
+        self.keys_of_other_kinds(raw);
         let kind = match raw.kind.get_ref() {
             SourceKind::Prometheus => {
                 let Some(url) = &raw.url else {
@@ -31,6 +33,66 @@ impl Validator<'_> {
                     url: url?,
                     timeout: dur(&raw.timeout).unwrap_or(Duration::from_secs(10)),
                     bearer_token,
+                }
+            }
+            SourceKind::Loki => {
+                let Some(url) = &raw.url else {
+                    self.error(
+                        raw.kind.span(),
+                        format!(
+                            "source `{}` needs url = \"http://127.0.0.1:3100\"",
+                            name.get_ref()
+                        ),
+                    );
+                    return None;
+                };
+                let url = self.url(url);
+                let password = self.secret(&raw.password, "password");
+                let basic_auth = match (&raw.username, password) {
+                    (Some(user), Some(password)) => Some((user.get_ref().clone(), password)),
+                    (Some(user), None) => {
+                        self.error(
+                            user.span(),
+                            "`username` needs password = \"${LOKI_PASSWORD}\"",
+                        );
+                        None
+                    }
+                    (None, Some(_)) => {
+                        if let Some(p) = &raw.password {
+                            self.error(p.span(), "`password` needs a `username`");
+                        }
+                        None
+                    }
+                    (None, None) => None,
+                };
+                SourceSpecKind::Loki {
+                    url: url?,
+                    timeout: dur(&raw.timeout).unwrap_or(Duration::from_secs(10)),
+                    tenant: raw.tenant.as_ref().map(|t| t.get_ref().clone()),
+                    basic_auth,
+                    bearer_token: self.secret(&raw.bearer_token, "bearer_token"),
+                }
+            }
+            SourceKind::Journald => {
+                if let Some(url) = &raw.url {
+                    self.error(url.span(), "a journald source reads this machine's journal: it takes no `url` (journalctl and units only)");
+                }
+                let directory = match &raw.directory {
+                    Some(directory) => Some(self.expanded(directory)?),
+                    None => None,
+                };
+                SourceSpecKind::Journald {
+                    directory,
+                    journalctl: raw
+                        .journalctl
+                        .as_ref()
+                        .map_or_else(|| "journalctl".to_string(), |j| j.get_ref().clone()),
+                    units: raw
+                        .units
+                        .as_ref()
+                        .map(|u| u.get_ref().clone())
+                        .unwrap_or_default(),
+                    timeout: dur(&raw.timeout).unwrap_or(Duration::from_secs(30)),
                 }
             }
             SourceKind::Redis => {
@@ -130,5 +192,34 @@ impl Validator<'_> {
                 policy,
             },
         ))
+    }
+
+    /// Keys that belong to one kind of source only are refused on the others.
+    fn keys_of_other_kinds(&mut self, raw: &RawSource) {
+        let kind = *raw.kind.get_ref();
+        fn span<T>(value: &Option<Spanned<T>>) -> Option<std::ops::Range<usize>> {
+            value.as_ref().map(Spanned::span)
+        }
+        let only = [
+            ("tenant", span(&raw.tenant), SourceKind::Loki),
+            ("username", span(&raw.username), SourceKind::Loki),
+            ("password", span(&raw.password), SourceKind::Loki),
+            ("journalctl", span(&raw.journalctl), SourceKind::Journald),
+            ("units", span(&raw.units), SourceKind::Journald),
+            ("directory", span(&raw.directory), SourceKind::Journald),
+        ];
+        for (key, span, owner) in only {
+            if let Some(span) = span
+                && kind != owner
+            {
+                self.error(
+                    span,
+                    format!(
+                        "`{key}` applies to {} sources only",
+                        format!("{owner:?}").to_lowercase()
+                    ),
+                );
+            }
+        }
     }
 }

@@ -111,6 +111,8 @@ impl Validator<'_> {
             WatchKind::Alertmanager => &["bearer_token", "username", "password"],
             WatchKind::NewError => &[
                 "path",
+                "source",
+                "query",
                 "format",
                 "min_count",
                 "window",
@@ -171,21 +173,14 @@ impl Validator<'_> {
                 })
             }
             WatchKind::NewError => {
-                let Some(path) = &raw.path else {
-                    missing(self, "path", "\"/var/log/app/*.log\"");
-                    return None;
-                };
-                let pattern = self.expanded(path)?;
-                if let Err(error) = glob::Pattern::new(&pattern) {
-                    self.error(path.span(), format!("invalid glob pattern: {error}"));
-                }
+                let feed = self.log_feed(raw, sources, kind_name, &missing)?;
                 if let Some(min_count) = &raw.min_count
                     && *min_count.get_ref() == 0
                 {
                     self.error(min_count.span(), "min_count must be at least 1");
                 }
                 WatchSpecKind::NewError(NewErrorSpec {
-                    pattern,
+                    feed,
                     format: raw
                         .format
                         .as_ref()

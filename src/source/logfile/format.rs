@@ -49,3 +49,14 @@ fn plain_parts(text: String) -> (String, Option<String>, Option<String>) {
     let at = plain_timestamp(&text);
     (text, level, at)
 }
+
+/// A line that came from somewhere other than a file (Loki, the journal), read as a file's
+/// line in `format` would be: its message, level and timestamp.
+pub fn parse_line(path: &Path, text: &str, format: &LineFormat) -> LogLine {
+    LineBuilder {
+        format,
+        max_line_bytes: super::TailOptions::default().max_line_bytes,
+        path,
+    }
+    .build(0, text.as_bytes(), false)
+}

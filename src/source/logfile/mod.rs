@@ -19,6 +19,7 @@ mod tail;
 mod text;
 
 pub use error::TailError;
+pub use format::parse_line;
 pub use level::plain_level;
 pub use line::LogLine;
 pub use offsets::{FileOffset, Offsets};

@@ -1,0 +1,244 @@
+//! Where a `new_error` watch's lines come from: tailed files, a Loki tail, or the systemd
+//! journal. Each keeps its position in the store (file offsets, a Loki cursor, a journal
+//! cursor), so a restart neither skips nor re-reads lines.
+
+use crate::config::{LogFeed, LogFormat};
+use crate::source::logfile::{LineFormat, LogLine, LogTail, Offsets, TailOptions, parse_line};
+use crate::source::loki::{Labels, TailCursor};
+use crate::source::{SourceError, SourceErrorKind, files};
+use crate::watch::WatchContext;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// On first attachment a Loki feed reads back this far, as a file is read from its start and
+/// the journal from an hour back: what is there is learned (or, with no learning period, judged).
+const LOKI_LOOKBACK: Duration = Duration::from_secs(3600);
+
+/// An open feed and where it stands.
+pub enum Feed {
+    Files {
+        /// `None` only while a poll runs on the blocking pool.
+        tail: Option<LogTail>,
+        offsets: Offsets,
+    },
+    Loki {
+        source: String,
+        query: String,
+        cursor: TailCursor,
+    },
+    Journald {
+        source: String,
+        cursor: Option<String>,
+    },
+}
+
+/// A failed read; `reopen` says the feed lost its state and must be opened again.
+pub struct FeedError {
+    pub error: SourceError,
+    pub reopen: bool,
+}
+
+impl From<SourceError> for FeedError {
+    fn from(error: SourceError) -> Self {
+        Self {
+            error,
+            reopen: false,
+        }
+    }
+}
+
+fn line_format(format: LogFormat) -> LineFormat {
+    match format {
+        LogFormat::Plain => LineFormat::Plain,
+        LogFormat::Json => LineFormat::json(),
+    }
+}
+
+fn store_error(feed: &LogFeed, error: impl ToString) -> SourceError {
+    SourceError::new(
+        &feed.source_label(),
+        SourceErrorKind::Unreachable,
+        error.to_string(),
+    )
+}
+
+fn not_configured(source: &str) -> SourceError {
+    SourceError::new(
+        source,
+        SourceErrorKind::Unreachable,
+        "source is not configured",
+    )
+}
+
+impl Feed {
+    /// Opens `feed` where the watch `watch` left it (or, the first time, where learning starts).
+    pub async fn open(
+        watch: &str,
+        feed: &LogFeed,
+        format: LogFormat,
+        ctx: &WatchContext<'_>,
+    ) -> Result<Feed, SourceError> {
+        let stored = |key: &'static str| async move {
+            ctx.store
+                .baseline(watch, "", key)
+                .await
+                .map_err(|e| store_error(feed, e))
+        };
+        match feed {
+            LogFeed::Files { pattern } => {
+                let offsets = match stored("offsets").await? {
+                    Some(json) => Offsets::from_json(&json).unwrap_or_default(),
+                    None => Offsets::default(),
+                };
+                // First sight of a file: read what is there, to learn it.
+                let options = TailOptions {
+                    start_at_end: false,
+                    format: line_format(format),
+                    ..TailOptions::default()
+                };
+                let tail = LogTail::new(pattern, options).map_err(|e| store_error(feed, e))?;
+                Ok(Feed::Files {
+                    tail: Some(tail),
+                    offsets,
+                })
+            }
+            LogFeed::Loki { source, query } => {
+                let lookback = chrono::Duration::from_std(LOKI_LOOKBACK).unwrap_or_default();
+                let cursor = stored("cursor")
+                    .await?
+                    .and_then(|text| text.parse::<TailCursor>().ok())
+                    .unwrap_or_else(|| TailCursor::starting_at(ctx.now - lookback));
+                Ok(Feed::Loki {
+                    source: source.clone(),
+                    query: query.clone(),
+                    cursor,
+                })
+            }
+            LogFeed::Journald { source } => Ok(Feed::Journald {
+                source: source.clone(),
+                cursor: stored("cursor").await?,
+            }),
+        }
+    }
+
+    /// The lines written since the last read, oldest first.
+    pub async fn read(
+        &mut self,
+        feed: &LogFeed,
+        format: LogFormat,
+        ctx: &WatchContext<'_>,
+    ) -> Result<Vec<LogLine>, FeedError> {
+        let format = line_format(format);
+        match self {
+            Feed::Files { tail, offsets } => {
+                if let LogFeed::Files { pattern } = feed {
+                    files::require_some(pattern)?;
+                }
+                let Some(mut polling) = tail.take() else {
+                    return Err(FeedError {
+                        error: store_error(feed, "tail unavailable"),
+                        reopen: true,
+                    });
+                };
+                let mut at = std::mem::take(offsets);
+                let polled = tokio::task::spawn_blocking(move || {
+                    let result = polling.poll(&mut at);
+                    (polling, at, result)
+                })
+                .await;
+                match polled {
+                    Ok((polled_tail, polled_offsets, result)) => {
+                        *tail = Some(polled_tail);
+                        *offsets = polled_offsets;
+                        result.map_err(|e| store_error(feed, e).into())
+                    }
+                    Err(join) => Err(FeedError {
+                        error: store_error(feed, join),
+                        reopen: true,
+                    }),
+                }
+            }
+            Feed::Loki {
+                source,
+                query,
+                cursor,
+            } => {
+                let loki = ctx
+                    .sources
+                    .loki
+                    .get(source.as_str())
+                    .ok_or_else(|| not_configured(source))?;
+                let read = loki.tail_since(query, cursor).await?;
+                *cursor = read.cursor;
+                Ok(read
+                    .lines
+                    .into_iter()
+                    .map(|entry| {
+                        let path = PathBuf::from(format!("{source} {}", selector(&entry.labels)));
+                        let mut line = parse_line(&path, &entry.line, &format);
+                        line.level = entry.level.or(line.level);
+                        line.at = Some(entry.at.to_rfc3339());
+                        line
+                    })
+                    .collect())
+            }
+            Feed::Journald { source, cursor } => {
+                let journal = ctx
+                    .sources
+                    .journald
+                    .get(source.as_str())
+                    .ok_or_else(|| not_configured(source))?;
+                let read = journal.read(cursor.as_deref()).await?;
+                if read.cursor.is_some() {
+                    *cursor = read.cursor;
+                }
+                Ok(read
+                    .lines
+                    .into_iter()
+                    .map(|entry| {
+                        let origin = entry.unit.or(entry.identifier).unwrap_or_default();
+                        let path = PathBuf::from(format!("{source} {origin}").trim_end());
+                        let mut line = parse_line(&path, &entry.line, &format);
+                        line.level = entry.level.or(line.level);
+                        line.at = entry.at.map(|at| at.to_rfc3339());
+                        line.truncated = entry.truncated;
+                        line
+                    })
+                    .collect())
+            }
+        }
+    }
+
+    /// Persists where the feed stands.
+    pub async fn save(
+        &self,
+        watch: &str,
+        feed: &LogFeed,
+        ctx: &WatchContext<'_>,
+    ) -> Result<(), SourceError> {
+        let (key, value) = match self {
+            Feed::Files { offsets, .. } => (
+                "offsets",
+                offsets.to_json().map_err(|e| store_error(feed, e))?,
+            ),
+            Feed::Loki { cursor, .. } => ("cursor", cursor.to_string()),
+            Feed::Journald { cursor, .. } => match cursor {
+                Some(cursor) => ("cursor", cursor.clone()),
+                None => return Ok(()),
+            },
+        };
+        ctx.store
+            .set_baseline(watch, "", key, &value, ctx.now)
+            .await
+            .map_err(|e| store_error(feed, e))
+    }
+}
+
+/// A stream's labels as a LogQL selector, `{app="shop", level="error"}`.
+fn selector(labels: &Labels) -> String {
+    let pairs: Vec<String> = labels
+        .iter()
+        .map(|(name, value)| format!("{name}={value:?}"))
+        .collect();
+    format!("{{{}}}", pairs.join(", "))
+}

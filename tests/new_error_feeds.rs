@@ -1,0 +1,385 @@
+//! The `new_error` watch fed by Loki and by the systemd journal instead of files.
+//!
+//! Loki is an in-process fake speaking its documented HTTP API (`GET /loki/api/v1/query_range`,
+//! streams result, nanosecond timestamps as strings, `X-Scope-OrgID`, basic auth): the real
+//! server cannot be installed here. The journal is real: `systemd-journal-remote` writes
+//! journal files from the export format and the machine's `journalctl -o json` reads them.
+
+mod support;
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::get;
+use chrono::{DateTime, Utc};
+use sentinel::alert::notice::Notice;
+use sentinel::config::Config;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use support::{engine_pass, serve_in_background};
+
+/// A stream's labels, as pairs.
+type Labels = Vec<(String, String)>;
+
+/// What the fake Loki holds and what it was asked.
+#[derive(Default)]
+struct FakeLoki {
+    /// (labels, nanoseconds, line), in any order.
+    entries: Mutex<Vec<(Labels, i64, String)>>,
+    /// Every query_range request's parameters and headers.
+    requests: Mutex<Vec<(HashMap<String, String>, HeaderMap)>>,
+    /// Answer every request with 503 (Loki restarting).
+    down: Mutex<bool>,
+}
+
+async fn query_range(
+    State(loki): State<Arc<FakeLoki>>,
+    Query(params): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> (StatusCode, String) {
+    loki.requests
+        .lock()
+        .unwrap()
+        .push((params.clone(), headers.clone()));
+    if *loki.down.lock().unwrap() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "Loki is restarting".into());
+    }
+    let number = |key: &str| params.get(key).and_then(|v| v.parse::<i64>().ok());
+    let (Some(start), Some(end)) = (number("start"), number("end")) else {
+        return (StatusCode::BAD_REQUEST, "start and end are required".into());
+    };
+    let limit = number("limit").unwrap_or(100) as usize;
+    // Only the selector {app="shop"} is understood; other streams are not returned.
+    let wanted = params.get("query").cloned().unwrap_or_default();
+    let mut matching: Vec<_> = loki
+        .entries
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(labels, at, _)| {
+            *at >= start
+                && *at < end
+                && labels
+                    .iter()
+                    .any(|(k, v)| wanted.contains(&format!("{k}=\"{v}\"")))
+        })
+        .cloned()
+        .collect();
+    matching.sort_by_key(|(_, at, _)| *at);
+    matching.truncate(limit);
+    let mut streams: Vec<(Labels, Vec<(i64, String)>)> = Vec::new();
+    for (labels, at, line) in matching {
+        match streams.iter_mut().find(|(l, _)| *l == labels) {
+            Some((_, values)) => values.push((at, line)),
+            None => streams.push((labels, vec![(at, line)])),
+        }
+    }
+    let result: Vec<serde_json::Value> = streams
+        .into_iter()
+        .map(|(labels, values)| {
+            serde_json::json!({
+                "stream": labels.into_iter().collect::<HashMap<_, _>>(),
+                "values": values
+                    .into_iter()
+                    .map(|(at, line)| [at.to_string(), line])
+                    .collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let body = serde_json::json!({
+        "status": "success",
+        "data": {"resultType": "streams", "result": result, "stats": {}}
+    });
+    (StatusCode::OK, body.to_string())
+}
+
+fn nanos(at: DateTime<Utc>) -> i64 {
+    at.timestamp_nanos_opt().unwrap()
+}
+
+fn loki_config(dir: &Path, url: &str) -> Config {
+    let text = format!(
+        r#"
+[store]
+path = "{dir}/s.db"
+
+[sources.loki]
+kind = "loki"
+url = "{url}"
+tenant = "shop-team"
+username = "sentinel"
+password = "${{LOKI_PASSWORD}}"
+
+[watches.shop-errors]
+kind = "new_error"
+description = "shop logs"
+source = "loki"
+query = '{{app="shop"}}'
+learn_for = "0s"
+"#,
+        dir = dir.display()
+    );
+    let lookup = |name: &str| (name == "LOKI_PASSWORD").then(|| "s3cret".to_string());
+    Config::parse(&dir.join("sentinel.toml"), &text, &lookup).unwrap()
+}
+
+fn shop_line(loki: &FakeLoki, level: &str, at: DateTime<Utc>, line: &str) {
+    loki.entries.lock().unwrap().push((
+        vec![
+            ("app".into(), "shop".into()),
+            ("level".into(), level.into()),
+        ],
+        nanos(at),
+        line.to_string(),
+    ));
+}
+
+fn new_error_pages(pages: &Arc<Mutex<Vec<Notice>>>) -> Vec<Notice> {
+    pages
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|n| n.title.starts_with("New error") && n.state == "firing")
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn a_new_error_on_loki_pages_once_and_the_tail_resumes_after_restart() {
+    let loki = Arc::new(FakeLoki::default());
+    let router = Router::new()
+        .route("/loki/api/v1/query_range", get(query_range))
+        .with_state(loki.clone());
+    let address = serve_in_background(router);
+    let dir = tempfile::tempdir().unwrap();
+    let config = loki_config(dir.path(), &format!("http://{address}"));
+    let pages = Arc::new(Mutex::new(Vec::new()));
+
+    let start = Utc::now() - chrono::Duration::minutes(5);
+    for i in 0..20 {
+        shop_line(
+            &loki,
+            "info",
+            start + chrono::Duration::seconds(i),
+            &format!("GET /orders/{i} 200"),
+        );
+    }
+    // Level from the stream's label: the text itself carries no level word.
+    for i in 0..3 {
+        shop_line(
+            &loki,
+            "error",
+            start + chrono::Duration::seconds(30 + i),
+            &format!("card declined by provider for order {} code=51", 1000 + i),
+        );
+    }
+    // Another app's stream is not part of the query.
+    loki.entries.lock().unwrap().push((
+        vec![("app".into(), "billing".into())],
+        nanos(start + chrono::Duration::seconds(40)),
+        "ERROR billing exploded".into(),
+    ));
+
+    let report = engine_pass(&config, &pages).await;
+    assert_eq!(report.blind, 0, "{report:?}");
+    let firing = new_error_pages(&pages);
+    assert_eq!(firing.len(), 1, "{firing:#?}");
+    assert!(
+        firing[0].title.contains("card declined by provider"),
+        "{}",
+        firing[0].title
+    );
+    assert!(
+        firing[0].facts.iter().any(|f| f.contains("app=\"shop\"")),
+        "the page names the stream: {:?}",
+        firing[0].facts
+    );
+    assert!(
+        !pages
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|n| n.title.contains("billing")),
+        "another stream must not be read"
+    );
+    let (params, headers) = loki.requests.lock().unwrap()[0].clone();
+    assert_eq!(params["direction"], "forward");
+    assert_eq!(headers["x-scope-orgid"], "shop-team");
+    assert!(
+        headers["authorization"]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic "),
+        "{headers:?}"
+    );
+    let newest = nanos(start + chrono::Duration::seconds(32));
+
+    // A restart (every engine_pass is a new engine) starts reading at the stored cursor.
+    loki.requests.lock().unwrap().clear();
+    let report = engine_pass(&config, &pages).await;
+    assert_eq!(report.blind, 0, "{report:?}");
+    let first_after_restart = loki.requests.lock().unwrap()[0].0.clone();
+    assert_eq!(
+        first_after_restart["start"],
+        newest.to_string(),
+        "the tail resumes where it stopped"
+    );
+    assert_eq!(
+        new_error_pages(&pages).len(),
+        1,
+        "still the same incident: not paged again"
+    );
+
+    // Loki unreachable: the watch is blind, nothing panics, the cursor stays.
+    *loki.down.lock().unwrap() = true;
+    let report = engine_pass(&config, &pages).await;
+    assert_eq!(report.blind, 1, "{report:?}");
+    *loki.down.lock().unwrap() = false;
+    loki.requests.lock().unwrap().clear();
+    engine_pass(&config, &pages).await;
+    assert_eq!(
+        loki.requests.lock().unwrap()[0].0["start"],
+        newest.to_string()
+    );
+}
+
+/// Finds `systemd-journal-remote`, which writes journal files from the export format.
+fn journal_remote() -> Option<PathBuf> {
+    [
+        "/lib/systemd/systemd-journal-remote",
+        "/usr/lib/systemd/systemd-journal-remote",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.exists())
+}
+
+/// Writes `entries` (priority, unit, message) at one-second steps from `start` as a journal
+/// file `name` in `dir`.
+fn write_journal(
+    remote: &Path,
+    dir: &Path,
+    name: &str,
+    start: DateTime<Utc>,
+    entries: &[(u8, &str, &str)],
+) {
+    let mut export = String::new();
+    for (i, (priority, unit, message)) in entries.iter().enumerate() {
+        let micros = start.timestamp_micros() + i as i64 * 1_000_000;
+        export.push_str(&format!(
+            "__REALTIME_TIMESTAMP={micros}\n__MONOTONIC_TIMESTAMP={}\n_BOOT_ID=0123456789abcdef0123456789abcdef\nMESSAGE={message}\nPRIORITY={priority}\n_SYSTEMD_UNIT={unit}\nSYSLOG_IDENTIFIER=shop\n\n",
+            micros / 1000
+        ));
+    }
+    let export_path = dir.join(format!("{name}.export"));
+    std::fs::write(&export_path, export).unwrap();
+    let journal = dir.join(format!("{name}.journal"));
+    let made = std::process::Command::new(remote)
+        .arg(format!("--output={}", journal.display()))
+        .arg(&export_path)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success() && journal.exists(),
+        "systemd-journal-remote: {}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    std::fs::remove_file(export_path).unwrap();
+}
+
+#[tokio::test]
+async fn a_new_error_in_the_journal_pages_and_later_entries_are_read_after_restart() {
+    let Some(remote) = journal_remote() else {
+        eprintln!("skipped: systemd-journal-remote is not installed (scripts/test.sh installs it)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let journal_dir = dir.path().join("journal");
+    std::fs::create_dir(&journal_dir).unwrap();
+    let text = format!(
+        r#"
+[store]
+path = "{dir}/s.db"
+
+[sources.journal]
+kind = "journald"
+directory = "{journal}"
+units = ["shop.service"]
+
+[watches.shop-journal]
+kind = "new_error"
+description = "shop service"
+source = "journal"
+learn_for = "0s"
+"#,
+        dir = dir.path().display(),
+        journal = journal_dir.display()
+    );
+    let config = Config::parse(&dir.path().join("sentinel.toml"), &text, &|_| None).unwrap();
+    let pages = Arc::new(Mutex::new(Vec::new()));
+
+    let start = Utc::now() - chrono::Duration::minutes(10);
+    write_journal(
+        &remote,
+        &journal_dir,
+        "first",
+        start,
+        &[
+            (6, "shop.service", "order 1 paid"),
+            (3, "shop.service", "disk quota exceeded for tenant 41"),
+            (3, "shop.service", "disk quota exceeded for tenant 42"),
+            (3, "cron.service", "cron had a bad day"),
+            (3, "cron.service", "cron had a bad day"),
+            (3, "cron.service", "cron had a bad day"),
+            (3, "shop.service", "disk quota exceeded for tenant 43"),
+            (6, "shop.service", "order 2 paid"),
+        ],
+    );
+    let report = engine_pass(&config, &pages).await;
+    assert_eq!(report.blind, 0, "{report:?}");
+    let firing = new_error_pages(&pages);
+    assert_eq!(firing.len(), 1, "{firing:#?}");
+    assert!(
+        firing[0].title.contains("disk quota exceeded"),
+        "an error by its journal priority alone: {}",
+        firing[0].title
+    );
+    assert!(
+        !format!("{firing:?}").contains("cron had a bad day"),
+        "other units are not read"
+    );
+
+    // Later entries, a restart in between: only they are new, and a second error pages.
+    write_journal(
+        &remote,
+        &journal_dir,
+        "second",
+        start + chrono::Duration::minutes(5),
+        &[
+            (
+                3,
+                "shop.service",
+                "smtp relay refused connection from worker 1",
+            ),
+            (
+                3,
+                "shop.service",
+                "smtp relay refused connection from worker 2",
+            ),
+            (
+                3,
+                "shop.service",
+                "smtp relay refused connection from worker 3",
+            ),
+        ],
+    );
+    let report = engine_pass(&config, &pages).await;
+    assert_eq!(report.blind, 0, "{report:?}");
+    let firing = new_error_pages(&pages);
+    assert_eq!(firing.len(), 2, "{firing:#?}");
+    assert!(
+        firing[1].title.contains("smtp relay refused"),
+        "{firing:#?}"
+    );
+}
