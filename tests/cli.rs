@@ -630,6 +630,43 @@ fn new_error_watches_are_validated() {
 }
 
 #[test]
+fn http_watches_are_validated() {
+    let head = "[watches.shop]\nkind = \"http\"\n";
+    assert_error_at(head, "2:8", "http watch `shop` needs url");
+    assert_error_at(
+        &format!("{head}url = \"ftp://shop.example\"\n"),
+        "3:7",
+        "expected http:// or https://",
+    );
+    assert_error_at(
+        &format!("{head}url = \"http://127.0.0.1/healthz\"\nexpect_status = \"200-299, 700\"\n"),
+        "4:17",
+        "is not an HTTP status",
+    );
+    assert_error_at(
+        &format!("{head}url = \"http://127.0.0.1/healthz\"\nbody_match = \"(unclosed\"\n"),
+        "4:14",
+        "invalid body_match pattern",
+    );
+    assert_error_at(
+        &format!(
+            "{head}url = \"http://127.0.0.1/healthz\"\ntimeout = \"5s\"\nmax_latency = \"10s\"\n"
+        ),
+        "5:15",
+        "max_latency must be shorter than the watch's timeout",
+    );
+    assert_error_at(
+        &format!("{head}url = \"http://127.0.0.1/healthz\"\nquery = \"up\"\n"),
+        "4:9",
+        "`query` does not apply to http watches",
+    );
+    let (code, stderr) = check(&format!(
+        "{head}url = \"https://shop.example/healthz\"\nexpect_status = \"200-299, 401\"\nbody_match = '\"db\":\\s*\"ok\"'\nmax_latency = \"2s\"\n"
+    ));
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
 fn stuck_and_jump_settings_are_checked_where_they_are_written() {
     let db = "[sources.app]\nkind = \"postgres\"\nurl = \"postgres://ro@127.0.0.1/app\"\n\n";
     assert_error_at(

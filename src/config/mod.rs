@@ -162,6 +162,16 @@ pub enum WatchSpecKind {
     ErrorClass(ErrorClassSpec),
     SlowQuery(SlowQuerySpec),
     Alertmanager(AlertmanagerSpec),
+    Http(HttpSpec),
+}
+
+/// `http`: an endpoint answers as it should (status, body, in time).
+#[derive(Debug, Clone)]
+pub struct HttpSpec {
+    /// The request, with the statuses and body it must answer with.
+    pub probe: crate::source::http::HttpProbe,
+    /// An answer slower than this is a failure too.
+    pub max_latency: Option<Duration>,
 }
 
 /// `slow_query`: a PostgreSQL statement's mean time per call leaves its own baseline.

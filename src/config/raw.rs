@@ -100,6 +100,7 @@ pub enum WatchKind {
     ErrorClass,
     SlowQuery,
     Alertmanager,
+    Http,
 }
 
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -175,7 +176,12 @@ pub struct RawWatch {
     pub ratio: S<f64>,
     pub min_increase: S<HumanDuration>,
     pub min_calls: S<u32>,
-    // alertmanager (webhook intake credentials)
+    // http
+    pub url: S<String>,
+    pub expect_status: S<String>,
+    pub body_match: S<String>,
+    pub max_latency: S<HumanDuration>,
+    // alertmanager (webhook intake credentials; bearer_token also for http)
     pub bearer_token: S<String>,
     pub username: S<String>,
     pub password: S<String>,

@@ -457,5 +457,9 @@ fn describe(spec: &WatchSpec) -> String {
             crate::humanize::duration(j.lookback)
         ),
         WatchSpecKind::Alertmanager(_) => "alerts sent by Alertmanager".to_string(),
+        WatchSpecKind::Http(h) => format!(
+            "GET {} answers as it should{for_text}",
+            crate::source::http::redact(&h.probe.url)
+        ),
     }
 }

@@ -78,6 +78,13 @@ pub fn sources(config: &Config) -> Result<Sources, String> {
             }
         }
     }
+    for watch in &config.watches {
+        if let crate::config::WatchSpecKind::Http(_) = watch.kind {
+            let client = crate::watch::http::client(&watch.name)
+                .map_err(|e| format!("watch {}: {e}", watch.name))?;
+            sources.http.insert(watch.name.clone(), Arc::new(client));
+        }
+    }
     Ok(sources)
 }
 

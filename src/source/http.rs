@@ -311,7 +311,7 @@ fn error_chain(e: &reqwest::Error) -> String {
 }
 
 /// The URL without its user name and password.
-fn redact(url: &str) -> String {
+pub fn redact(url: &str) -> String {
     match Url::parse(url) {
         Ok(mut parsed) => {
             if !parsed.username().is_empty() || parsed.password().is_some() {

@@ -6,6 +6,7 @@ pub mod alertmanager;
 pub mod error_class;
 pub mod freshness;
 pub mod heartbeat;
+pub mod http;
 pub mod jump;
 pub mod jump_detector;
 pub mod new_error;
@@ -31,6 +32,8 @@ pub struct Sources {
     pub redis: BTreeMap<String, std::sync::Arc<crate::source::redis::RedisSource>>,
     pub loki: BTreeMap<String, std::sync::Arc<crate::source::loki::LokiSource>>,
     pub journald: BTreeMap<String, std::sync::Arc<crate::source::journald::JournaldSource>>,
+    /// One HTTP client per `http` watch, by watch name.
+    pub http: BTreeMap<String, std::sync::Arc<crate::source::http::HttpSource>>,
 }
 
 impl Sources {
@@ -101,6 +104,7 @@ pub async fn evaluate(spec: &WatchSpec, ctx: &WatchContext<'_>) -> Evaluation {
         WatchSpecKind::Stuck(stuck) => stuck::evaluate(spec, stuck, ctx).await,
         WatchSpecKind::Jump(jump) => jump::evaluate(spec, jump, ctx).await,
         WatchSpecKind::Alertmanager(_) => alertmanager::evaluate(spec, ctx).await,
+        WatchSpecKind::Http(http) => http::evaluate(spec, http, ctx).await,
         WatchSpecKind::ErrorClass(error_class) => match states.error_class.of(&spec.name) {
             Ok(state) => {
                 error_class::evaluate(spec, error_class, ctx, &mut *state.lock().await).await

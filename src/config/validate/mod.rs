@@ -11,6 +11,7 @@ use std::ops::Range;
 use toml::Spanned;
 
 mod channels;
+mod http;
 mod intake;
 mod log_feed;
 mod queue_and_series;

@@ -9,6 +9,9 @@ use std::ops::Range;
 use std::str::FromStr;
 use toml::Spanned;
 
+/// How long an `http` watch's endpoint must keep failing before it pages, unless `for` says.
+const HTTP_DEFAULT_FOR: Duration = Duration::from_secs(180);
+
 /// Ping tokens are capabilities in a URL: they must not be guessable.
 const MIN_TOKEN_LEN: usize = 16;
 
@@ -33,8 +36,16 @@ impl Validator<'_> {
             WatchKind::ErrorClass => "error_class",
             WatchKind::SlowQuery => "slow_query",
             WatchKind::Alertmanager => "alertmanager",
+            WatchKind::Http => "http",
         };
-        let specific: [(&str, Option<Range<usize>>); 38] = [
+        let specific: [(&str, Option<Range<usize>>); 42] = [
+            ("url", raw.url.as_ref().map(|v| v.span())),
+            (
+                "expect_status",
+                raw.expect_status.as_ref().map(|v| v.span()),
+            ),
+            ("body_match", raw.body_match.as_ref().map(|v| v.span())),
+            ("max_latency", raw.max_latency.as_ref().map(|v| v.span())),
             ("token", raw.token.as_ref().map(|v| v.span())),
             ("period", raw.period.as_ref().map(|v| v.span())),
             ("schedule", raw.schedule.as_ref().map(|v| v.span())),
@@ -109,6 +120,13 @@ impl Validator<'_> {
                 "sensitivity",
             ],
             WatchKind::Alertmanager => &["bearer_token", "username", "password"],
+            WatchKind::Http => &[
+                "url",
+                "expect_status",
+                "body_match",
+                "max_latency",
+                "bearer_token",
+            ],
             WatchKind::NewError => &[
                 "path",
                 "source",
@@ -161,6 +179,9 @@ impl Validator<'_> {
             WatchKind::ErrorClass => self.error_class(raw, &missing)?,
             WatchKind::SlowQuery => self.slow_query(raw, sources, &missing)?,
             WatchKind::Alertmanager => self.alertmanager(raw)?,
+            WatchKind::Http => {
+                self.http(raw, dur(&raw.timeout).unwrap_or(engine.timeout), &missing)?
+            }
             WatchKind::Threshold => {
                 let source = self.prometheus_ref(raw, sources, kind_name, &missing);
                 let Some(query) = &raw.query else {
@@ -249,7 +270,12 @@ impl Validator<'_> {
                 .unwrap_or_default(),
             interval: dur(&raw.interval).unwrap_or(engine.interval),
             timeout: dur(&raw.timeout).unwrap_or(engine.timeout),
-            for_: dur(&raw.for_).unwrap_or(Duration::ZERO),
+            // One failed probe is a blip; an endpoint that stays down for minutes is not.
+            for_: dur(&raw.for_).unwrap_or(if kind == WatchKind::Http {
+                HTTP_DEFAULT_FOR
+            } else {
+                Duration::ZERO
+            }),
             keep_firing_for: dur(&raw.keep_firing_for).unwrap_or(Duration::ZERO),
             renotify: dur(&raw.renotify),
             notify_resolved: raw.notify_resolved.as_ref().is_some_and(|v| *v.get_ref()),
