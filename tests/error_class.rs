@@ -165,6 +165,50 @@ async fn a_malformed_id_answered_with_500_pages_once_naming_the_route() {
 }
 
 #[tokio::test]
+async fn routes_learned_before_a_restart_still_recognise_a_malformed_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path());
+    let pages = Arc::new(Mutex::new(Vec::new()));
+    let start = Utc::now() - chrono::Duration::minutes(5);
+    append(&dir.path().join("access.log"), &normal_traffic(start));
+    append(
+        &dir.path().join("app.log"),
+        &["2026-01-01T00:00:00Z INFO started".to_string()],
+    );
+    {
+        let before = engine(&config, &pages).await;
+        let quiet = pass(&before).await;
+        assert_eq!((quiet.firing, quiet.blind), (0, 0), "{quiet:?}");
+    }
+
+    // A new daemon. The app's error does not say the input was bad; only the learned route
+    // shape (a uuid at /orders/<here>) does.
+    let after = engine(&config, &pages).await;
+    let mut access = Vec::new();
+    let mut app = Vec::new();
+    for i in 0..4 {
+        let at = start + chrono::Duration::seconds(90 + i * 10);
+        app.push(format!(
+            "{} ERROR request_id=late{i} unhandled exception in OrdersController#show",
+            at.to_rfc3339()
+        ));
+        access.push(nginx(
+            &format!("198.51.100.{}", i + 1),
+            at,
+            "GET /orders/not-an-order",
+            500,
+            BROWSER,
+        ));
+    }
+    append(&dir.path().join("app.log"), &app);
+    append(&dir.path().join("access.log"), &access);
+    let paged = pass(&after).await;
+    assert_eq!((paged.firing, paged.blind), (1, 0), "{paged:?}");
+    let title = pages.lock().unwrap()[0].title.clone();
+    assert!(title.contains("GET /orders/:uuid"), "{title}");
+}
+
+#[tokio::test]
 async fn a_scanner_hitting_500_random_paths_pages_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let config = config(dir.path());

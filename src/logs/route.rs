@@ -10,6 +10,9 @@
 //! Memory is bounded: at most [`RouteBookConfig::max_slots`] prefixes are kept (each with at
 //! most `max_literals_per_slot` remembered literal values). When the cap is exceeded the least
 //! recently reinforced eighth of the prefixes is evicted (LRU by last success, amortized).
+//!
+//! What was learned can be saved as JSON ([`RouteBook::to_json`]) and restored
+//! ([`RouteBook::from_json`]), so a restart does not forget the app's routes.
 
 use std::collections::HashMap;
 
@@ -166,7 +169,7 @@ impl Default for RouteBookConfig {
 }
 
 /// What came back successful at the position after one prefix, and at the prefix itself.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 struct Slot {
     ints: u32,
     uuids: u32,
@@ -208,6 +211,14 @@ pub struct RouteBook {
     tick: u64,
 }
 
+/// What is saved of a [`RouteBook`]: everything but its limits.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SavedBook {
+    slots: HashMap<Box<str>, Slot>,
+    extensions: Vec<Box<str>>,
+    tick: u64,
+}
+
 const MAX_EXTENSIONS: usize = 32;
 const MAX_LITERAL_LEN: usize = 64;
 
@@ -225,6 +236,46 @@ impl RouteBook {
             extensions: Vec::new(),
             tick: 0,
         }
+    }
+
+    /// What was learned, as JSON.
+    pub fn to_json(&self) -> serde_json::Result<String> {
+        #[derive(serde::Serialize)]
+        struct Saving<'a> {
+            slots: &'a HashMap<Box<str>, Slot>,
+            extensions: &'a [Box<str>],
+            tick: u64,
+        }
+        serde_json::to_string(&Saving {
+            slots: &self.slots,
+            extensions: &self.extensions,
+            tick: self.tick,
+        })
+    }
+
+    /// A book with what [`Self::to_json`] saved, held to `config`'s limits.
+    pub fn from_json(config: RouteBookConfig, json: &str) -> serde_json::Result<Self> {
+        let saved: SavedBook = serde_json::from_str(json)?;
+        let mut book = RouteBook {
+            config,
+            slots: saved.slots,
+            extensions: saved.extensions,
+            tick: saved.tick,
+        };
+        book.extensions.truncate(MAX_EXTENSIONS);
+        let max_literals = book.config.max_literals_per_slot;
+        for slot in book.slots.values_mut() {
+            slot.literals.truncate(max_literals);
+        }
+        if book.slots.len() > book.config.max_slots {
+            book.evict();
+        }
+        Ok(book)
+    }
+
+    /// Successful requests learned so far (it changes exactly when the book does).
+    pub fn learned(&self) -> u64 {
+        self.tick
     }
 
     /// Number of remembered prefixes.
@@ -413,6 +464,38 @@ mod tests {
         assert_eq!(segment_shape("app.3f9a2b.js"), SegmentShape::Literal);
         // Too long for an integer id: read as a hex id.
         assert_eq!(segment_shape("123456789012345678901"), SegmentShape::Hex);
+    }
+
+    #[test]
+    fn a_saved_book_resolves_as_the_original_and_keeps_to_smaller_limits() {
+        let mut book = RouteBook::default();
+        for uuid in UUIDS {
+            book.learn(&format!("/orders/{uuid}"));
+        }
+        book.learn("/static/app.css");
+        for i in 0..40 {
+            book.learn(&format!("/blog/post-{i}/comments"));
+        }
+        let json = book.to_json().unwrap();
+        let restored = RouteBook::from_json(RouteBookConfig::default(), &json).unwrap();
+        assert_eq!(restored.learned(), book.learned());
+        assert_eq!(restored.len(), book.len());
+        for path in ["/orders/abc", "/orders/new", "/blog/x/comments"] {
+            assert_eq!(restored.resolve(path), book.resolve(path), "{path}");
+        }
+        assert_eq!(
+            restored.resolve("/orders/abc").malformed_param.as_deref(),
+            Some("abc")
+        );
+        assert!(restored.extension_succeeded("css"));
+
+        let small = RouteBookConfig {
+            max_slots: 4,
+            ..RouteBookConfig::default()
+        };
+        let bounded = RouteBook::from_json(small, &json).unwrap();
+        assert!(bounded.len() <= 4, "{}", bounded.len());
+        assert!(RouteBook::from_json(RouteBookConfig::default(), "{\"slots\": 3}").is_err());
     }
 
     #[test]

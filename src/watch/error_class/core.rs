@@ -236,6 +236,16 @@ impl ErrorClassifier {
         &self.book
     }
 
+    /// Starts from routes learned earlier (by a previous run).
+    pub fn restore_route_book(&mut self, book: RouteBook) {
+        self.book = book;
+    }
+
+    /// The limits routes are learned within.
+    pub fn route_limits(&self) -> &RouteBookConfig {
+        &self.config.routes
+    }
+
     /// Whether `finding` has enough requests to page.
     pub fn should_page(&self, finding: &RouteFinding) -> bool {
         finding.count >= self.config.min_count

@@ -2,8 +2,8 @@
 //! the app's log, whose errors say why a request failed), feeds both to the classifier in
 //! [`core`], and pages per route once `min_count` bad-input 5xx happened within `window`.
 //! Scanner noise (probes for paths the app never served) is excluded and only counted. How
-//! far each log was read survives restarts (the store); the routes the app serves are learned
-//! again from the traffic.
+//! far each log was read and the routes the app serves survive restarts (the store), so a
+//! malformed id is recognised as one right after a restart too.
 
 pub mod core;
 
@@ -11,6 +11,7 @@ use super::WatchContext;
 use super::observation::{Evaluation, Observation};
 use crate::config::{ErrorClassSpec, WatchSpec};
 use crate::logs::access::parse_access_line;
+use crate::logs::route::RouteBook;
 use crate::source::logfile::{LogLine, LogTail, Offsets, TailOptions};
 use crate::source::{SourceError, SourceErrorKind, files};
 use chrono::{DateTime, FixedOffset};
@@ -30,6 +31,40 @@ pub struct State {
     access: Option<Followed>,
     app: Option<Followed>,
     classifier: Option<ErrorClassifier>,
+    /// How much of the route book the store holds (see [`RouteBook::learned`]).
+    routes_saved: u64,
+}
+
+/// The classifier, with the routes a previous run learned (a damaged copy starts over).
+async fn classifier(
+    spec: &WatchSpec,
+    error_class: &ErrorClassSpec,
+    ctx: &WatchContext<'_>,
+) -> Result<(ErrorClassifier, u64), String> {
+    let mut classifier = ErrorClassifier::new(ErrorClassConfig {
+        window: error_class.window,
+        min_count: usize::try_from(error_class.min_count).unwrap_or(usize::MAX),
+        ..ErrorClassConfig::default()
+    });
+    let saved = ctx
+        .store
+        .baseline(&spec.name, "", "routes")
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut learned = 0;
+    if let Some(json) = saved {
+        match RouteBook::from_json(classifier.route_limits().clone(), &json) {
+            Ok(book) => {
+                learned = book.learned();
+                classifier.restore_route_book(book);
+            }
+            Err(error) => tracing::warn!(
+                watch = %spec.name,
+                "the saved routes cannot be read ({error}); learning them again"
+            ),
+        }
+    }
+    Ok((classifier, learned))
 }
 
 fn blind(pattern: &str, detail: impl Into<String>) -> Evaluation {
@@ -111,13 +146,18 @@ pub async fn evaluate(
             Err(detail) => return blind(app_pattern, detail),
         }
     }
-    let classifier = state.classifier.get_or_insert_with(|| {
-        ErrorClassifier::new(ErrorClassConfig {
-            window: error_class.window,
-            min_count: usize::try_from(error_class.min_count).unwrap_or(usize::MAX),
-            ..ErrorClassConfig::default()
-        })
-    });
+    if state.classifier.is_none() {
+        match classifier(spec, error_class, ctx).await {
+            Ok((fresh, learned)) => {
+                state.classifier = Some(fresh);
+                state.routes_saved = learned;
+            }
+            Err(detail) => return blind(access_pattern, detail),
+        }
+    }
+    let Some(classifier) = state.classifier.as_mut() else {
+        return blind(access_pattern, "classifier unavailable");
+    };
 
     // The app's errors first, so a 5xx finds the error that explains it.
     if let (Some(app_pattern), Some(app)) = (&error_class.app_log, state.app.take()) {
@@ -188,6 +228,21 @@ pub async fn evaluate(
     for followed in [&state.access, &state.app].into_iter().flatten() {
         if let Err(detail) = save(spec, followed, ctx).await {
             return blind(access_pattern, detail);
+        }
+    }
+    let book = classifier.route_book();
+    if book.learned() != state.routes_saved {
+        let saved = match book.to_json() {
+            Ok(json) => ctx
+                .store
+                .set_baseline(&spec.name, "", "routes", &json, ctx.now)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(error) => Err(error.to_string()),
+        };
+        match saved {
+            Ok(()) => state.routes_saved = book.learned(),
+            Err(detail) => return blind(access_pattern, detail),
         }
     }
     Evaluation::Complete(observations)
