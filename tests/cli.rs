@@ -420,6 +420,8 @@ fn demo_pages_for_each_fault_once_and_stays_quiet_on_blips_and_noise() {
         watches,
         vec![
             "shop-api",
+            "shop-queries",
+            "shop-queries",
             "jobs",
             "jobs",
             "api-spend",
@@ -434,8 +436,10 @@ fn demo_pages_for_each_fault_once_and_stays_quiet_on_blips_and_noise() {
         .collect();
     assert_eq!(
         states,
-        ["firing", "firing", "resolved", "firing", "firing", "firing"],
-        "the stuck jobs resolve when the worker is restarted"
+        [
+            "firing", "firing", "resolved", "firing", "resolved", "firing", "firing", "firing"
+        ],
+        "the slow query resolves when the index is back, the stuck jobs when the worker is restarted"
     );
     let bad_input = notices[0]["title"].as_str().unwrap();
     assert!(
@@ -443,14 +447,20 @@ fn demo_pages_for_each_fault_once_and_stays_quiet_on_blips_and_noise() {
             .starts_with("POST /api/cart answers bad input with a server error: JSON parse error"),
         "{bad_input}"
     );
-    let stuck = notices[1]["title"].as_str().unwrap();
+    let slow = notices[1]["title"].as_str().unwrap();
+    assert!(
+        slow.contains("a query got slow")
+            && slow.ends_with("likely missing index on orders(customer_email)"),
+        "{slow}"
+    );
+    let stuck = notices[3]["title"].as_str().unwrap();
     assert!(stuck.contains("invoice job"), "{stuck}");
     assert!(
         !stdout.contains("45.155.205.17") && !stdout.contains("wp-login"),
         "the scanner must never page:\n{stdout}"
     );
 
-    let new_error = notices[4]["title"].as_str().unwrap();
+    let new_error = notices[6]["title"].as_str().unwrap();
     assert!(
         new_error.starts_with("New error in app log: ERROR invalid input syntax for type uuid"),
         "{new_error}"
@@ -464,7 +474,7 @@ fn demo_pages_for_each_fault_once_and_stays_quiet_on_blips_and_noise() {
         "the known, recurring error must never page:\n{stdout}"
     );
 
-    let backup = &notices[5];
+    let backup = &notices[7];
     assert_eq!(backup["subject"], "");
     let title = backup["title"].as_str().unwrap();
     assert!(

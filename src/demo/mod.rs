@@ -1,9 +1,11 @@
 //! `sentinel demo`: Sentinel at work on an embedded world ([`world`]) on an accelerated clock.
 //! No configuration, no network, no keys. Over two and a half simulated days the nightly backup
 //! runs twice and then silently stops, the app pauses for a deploy, a worker misses one ping,
-//! an old known error keeps recurring and a deploy brings a brand-new error. The operator's
-//! phone gets two pages: the new error and the missed backup. The blips heal before their
-//! `for` and stay quiet; the known error never pages.
+//! an old known error keeps recurring and a deploy brings a brand-new error; the second act
+//! ([`world::Faults`]) adds a scanner, bad input answered with 500, a dropped index, stuck jobs
+//! and a spend jump. The operator's phone gets one page per thing to act on (and a resolution
+//! where the world fixes itself); the blips heal before their `for`, the scanner and the known
+//! error never page.
 
 pub mod world;
 
@@ -11,8 +13,8 @@ use crate::alert::notice::Notice;
 use crate::clock::{ManualClock, SharedClock};
 use crate::config::{
     Config, ErrorClassSpec, FreshnessSpec, FreshnessTarget, HeartbeatSpec, JumpSpec, LogFeed,
-    LogFormat, NewErrorSpec, Schedule, Severity, SourceSpec, SourceSpecKind, StuckSpec, WatchSpec,
-    WatchSpecKind,
+    LogFormat, NewErrorSpec, Schedule, Severity, SlowQuerySpec, SourceSpec, SourceSpecKind,
+    StuckSpec, WatchSpec, WatchSpecKind,
 };
 use crate::engine::build;
 use crate::notify::Channel;
@@ -93,7 +95,19 @@ fn fault_watches(world_dir: &std::path::Path) -> Vec<WatchSpec> {
         }),
     );
     jobs.notify_resolved = true;
+    let mut queries = watch(
+        "shop-queries",
+        "Shop database",
+        Severity::Warning,
+        0,
+        WatchSpecKind::SlowQuery(SlowQuerySpec {
+            source: "shop".into(),
+            judge: crate::watch::slow_query_core::SlowQueryConfig::default(),
+        }),
+    );
+    queries.notify_resolved = true;
     vec![
+        queries,
         watch(
             "shop-api",
             "Shop API",
@@ -248,13 +262,6 @@ async fn run_inner(real_time: Duration, json: bool) -> Result<(), String> {
             ("tally".into(), Channel::Memory(pages.clone())),
         ],
     };
-    let engine = build::engine(config, store.clone(), shared.clone(), channels)?;
-    let state = AppState::new(
-        engine.config(),
-        store.clone(),
-        engine.metrics().clone(),
-        shared,
-    );
     let day = |d: i64, h: u32, m: u32| {
         Utc.with_ymd_and_hms(2026, 11, 23, h, m, 0)
             .single()
@@ -271,9 +278,27 @@ async fn run_inner(real_time: Duration, json: bool) -> Result<(), String> {
             scanner: (day(1, 3, 30), day(1, 3, 40)),
             bad_json: (day(1, 10, 0), day(1, 10, 40)),
             stuck_jobs: (day(1, 22, 0), day(2, 0, 30)),
+            index_dropped: (day(1, 15, 30), day(1, 18, 0)),
             spend_loop: (day(2, 11, 0), day(2, 14, 0)),
         },
     };
+    let mut sources = build::sources(&config)?;
+    // SQLite keeps no statement statistics: the demo simulates PostgreSQL's for the shop.
+    sources.simulated_statements.insert(
+        "shop".into(),
+        Arc::new(world::statements::ShopStatements {
+            start,
+            index_dropped: script.faults.index_dropped,
+        }),
+    );
+    let engine =
+        build::engine_with_sources(config, sources, store.clone(), shared.clone(), channels);
+    let state = AppState::new(
+        engine.config(),
+        store.clone(),
+        engine.metrics().clone(),
+        shared,
+    );
     let mut world =
         World::create(dir.path(), start, script, backup_token, worker_token, state).await?;
 
@@ -333,6 +358,13 @@ async fn run_inner(real_time: Duration, json: bool) -> Result<(), String> {
                 }
                 Happening::WorkerRestarted => {
                     "someone restarts the invoice worker: the stuck jobs finish".to_string()
+                }
+                Happening::IndexDropped => {
+                    "a migration drops the index on orders(customer_email): order history now scans 2.1M rows"
+                        .to_string()
+                }
+                Happening::IndexRestored => {
+                    "the index on orders(customer_email) is added back".to_string()
                 }
                 Happening::SpendLoopStarts => {
                     "a retry loop starts hammering the paid API: spend x25 for 3 hours".to_string()

@@ -157,15 +157,24 @@ pub fn engine(
     clock: SharedClock,
     channels: Channels,
 ) -> Result<Engine, String> {
-    let metrics = Arc::new(Metrics::new());
     let sources = sources(&config)?;
+    Ok(engine_with_sources(config, sources, store, clock, channels))
+}
+
+/// The engine over sources already built (the demo adds simulated ones).
+pub fn engine_with_sources(
+    config: Config,
+    sources: Sources,
+    store: Store,
+    clock: SharedClock,
+    channels: Channels,
+) -> Engine {
+    let metrics = Arc::new(Metrics::new());
     let dispatcher = Dispatcher {
         store: store.clone(),
         channels,
         metrics: metrics.clone(),
         clock: clock.clone(),
     };
-    Ok(Engine::new(
-        config, store, sources, dispatcher, metrics, clock,
-    ))
+    Engine::new(config, store, sources, dispatcher, metrics, clock)
 }

@@ -66,7 +66,7 @@ pub fn render(notice: &Notice, with_buttons: bool) -> String {
         out.push_str(&format!("📱 {when} · sentinel · {}\n", notice.watch));
         out.push_str(&format!("┃ {} {}{reminder}\n", mark(notice), notice.title));
         for fact in &notice.facts {
-            out.push_str(&format!("┃    {fact}\n"));
+            out.push_str(&format!("┃    {}\n", fact.replace('\n', "\n┃    ")));
         }
         if notice.kind != NoticeKind::Resolved {
             out.push_str(
@@ -119,6 +119,17 @@ mod tests {
         assert!(
             resolved.contains("✅") && !resolved.contains("[Investigate]"),
             "{resolved}"
+        );
+    }
+
+    #[test]
+    fn phone_view_keeps_every_line_of_a_multi_line_fact_inside_the_message() {
+        let mut slow = notice(NoticeKind::Firing);
+        slow.facts = vec!["plan:\nLimit\n  -> Seq Scan on orders".into()];
+        let text = render(&slow, true);
+        assert!(
+            text.contains("┃    plan:\n┃    Limit\n┃      -> Seq Scan on orders\n"),
+            "{text}"
         );
     }
 

@@ -32,6 +32,8 @@ pub struct Sources {
     pub redis: BTreeMap<String, std::sync::Arc<crate::source::redis::RedisSource>>,
     pub loki: BTreeMap<String, std::sync::Arc<crate::source::loki::LokiSource>>,
     pub journald: BTreeMap<String, std::sync::Arc<crate::source::journald::JournaldSource>>,
+    /// Simulated statement statistics standing in for a SQL source (the demo), by source name.
+    pub simulated_statements: BTreeMap<String, std::sync::Arc<dyn slow_query::SimulatedStatements>>,
     /// One HTTP client per `http` watch, by watch name.
     pub http: BTreeMap<String, std::sync::Arc<crate::source::http::HttpSource>>,
 }

@@ -3,21 +3,61 @@
 //! mean time per call in the last window with its own baseline. A slow statement pages with
 //! its normalized text, the numbers, and the evidence: its plan (EXPLAIN without ANALYZE) and
 //! the likely cause, such as "missing index on orders(customer_email)". What was learned
-//! survives restarts (the store).
+//! survives restarts (the store). The demo reads a simulated database's statistics instead
+//! ([`SimulatedStatements`]); every configured source is a real PostgreSQL.
 
 use super::WatchContext;
 use super::observation::{Evaluation, Observation};
 use super::slow_query_core::{SlowQuery, SlowQueryState, StatementKey};
 use super::sql_values::blindness;
 use crate::config::{SlowQuerySpec, WatchSpec};
+use crate::source::sql::database::QueryError;
 use crate::source::sql::database::SqlSource;
 use crate::source::sql::explain::Finding;
 use crate::source::sql::pg_stat;
+use crate::source::sql::pg_stat::PlanEvidence;
 use crate::source::{SourceError, SourceErrorKind};
+use crate::watch::slow_query_core::Snapshot;
+use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
 /// A sequential scan over fewer rows than this is not worth an index.
-const SEQ_SCAN_ROWS: u64 = 10_000;
+pub const SEQ_SCAN_ROWS: u64 = 10_000;
+
+/// Statement statistics and plans that come from a simulation rather than a PostgreSQL
+/// connection: the demo's shop database.
+pub trait SimulatedStatements: Send + Sync + std::fmt::Debug {
+    /// The cumulative counters as `pg_stat_statements` would show them at `now`.
+    fn snapshot(&self, now: DateTime<Utc>) -> Snapshot;
+    /// The plan PostgreSQL would give for `query` at `now`, analysed.
+    fn explain(&self, query: &str, now: DateTime<Utc>) -> Result<PlanEvidence, String>;
+}
+
+/// Where one evaluation reads statistics and plans.
+enum Statistics<'a> {
+    Database(&'a SqlSource),
+    Simulated(&'a dyn SimulatedStatements),
+}
+
+impl Statistics<'_> {
+    async fn snapshot(&self, now: DateTime<Utc>) -> Result<Snapshot, QueryError> {
+        match self {
+            Statistics::Database(database) => pg_stat::read_snapshot(database).await,
+            Statistics::Simulated(simulated) => Ok(simulated.snapshot(now)),
+        }
+    }
+
+    async fn explain(&self, query: &str, now: DateTime<Utc>) -> Result<PlanEvidence, String> {
+        match self {
+            Statistics::Database(database) => {
+                pg_stat::explain_statement(database, query, SEQ_SCAN_ROWS)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            Statistics::Simulated(simulated) => simulated.explain(query, now),
+        }
+    }
+}
 
 /// What the watch keeps between evaluations.
 #[derive(Default)]
@@ -38,12 +78,19 @@ pub async fn evaluate(
     ctx: &WatchContext<'_>,
     state: &mut State,
 ) -> Evaluation {
-    let Some(database) = ctx.sources.sql.get(&slow_query.source) else {
-        return Evaluation::Blind(SourceError::new(
-            &slow_query.source,
-            SourceErrorKind::Unreachable,
-            "source is not configured",
-        ));
+    let statistics = match (
+        ctx.sources.simulated_statements.get(&slow_query.source),
+        ctx.sources.sql.get(&slow_query.source),
+    ) {
+        (Some(simulated), _) => Statistics::Simulated(simulated.as_ref()),
+        (None, Some(database)) => Statistics::Database(database),
+        (None, None) => {
+            return Evaluation::Blind(SourceError::new(
+                &slow_query.source,
+                SourceErrorKind::Unreachable,
+                "source is not configured",
+            ));
+        }
     };
     if state.core.is_none() {
         let saved = match ctx.store.baseline(&spec.name, "", "statements").await {
@@ -56,7 +103,7 @@ pub async fn evaluate(
                 .unwrap_or_default(),
         );
     }
-    let snapshot = match pg_stat::read_snapshot(database).await {
+    let snapshot = match statistics.snapshot(ctx.now).await {
         Ok(snapshot) => snapshot,
         Err(error) => return Evaluation::Blind(blindness(&slow_query.source, error)),
     };
@@ -71,7 +118,7 @@ pub async fn evaluate(
             dbid: finding.dbid,
             userid: finding.userid,
         };
-        let observation = describe(spec, database, &finding).await;
+        let observation = describe(spec, &statistics, &finding, ctx.now).await;
         state.slow.insert(finding.queryid, (key, observation));
     }
     match serde_json::to_string(&*core) {
@@ -129,8 +176,13 @@ fn likely_cause(findings: &[Finding]) -> Option<String> {
 }
 
 /// The page for a slow statement, with its plan and the likely cause.
-async fn describe(spec: &WatchSpec, database: &SqlSource, slow: &SlowQuery) -> Observation {
-    let evidence = pg_stat::explain_statement(database, &slow.query, SEQ_SCAN_ROWS).await;
+async fn describe(
+    spec: &WatchSpec,
+    statistics: &Statistics<'_>,
+    slow: &SlowQuery,
+    now: DateTime<Utc>,
+) -> Observation {
+    let evidence = statistics.explain(&slow.query, now).await;
     let cause = evidence
         .as_ref()
         .ok()

@@ -2,7 +2,9 @@
 //! outside API, and what goes wrong with them. A scanner probes hundreds of random paths (some
 //! even break a handler): nothing to act on. A partner's integration starts posting malformed
 //! JSON, which the cart endpoint answers with 500 instead of 400. Invoice jobs get stuck after a
-//! worker crash, until someone restarts it. A runaway retry loop multiplies the API spend.
+//! worker crash, until someone restarts it. A migration drops the index the order history needs
+//! (see [`super::statements`]) until it is added back. A runaway retry loop multiplies the API
+//! spend.
 
 use super::{Happening, World};
 use chrono::{DateTime, Timelike, Utc};
@@ -14,6 +16,7 @@ pub struct Faults {
     pub scanner: (DateTime<Utc>, DateTime<Utc>),
     pub bad_json: (DateTime<Utc>, DateTime<Utc>),
     pub stuck_jobs: (DateTime<Utc>, DateTime<Utc>),
+    pub index_dropped: (DateTime<Utc>, DateTime<Utc>),
     pub spend_loop: (DateTime<Utc>, DateTime<Utc>),
 }
 
@@ -152,6 +155,13 @@ impl World {
         if now == faults.stuck_jobs.1 {
             self.finish_jobs("invoice").await;
             happened.push(Happening::WorkerRestarted);
+        }
+
+        if now == faults.index_dropped.0 {
+            happened.push(Happening::IndexDropped);
+        }
+        if now == faults.index_dropped.1 {
+            happened.push(Happening::IndexRestored);
         }
 
         // Spend on an outside API: a few cents a minute, around the clock (nightly batch work

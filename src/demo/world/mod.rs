@@ -4,6 +4,7 @@
 //! The script decides when things go wrong.
 
 mod faults;
+pub mod statements;
 
 pub use faults::Faults;
 
@@ -60,6 +61,8 @@ pub enum Happening {
     BadJsonStarts,
     WorkerCrashed,
     WorkerRestarted,
+    IndexDropped,
+    IndexRestored,
     SpendLoopStarts,
 }
 

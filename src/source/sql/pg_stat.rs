@@ -186,6 +186,17 @@ pub async fn explain_statement(
 
     let relations = plan_relations(&plan_json)?;
     let table_rows = table_sizes(source, &relations).await?;
+    evidence_from_plan(explain_sql, plan_json, table_rows, seq_scan_row_threshold)
+}
+
+/// The evidence in a plan PostgreSQL gave (`EXPLAIN (FORMAT JSON)` output) for tables of the
+/// given sizes: its outline and what the analysis finds in it.
+pub fn evidence_from_plan(
+    explain_sql: String,
+    plan_json: String,
+    table_rows: HashMap<String, u64>,
+    seq_scan_row_threshold: u64,
+) -> Result<PlanEvidence, EvidenceError> {
     let config = ExplainConfig {
         seq_scan_row_threshold,
         table_rows: table_rows.clone(),
