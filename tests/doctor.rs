@@ -1,7 +1,8 @@
 //! `sentinel doctor` against the machine's real databases: a role that can only SELECT is
 //! `ok` (exit 0); one that can INSERT is a WARNING naming the table and the SQL for a read-only
 //! role (exit 1); on PostgreSQL and MariaDB alike. Plus a real Prometheus, a SQLite file, an
-//! unreachable source, and a configuration that cannot load (exit 2).
+//! unreachable source, Loki and journald sources that cannot be read, and a configuration that
+//! cannot load (exit 2).
 
 mod support;
 
@@ -248,4 +249,25 @@ async fn prometheus_sqlite_unreachable_and_broken_configs() {
         err.contains("sentinel.toml:4:8: source `bad` needs url"),
         "{err}"
     );
+}
+
+#[test]
+fn a_loki_that_does_not_answer_and_a_missing_journalctl_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let sources = format!(
+        "[sources.logs]\nkind = \"loki\"\nurl = \"http://127.0.0.1:{}\"\ntimeout = \"2s\"\n\n[sources.journal]\nkind = \"journald\"\njournalctl = \"{}/no-such-journalctl\"\n",
+        support::free_port(),
+        dir.path().display()
+    );
+    let (code, stdout, stderr) = doctor(dir.path(), &sources);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    for expected in [
+        "FAIL logs (loki): cannot query",
+        "FAIL journal (journald): cannot read the journal",
+    ] {
+        assert!(
+            stdout.lines().any(|line| line.starts_with(expected)),
+            "{expected:?} in:\n{stdout}"
+        );
+    }
 }

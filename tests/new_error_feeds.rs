@@ -336,6 +336,15 @@ learn_for = "0s"
             (6, "shop.service", "order 2 paid"),
         ],
     );
+    let checked = sentinel::commands::doctor::check_all(&config)
+        .await
+        .unwrap();
+    assert_eq!(
+        checked[0].2,
+        sentinel::commands::doctor::Finding::Ok("readable: 5 entries in the last hour".to_string()),
+        "doctor counts the unit's entries"
+    );
+
     let report = engine_pass(&config, &pages).await;
     assert_eq!(report.blind, 0, "{report:?}");
     let firing = new_error_pages(&pages);

@@ -1,7 +1,8 @@
 //! `sentinel doctor`: for every configured source, can Sentinel reach it, and could its role
 //! write anything? One line per source: `ok`, `WARNING` (the role can write: with the SQL that
 //! creates a read-only one) or `FAIL` (unreachable). Every SQL check runs through the guarded
-//! read-only path; a Prometheus source answers `vector(1)`.
+//! read-only path; a Prometheus or Loki source answers `vector(1)`; a journald source reads its
+//! last hour (and says how many entries its units wrote, so an empty unit filter shows).
 //!
 //! Exit codes: 0 every source reachable and read-only, 1 a source can write or could not be
 //! checked, 2 the configuration cannot be loaded.
@@ -78,6 +79,25 @@ pub async fn check_all(config: &Config) -> Result<Vec<(String, &'static str, Fin
                 Err(error) => Finding::Fail(format!("cannot reach: {error}")),
             };
             ("redis", finding)
+        } else if let Some(source) = sources.loki.get(&spec.name) {
+            let finding = match source.query("vector(1)", chrono::Utc::now()).await {
+                Ok(_) => Finding::Ok("reachable, queries only".to_string()),
+                Err(error) => Finding::Fail(format!("cannot query: {error}")),
+            };
+            ("loki", finding)
+        } else if let Some(source) = sources.journald.get(&spec.name) {
+            let finding = match source.read(None).await {
+                Ok(read) if read.lines.is_empty() => Finding::Warning(
+                    "readable, but nothing in the last hour: check `units`".to_string(),
+                ),
+                Ok(read) => Finding::Ok(format!(
+                    "readable: {}{} entries in the last hour",
+                    read.lines.len(),
+                    if read.more { "+" } else { "" }
+                )),
+                Err(error) => Finding::Fail(format!("cannot read the journal: {error}")),
+            };
+            ("journald", finding)
         } else {
             continue;
         };
