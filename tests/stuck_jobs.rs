@@ -10,8 +10,7 @@ use sqlx::Connection;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-const POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
-const MARIADB: &str = "mysql://root@127.0.0.1:3306/test";
+use support::{MARIADB, POSTGRES};
 
 fn config(dir: &Path, kind: &str, url: &str, table: &str) -> Config {
     let text = format!(
@@ -40,22 +39,10 @@ notify_resolved = true
     Config::parse(&dir.join("sentinel.toml"), &text, &|_| None).unwrap()
 }
 
-async fn postgres(statements: &[String]) {
-    let mut conn = sqlx::PgConnection::connect(POSTGRES)
-        .await
-        .expect("PostgreSQL on 127.0.0.1:5432 (scripts/test.sh starts it)");
-    for statement in statements {
-        sqlx::query(sqlx::AssertSqlSafe(statement.clone()))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-    }
-}
-
 #[tokio::test]
 async fn stuck_jobs_page_once_and_resolve_when_they_finish() {
     let schema = format!("sentinel_stuck_{}", std::process::id());
-    postgres(&[
+    support::postgres_setup(&[
         format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
         format!("CREATE SCHEMA {schema}"),
         format!("CREATE TABLE {schema}.jobs (id int, kind text, state text, started_at timestamptz)"),
@@ -100,7 +87,7 @@ async fn stuck_jobs_page_once_and_resolve_when_they_finish() {
     );
 
     // The jobs finish: the alert resolves.
-    postgres(&[format!(
+    support::postgres_setup(&[format!(
         "UPDATE {schema}.jobs SET state = 'done' WHERE kind = 'email'"
     )])
     .await;
@@ -111,17 +98,14 @@ async fn stuck_jobs_page_once_and_resolve_when_they_finish() {
         assert_eq!(pages.len(), 2, "{pages:?}");
         assert_eq!(pages[1].state, "resolved");
     }
-    postgres(&[format!("DROP SCHEMA {schema} CASCADE")]).await;
+    support::postgres_setup(&[format!("DROP SCHEMA {schema} CASCADE")]).await;
 }
 
 #[tokio::test]
 async fn mariadb_and_sqlite_find_stuck_rows_with_their_own_time_types() {
     // MariaDB: DATETIME in UTC, as most frameworks store it.
     let table = format!("sentinel_stuck_{}", std::process::id());
-    let mut maria = sqlx::MySqlConnection::connect(MARIADB)
-        .await
-        .expect("MariaDB on 127.0.0.1:3306 (scripts/test.sh starts it)");
-    for statement in [
+    support::mariadb_setup(&[
         format!("DROP TABLE IF EXISTS {table}"),
         format!(
             "CREATE TABLE {table} (id int, kind varchar(20), state varchar(20), started_at datetime)"
@@ -129,21 +113,14 @@ async fn mariadb_and_sqlite_find_stuck_rows_with_their_own_time_types() {
         format!(
             "INSERT INTO {table} VALUES (1, 'sync', 'running', UTC_TIMESTAMP() - INTERVAL 2 HOUR), (2, 'sync', 'running', UTC_TIMESTAMP() - INTERVAL 1 MINUTE)"
         ),
-    ] {
-        sqlx::query(sqlx::AssertSqlSafe(statement))
-            .execute(&mut maria)
-            .await
-            .unwrap();
-    }
+    ])
+    .await;
     let dir = tempfile::tempdir().unwrap();
     let pages = Arc::new(Mutex::new(Vec::new()));
     let report = support::engine_pass(&config(dir.path(), "mysql", MARIADB, &table), &pages).await;
     assert_eq!((report.firing, report.blind), (1, 0), "{report:?}");
     assert!(pages.lock().unwrap()[0].title.contains("1 sync job stuck"));
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {table}")))
-        .execute(&mut maria)
-        .await
-        .unwrap();
+    support::mariadb_setup(&[format!("DROP TABLE {table}")]).await;
 
     // SQLite: text timestamps in two layouts and Unix seconds, side by side.
     let dir = tempfile::tempdir().unwrap();

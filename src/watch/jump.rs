@@ -108,6 +108,11 @@ async fn sql_series(
 }
 
 /// One observation per series: broken when its latest point is a jump.
+///
+/// A SQL series is bucketed: each row's `time` is the start of a bucket `step` long, and the
+/// newest bucket is usually still filling. Its value so far only ever grows, so it can prove an
+/// upward jump (already above the usual: a jump whatever comes next) but never a downward one
+/// (every bucket starts low). When it proves nothing, the last complete bucket is judged.
 pub fn judge(
     spec: &WatchSpec,
     jump: &JumpSpec,
@@ -115,20 +120,47 @@ pub fn judge(
     now: DateTime<Utc>,
 ) -> Vec<Observation> {
     let mut detector = JumpDetector::new(jump.detector.clone());
-    let stale_after = now.timestamp() - 2 * i64::try_from(jump.step.as_secs()).unwrap_or(0);
+    let step = i64::try_from(jump.step.as_secs()).unwrap_or(i64::MAX / 4);
+    let stale_after = now.timestamp() - 2 * step;
     series
         .iter()
         .map(|(subject, points)| {
+            let name = if subject.is_empty() {
+                spec.description.clone()
+            } else {
+                format!("{} {subject}", spec.description)
+            };
+            let open_since = points
+                .last()
+                .map(|(t, _)| *t)
+                .filter(|t| jump.sql && t.saturating_add(step) > now.timestamp());
+            let (judged, partial) = match open_since {
+                Some(since) => match detector.judge_latest(points) {
+                    Ok(verdict) if verdict.is_jump && verdict.change_abs > 0.0 => {
+                        (Some(verdict), Some(since))
+                    }
+                    _ => (
+                        detector.judge_latest(&points[..points.len() - 1]).ok(),
+                        None,
+                    ),
+                },
+                None => (detector.judge_latest(points).ok(), None),
+            };
             // A series that stopped reporting is not judged on its last old point.
             let fresh = points.last().is_some_and(|(t, _)| *t >= stale_after);
-            match detector.judge_latest(points) {
-                Ok(verdict) if verdict.is_jump && fresh => {
-                    let name = if subject.is_empty() {
-                        spec.description.clone()
-                    } else {
-                        format!("{} {subject}", spec.description)
-                    };
-                    Observation::broken(subject.clone(), verdict.describe(&name))
+            match judged {
+                Some(verdict) if verdict.is_jump && fresh => {
+                    let mut observation =
+                        Observation::broken(subject.clone(), verdict.describe(&name));
+                    if let Some(since) = partial {
+                        observation = observation.with_fact(open_bucket_fact(
+                            since,
+                            step,
+                            verdict.value,
+                            now,
+                        ));
+                    }
+                    observation
                         .with_fact(format!(
                             "usual {} (spread {}), now {}",
                             format_value(verdict.baseline_median),
@@ -142,4 +174,134 @@ pub fn judge(
             }
         })
         .collect()
+}
+
+/// "so far: 5m into the 1h from 11:00 UTC, on pace for 72.90", for a bucket still filling.
+fn open_bucket_fact(since: i64, step: i64, value: f64, now: DateTime<Utc>) -> String {
+    let elapsed = (now.timestamp() - since).clamp(1, step.max(1));
+    let pace = value * step as f64 / elapsed as f64;
+    let from = DateTime::<Utc>::from_timestamp(since, 0)
+        .map(|t| t.format("%H:%M UTC").to_string())
+        .unwrap_or_default();
+    format!(
+        "so far: {} into the {} from {from}, on pace for {}",
+        crate::humanize::duration_secs(elapsed),
+        crate::humanize::duration_secs(step),
+        format_value(pace)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Severity;
+    use crate::config::WatchSpecKind;
+    use crate::watch::jump_detector::{BaselineWindow, Direction, JumpConfig};
+    use std::time::Duration;
+
+    const HOUR: i64 = 3600;
+
+    fn spec(sql: bool, direction: Direction) -> (WatchSpec, JumpSpec) {
+        let jump = JumpSpec {
+            source: "app".into(),
+            query: "SELECT hour AS time, sum(cost) AS value FROM spend GROUP BY 1".into(),
+            sql,
+            step: Duration::from_secs(3600),
+            lookback: Duration::from_secs(49 * 3600),
+            detector: JumpConfig {
+                window: BaselineWindow::Seconds(48 * HOUR),
+                direction,
+                min_abs_change: 1.0,
+                ..JumpConfig::default()
+            },
+        };
+        let watch = WatchSpec {
+            name: "spend".into(),
+            description: "Spend per hour".into(),
+            severity: Severity::Warning,
+            interval: Duration::from_secs(60),
+            timeout: Duration::from_secs(10),
+            for_: Duration::ZERO,
+            keep_firing_for: Duration::ZERO,
+            renotify: None,
+            notify_resolved: false,
+            channels: None,
+            kind: WatchSpecKind::Jump(jump.clone()),
+        };
+        (watch, jump)
+    }
+
+    /// Two days of hourly buckets worth about 10 (a little noise), the newest `last` complete
+    /// bucket values, then the bucket now open holding `so_far`, `into` seconds after it began.
+    fn series(last: &[f64], so_far: f64, into: i64) -> (BTreeMap<String, Points>, DateTime<Utc>) {
+        let open = 1_790_000_000 / HOUR * HOUR;
+        let complete = 48 + last.len() as i64;
+        let mut points: Points = (0..48)
+            .map(|i| (open - (complete - i) * HOUR, 10.0 + (i % 3) as f64 * 0.1))
+            .collect();
+        for (i, value) in last.iter().enumerate() {
+            points.push((open - (last.len() - i) as i64 * HOUR, *value));
+        }
+        points.push((open, so_far));
+        let now = DateTime::<Utc>::from_timestamp(open + into, 0).unwrap();
+        (BTreeMap::from([(String::new(), points)]), now)
+    }
+
+    fn broken(observations: &[Observation]) -> Option<&Observation> {
+        observations
+            .iter()
+            .find(|o| o.health == crate::watch::observation::Health::Broken)
+    }
+
+    #[test]
+    fn a_bucket_still_filling_is_no_drop() {
+        // Five minutes into the hour only 0.8 is spent: every hour starts like this.
+        let (watch, jump) = spec(true, Direction::Both);
+        let (points, now) = series(&[10.1], 0.8, 300);
+        let judged = judge(&watch, &jump, &points, now);
+        assert!(broken(&judged).is_none(), "{judged:?}");
+    }
+
+    #[test]
+    fn a_bucket_already_far_above_usual_pages_with_its_pace() {
+        let (watch, jump) = spec(true, Direction::Up);
+        let (points, now) = series(&[10.0], 25.0, 300);
+        let judged = judge(&watch, &jump, &points, now);
+        let page = broken(&judged).expect("25 in five minutes is a jump already");
+        assert!(page.title.contains("25.00 is 2.5x its usual"), "{page:?}");
+        let facts = page.facts.join("\n");
+        assert!(facts.contains("so far: 5m into the 1h"), "{facts}");
+        assert!(facts.contains("on pace for 300"), "{facts}");
+    }
+
+    #[test]
+    fn a_drop_shows_in_the_last_complete_bucket() {
+        let (watch, jump) = spec(true, Direction::Both);
+        let (points, now) = series(&[0.0], 0.0, 300);
+        let judged = judge(&watch, &jump, &points, now);
+        let page = broken(&judged).expect("a whole hour at 0 is a drop");
+        assert!(
+            page.title.contains("0.00 is 100% below its usual"),
+            "{page:?}"
+        );
+        assert!(!page.facts.join("\n").contains("so far"), "{page:?}");
+    }
+
+    #[test]
+    fn prometheus_points_are_judged_as_they_are() {
+        // A range query's points are whole readings, not buckets: the newest one counts.
+        let (watch, jump) = spec(false, Direction::Both);
+        let (points, now) = series(&[10.1], 0.8, 300);
+        let judged = judge(&watch, &jump, &points, now);
+        assert!(broken(&judged).is_some(), "{judged:?}");
+    }
+
+    #[test]
+    fn a_series_that_stopped_reporting_is_not_judged() {
+        let (watch, jump) = spec(true, Direction::Both);
+        let (points, open_now) = series(&[10.0], 90.0, 300);
+        let later = open_now + chrono::Duration::hours(3);
+        assert!(broken(&judge(&watch, &jump, &points, open_now)).is_some());
+        assert!(broken(&judge(&watch, &jump, &points, later)).is_none());
+    }
 }

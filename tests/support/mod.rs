@@ -283,3 +283,37 @@ fn start_prometheus() -> Prometheus {
         exported_at: now,
     }
 }
+
+/// The machine's PostgreSQL, as the tests reach it (scripts/test.sh starts it).
+pub const POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// Runs `statements` in order on the machine's PostgreSQL: a test's own setup, never Sentinel's.
+pub async fn postgres_setup(statements: &[String]) {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(POSTGRES)
+        .await
+        .expect("PostgreSQL on 127.0.0.1:5432 (scripts/test.sh starts it)");
+    for statement in statements {
+        sqlx::query(sqlx::AssertSqlSafe(statement.clone()))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+}
+
+/// The machine's MariaDB, as the tests reach it (scripts/test.sh starts it).
+pub const MARIADB: &str = "mysql://root@127.0.0.1:3306/test";
+
+/// Runs `statements` in order on the machine's MariaDB: a test's own setup, never Sentinel's.
+pub async fn mariadb_setup(statements: &[String]) {
+    use sqlx::Connection;
+    let mut conn = sqlx::MySqlConnection::connect(MARIADB)
+        .await
+        .expect("MariaDB on 127.0.0.1:3306 (scripts/test.sh starts it)");
+    for statement in statements {
+        sqlx::query(sqlx::AssertSqlSafe(statement.clone()))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+}
