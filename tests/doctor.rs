@@ -186,6 +186,73 @@ async fn mariadb_select_only_is_ok_and_insert_is_a_loud_warning() {
 }
 
 #[tokio::test]
+async fn mariadb_writes_through_roles_are_found_active_or_not() {
+    let pid = std::process::id();
+    let (user, role, inner, table) = (
+        format!("sentinel_roles_{pid}"),
+        format!("sentinel_reporting_{pid}"),
+        format!("sentinel_loader_{pid}"),
+        format!("sentinel_doctor_roles_{pid}"),
+    );
+    let cleanup = [
+        format!("DROP TABLE IF EXISTS test.{table}"),
+        format!("DROP USER IF EXISTS '{user}'@'%'"),
+        format!("DROP ROLE IF EXISTS {role}"),
+        format!("DROP ROLE IF EXISTS {inner}"),
+    ];
+    admin(MARIADB_ADMIN, &cleanup).await;
+    admin(
+        MARIADB_ADMIN,
+        &[
+            format!("CREATE TABLE test.{table} (id int)"),
+            format!("CREATE ROLE {inner}"),
+            format!("GRANT INSERT ON test.{table} TO {inner}"),
+            format!("CREATE ROLE {role}"),
+            format!("GRANT SELECT ON test.* TO {role}"),
+            format!("GRANT {inner} TO {role}"),
+            format!("CREATE USER '{user}'@'%'"),
+            format!("GRANT SELECT ON test.* TO '{user}'@'%'"),
+            format!("GRANT {role} TO '{user}'@'%'"),
+        ],
+    )
+    .await;
+    let source =
+        format!("[sources.shop]\nkind = \"mysql\"\nurl = \"mysql://{user}@127.0.0.1:3306/test\"\n");
+    let dir = tempfile::tempdir().unwrap();
+    // Granted but not active: its privileges are hidden from the account, so it may write.
+    let hidden = doctor(dir.path(), &source);
+    admin(
+        MARIADB_ADMIN,
+        &[format!("SET DEFAULT ROLE {role} FOR '{user}'@'%'")],
+    )
+    .await;
+    // Active on connect: the write is found, two roles down.
+    let active = doctor(dir.path(), &source);
+    admin(MARIADB_ADMIN, &cleanup).await;
+
+    let (code, out, err) = hidden;
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.starts_with(&format!(
+            "WARNING shop (mysql): user {user}@% may write through role `{role}`, which is not active"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("REVOKE `{role}` FROM `{user}`@`%`")),
+        "{out}"
+    );
+    let (code, out, err) = active;
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.starts_with(&format!(
+            "WARNING shop (mysql): user {user}@% can INSERT on `test`.`{table}` through role `{inner}`;"
+        )),
+        "{out}"
+    );
+}
+
+#[tokio::test]
 async fn prometheus_sqlite_unreachable_and_broken_configs() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("app.db");

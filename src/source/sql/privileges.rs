@@ -223,6 +223,8 @@ fn is_write_privilege(privilege: &str) -> bool {
 pub struct GrantLine {
     pub privileges: Vec<String>,
     pub object: String,
+    /// Who holds the grant, as printed (`` `app`@`%` `` for an account, `` `writer` `` for a role).
+    pub grantee: String,
 }
 
 /// Splits a line of `SHOW GRANTS` output.
@@ -245,12 +247,9 @@ pub fn parse_grant(line: &str) -> Option<GrantLine> {
     let split = split?;
     let privilege_text = &rest[..split];
     let after = &rest[split + 4..];
-    let object = after
-        .split(" TO ")
-        .next()
-        .unwrap_or(after)
-        .trim()
-        .to_string();
+    let (object, grantee) = after.split_once(" TO ").unwrap_or((after, ""));
+    let object = object.trim().to_string();
+    let grantee = grantee_of(grantee);
     let mut privileges = Vec::new();
     let mut current = String::new();
     depth = 0;
@@ -269,48 +268,84 @@ pub fn parse_grant(line: &str) -> Option<GrantLine> {
         .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
         .filter(|p| !p.is_empty())
         .collect();
-    let mut grant = GrantLine { privileges, object };
+    let mut grant = GrantLine {
+        privileges,
+        object,
+        grantee,
+    };
     if line.to_ascii_uppercase().contains(" WITH GRANT OPTION") {
         grant.privileges.push("GRANT OPTION".to_string());
     }
     Some(grant)
 }
 
+/// The account or role a grant goes to: the text after ` TO ` up to any trailing clause
+/// (`IDENTIFIED BY ...`, `WITH GRANT OPTION`).
+fn grantee_of(text: &str) -> String {
+    text.split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The role of a `GRANT `role` TO `account`` line, as printed.
+fn granted_role(line: &str) -> Option<(String, String)> {
+    let rest = line.trim().strip_prefix("GRANT ")?;
+    let (role, grantee) = rest.split_once(" TO ")?;
+    let role = role.trim();
+    (!role.is_empty() && !role.contains(' ')).then(|| (role.to_string(), grantee_of(grantee)))
+}
+
 /// Judges `SHOW GRANTS` output for the account `user` (`name@host`).
+///
+/// The output lists the privileges of the account and of its active roles (the default role
+/// and the roles it holds); a write through one of them names the role. A role that is granted
+/// but not active lists nothing: the account could still `SET ROLE` to it (Sentinel never
+/// does; `SET` is refused), so it is counted as a way to write until an administrator revokes
+/// it or shows it reads only.
 pub fn judge_mysql(user: &str, grants: &[String]) -> Verdict {
     let mut writes = Vec::new();
-    let mut notes = Vec::new();
-    for line in grants {
-        match parse_grant(line) {
-            Some(grant) => {
-                if grant.object.to_ascii_uppercase().starts_with("PROCEDURE ")
-                    || grant.object.to_ascii_uppercase().starts_with("FUNCTION ")
-                {
-                    continue;
-                }
-                let written: Vec<&str> = grant
-                    .privileges
-                    .iter()
-                    .filter(|p| is_write_privilege(p))
-                    .map(String::as_str)
-                    .collect();
-                if !written.is_empty() {
-                    writes.push(format!("can {} on {}", written.join("/"), grant.object));
-                }
-            }
-            None if line.trim_start().starts_with("GRANT ") => {
-                let granted = line
-                    .trim()
-                    .trim_start_matches("GRANT ")
-                    .split(" TO ")
-                    .next()
-                    .unwrap_or_default()
-                    .to_string();
-                notes.push(format!(
-                    "has role {granted} (SHOW GRANTS lists the privileges of active roles only)"
-                ));
-            }
-            None => {}
+    let notes = Vec::new();
+    let parsed: Vec<GrantLine> = grants.iter().filter_map(|line| parse_grant(line)).collect();
+    let visible: std::collections::BTreeSet<&str> =
+        parsed.iter().map(|grant| grant.grantee.as_str()).collect();
+    let roles: Vec<(String, String)> = grants
+        .iter()
+        .filter(|line| parse_grant(line).is_none())
+        .filter_map(|line| granted_role(line))
+        .collect();
+    let is_role = |grantee: &str| roles.iter().any(|(role, _)| role == grantee);
+    for grant in &parsed {
+        let object = grant.object.to_ascii_uppercase();
+        if object.starts_with("PROCEDURE ") || object.starts_with("FUNCTION ") {
+            continue;
+        }
+        let written: Vec<&str> = grant
+            .privileges
+            .iter()
+            .filter(|p| is_write_privilege(p))
+            .map(String::as_str)
+            .collect();
+        if written.is_empty() {
+            continue;
+        }
+        let through = if is_role(&grant.grantee) {
+            format!(" through role {}", grant.grantee)
+        } else {
+            String::new()
+        };
+        writes.push(format!(
+            "can {} on {}{through}",
+            written.join("/"),
+            grant.object
+        ));
+    }
+    for (role, grantee) in &roles {
+        if !visible.contains(role.as_str()) {
+            writes.push(format!(
+                "may write through role {role}, which is not active so its privileges are hidden \
+                 (check SHOW GRANTS FOR {role} as an administrator, or REVOKE {role} FROM {grantee})"
+            ));
         }
     }
     let database_hint = grants
@@ -419,6 +454,7 @@ mod tests {
             Some(GrantLine {
                 privileges: strings(&["SELECT", "INSERT", "UPDATE"]),
                 object: "`shop`.`orders`".into(),
+                grantee: "`app`@`%`".into(),
             })
         );
         assert_eq!(
@@ -466,9 +502,46 @@ mod tests {
                 "can INSERT/DELETE on `shop`.`orders`",
                 "can CREATE VIEW/DROP on `shop`.*",
                 "can SUPER on *.*",
+                "may write through role `writer`, which is not active so its privileges are hidden \
+                 (check SHOW GRANTS FOR `writer` as an administrator, or REVOKE `writer` FROM `app`@`%`)",
             ]
         );
-        assert_eq!(verdict.notes.len(), 1);
-        assert!(verdict.notes[0].contains("`writer`"), "{:?}", verdict.notes);
+    }
+
+    #[test]
+    fn writes_through_active_roles_name_the_role() {
+        // MariaDB's SHOW GRANTS for an account whose default role holds another role.
+        let verdict = judge_mysql(
+            "app@%",
+            &strings(&[
+                "GRANT `reporting` TO `app`@`%`",
+                "GRANT USAGE ON *.* TO `app`@`%`",
+                "GRANT SELECT ON `shop`.* TO `app`@`%`",
+                "GRANT `loader` TO `reporting`",
+                "GRANT USAGE ON *.* TO `reporting`",
+                "GRANT SELECT ON `shop`.* TO `reporting`",
+                "GRANT USAGE ON *.* TO `loader`",
+                "GRANT INSERT ON `shop`.`events` TO `loader`",
+                "SET DEFAULT ROLE `reporting` FOR `app`@`%`",
+            ]),
+        );
+        assert_eq!(
+            verdict.writes,
+            ["can INSERT on `shop`.`events` through role `loader`"]
+        );
+    }
+
+    #[test]
+    fn an_active_role_that_only_reads_is_read_only() {
+        let verdict = judge_mysql(
+            "app@%",
+            &strings(&[
+                "GRANT `reporting` TO `app`@`%`",
+                "GRANT USAGE ON *.* TO `app`@`%`",
+                "GRANT USAGE ON *.* TO `reporting`",
+                "GRANT SELECT ON `shop`.* TO `reporting`",
+            ]),
+        );
+        assert!(verdict.read_only(), "{verdict:?}");
     }
 }
