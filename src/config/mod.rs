@@ -332,7 +332,10 @@ pub enum FreshnessTarget {
 #[derive(Debug, Clone)]
 pub struct ThresholdSpec {
     pub source: String,
+    /// PromQL, or a LogQL metric query when the source is Loki.
     pub query: String,
+    /// The source is Loki (a LogQL metric query) rather than Prometheus.
+    pub loki: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -40,14 +40,28 @@ pub struct Sources {
 
 impl Sources {
     pub fn prometheus(&self, name: &str) -> Result<&PrometheusSource, crate::source::SourceError> {
-        self.prometheus.get(name).ok_or_else(|| {
-            crate::source::SourceError::new(
-                name,
-                crate::source::SourceErrorKind::Unreachable,
-                "source is not configured",
-            )
-        })
+        self.prometheus
+            .get(name)
+            .ok_or_else(|| not_configured(name))
     }
+
+    pub fn loki(
+        &self,
+        name: &str,
+    ) -> Result<&crate::source::loki::LokiSource, crate::source::SourceError> {
+        self.loki
+            .get(name)
+            .map(|source| source.as_ref())
+            .ok_or_else(|| not_configured(name))
+    }
+}
+
+fn not_configured(name: &str) -> crate::source::SourceError {
+    crate::source::SourceError::new(
+        name,
+        crate::source::SourceErrorKind::Unreachable,
+        "source is not configured",
+    )
 }
 
 /// What a watch may look at while it evaluates.

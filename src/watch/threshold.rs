@@ -1,26 +1,70 @@
-//! `threshold`: a PromQL expression that returns exactly the broken things. Every series it
-//! returns is a broken subject named by its labels; a series that disappears has healed.
+//! `threshold`: a query that returns exactly the broken things, PromQL on Prometheus or a LogQL
+//! metric query on Loki (`sum by (app) (count_over_time({app="shop"} |= "timeout" [5m])) > 10`).
+//! Every series it returns is a broken subject named by its labels; a series that disappears
+//! has healed.
 
 use super::observation::{Evaluation, Observation};
 use super::{WatchContext, format_value};
 use crate::config::{ThresholdSpec, WatchSpec};
+use crate::source::loki::LokiResult;
 use crate::source::prometheus::Series;
+use crate::source::{SourceError, SourceErrorKind};
 
 pub async fn evaluate(
     spec: &WatchSpec,
     threshold: &ThresholdSpec,
     ctx: &WatchContext<'_>,
 ) -> Evaluation {
-    let prometheus = match ctx.sources.prometheus(&threshold.source) {
-        Ok(p) => p,
-        Err(error) => return Evaluation::Blind(error),
+    let series = if threshold.loki {
+        loki_series(threshold, ctx).await
+    } else {
+        match ctx.sources.prometheus(&threshold.source) {
+            Ok(prometheus) => {
+                prometheus
+                    .instant(&threshold.query, ctx.now.timestamp())
+                    .await
+            }
+            Err(error) => Err(error),
+        }
     };
-    match prometheus
-        .instant(&threshold.query, ctx.now.timestamp())
-        .await
-    {
+    match series {
         Ok(series) => Evaluation::Complete(judge(&spec.description, &threshold.query, &series)),
         Err(error) => Evaluation::Blind(error),
+    }
+}
+
+/// The series of a LogQL metric query at `ctx.now`. A log query (lines, not numbers) is the
+/// watch's mistake, reported as a rejected query.
+async fn loki_series(
+    threshold: &ThresholdSpec,
+    ctx: &WatchContext<'_>,
+) -> Result<Vec<Series>, SourceError> {
+    let loki = ctx.sources.loki(&threshold.source)?;
+    match loki.query(&threshold.query, ctx.now).await? {
+        LokiResult::Vector(samples) => Ok(samples
+            .into_iter()
+            .map(|sample| Series {
+                labels: sample.labels,
+                value: sample.value,
+            })
+            .collect()),
+        LokiResult::Matrix(series) => Ok(series
+            .into_iter()
+            .filter_map(|s| {
+                let (_, value) = s.samples.last()?;
+                Some(Series {
+                    labels: s.labels,
+                    value: *value,
+                })
+            })
+            .collect()),
+        LokiResult::Streams(_) => Err(SourceError::new(
+            &threshold.source,
+            SourceErrorKind::QueryRejected,
+            "a threshold on Loki needs a metric query that returns numbers, such as \
+             sum by (app) (count_over_time({app=\"shop\"} |= \"timeout\" [5m])) > 10; \
+             this one returns log lines",
+        )),
     }
 }
 

@@ -183,14 +183,26 @@ impl Validator<'_> {
                 self.http(raw, dur(&raw.timeout).unwrap_or(engine.timeout), &missing)?
             }
             WatchKind::Threshold => {
-                let source = self.prometheus_ref(raw, sources, kind_name, &missing);
+                let source = self.source_of(
+                    raw,
+                    sources,
+                    kind_name,
+                    &[SourceKind::Prometheus, SourceKind::Loki],
+                    &missing,
+                );
                 let Some(query) = &raw.query else {
-                    missing(self, "query", "\"<PromQL returning the broken series>\"");
+                    missing(
+                        self,
+                        "query",
+                        "\"<PromQL, or a LogQL metric query, returning the broken series>\"",
+                    );
                     return None;
                 };
+                let (source, kind) = source?;
                 WatchSpecKind::Threshold(ThresholdSpec {
-                    source: source?,
+                    source,
                     query: query.get_ref().clone(),
+                    loki: kind == SourceKind::Loki,
                 })
             }
             WatchKind::NewError => {
