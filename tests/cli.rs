@@ -619,6 +619,11 @@ fn new_error_watches_are_validated() {
         "either files (`path`) or a log source (`source`)",
     );
     assert_error_at(
+        "[watches.errors]\nkind = \"new_error\"\npath = \"/var/log/*.log\"\nhistory = \"1d\"\n",
+        "4:11",
+        "`history` is for a Loki or journald `source`; files are read from their start",
+    );
+    assert_error_at(
         "[sources.prom]\nkind = \"prometheus\"\nurl = \"http://127.0.0.1:9090\"\ntenant = \"a\"\n",
         "4:10",
         "`tenant` applies to loki sources only",
@@ -633,6 +638,9 @@ fn new_error_watches_are_validated() {
             "{loki}[watches.errors]\nkind = \"new_error\"\nsource = \"logs\"\nquery = '{{app=\"shop\"}} |= \"level=error\"'\n"
         ),
         format!("{journal}[watches.errors]\nkind = \"new_error\"\nsource = \"journal\"\n"),
+        format!(
+            "{journal}[watches.errors]\nkind = \"new_error\"\nsource = \"journal\"\nhistory = \"7d\"\n"
+        ),
     ] {
         let (code, stderr) = check(&feed);
         assert_eq!(code, 0, "{feed}\n{stderr}");

@@ -288,19 +288,39 @@ fn write_journal(
     std::fs::remove_file(export_path).unwrap();
 }
 
-#[tokio::test]
-async fn a_new_error_in_the_journal_pages_and_later_entries_are_read_after_restart() {
-    let Some(remote) = journal_remote() else {
-        eprintln!("skipped: systemd-journal-remote is not installed (scripts/test.sh installs it)");
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let journal_dir = dir.path().join("journal");
-    std::fs::create_dir(&journal_dir).unwrap();
-    let text = format!(
-        r#"
+/// A journal directory of a test's own, written by `systemd-journal-remote` and read through a
+/// journald source of `shop.service`.
+struct Journal {
+    remote: PathBuf,
+    dir: tempfile::TempDir,
+    journal_dir: PathBuf,
+}
+
+impl Journal {
+    /// `None` (and a note) where `systemd-journal-remote` is missing.
+    fn new() -> Option<Journal> {
+        let Some(remote) = journal_remote() else {
+            eprintln!(
+                "skipped: systemd-journal-remote is not installed (scripts/test.sh installs it)"
+            );
+            return None;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let journal_dir = dir.path().join("journal");
+        std::fs::create_dir(&journal_dir).unwrap();
+        Some(Journal {
+            remote,
+            dir,
+            journal_dir,
+        })
+    }
+
+    /// A config with its store `store` and a `new_error` watch on the journal with `settings`.
+    fn config(&self, store: &str, settings: &str) -> Config {
+        let text = format!(
+            r#"
 [store]
-path = "{dir}/s.db"
+path = "{dir}/{store}.db"
 
 [sources.journal]
 kind = "journald"
@@ -311,18 +331,29 @@ units = ["shop.service"]
 kind = "new_error"
 description = "shop service"
 source = "journal"
-learn_for = "0s"
+{settings}
 "#,
-        dir = dir.path().display(),
-        journal = journal_dir.display()
-    );
-    let config = Config::parse(&dir.path().join("sentinel.toml"), &text, &|_| None).unwrap();
+            dir = self.dir.path().display(),
+            journal = self.journal_dir.display()
+        );
+        Config::parse(&self.dir.path().join("sentinel.toml"), &text, &|_| None).unwrap()
+    }
+
+    fn write(&self, name: &str, start: DateTime<Utc>, entries: &[(u8, &str, &str)]) {
+        write_journal(&self.remote, &self.journal_dir, name, start, entries);
+    }
+}
+
+#[tokio::test]
+async fn a_new_error_in_the_journal_pages_and_later_entries_are_read_after_restart() {
+    let Some(journal) = Journal::new() else {
+        return;
+    };
+    let config = journal.config("s", "learn_for = \"0s\"");
     let pages = Arc::new(Mutex::new(Vec::new()));
 
     let start = Utc::now() - chrono::Duration::minutes(10);
-    write_journal(
-        &remote,
-        &journal_dir,
+    journal.write(
         "first",
         start,
         &[
@@ -360,9 +391,7 @@ learn_for = "0s"
     );
 
     // Later entries, a restart in between: only they are new, and a second error pages.
-    write_journal(
-        &remote,
-        &journal_dir,
+    journal.write(
         "second",
         start + chrono::Duration::minutes(5),
         &[
@@ -390,5 +419,154 @@ learn_for = "0s"
     assert!(
         firing[1].title.contains("smtp relay refused"),
         "{firing:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a_day_of_journal_history_is_learned_so_a_daily_error_never_pages() {
+    let Some(journal) = Journal::new() else {
+        return;
+    };
+    let config = |store: &str, history: &str| {
+        journal.config(store, &format!("learn_for = \"10m\"\n{history}"))
+    };
+    let nightly = |n: u32| format!("nightly export failed for batch {n}: upstream closed");
+    let attached = Utc::now();
+    // Last night's run of the export failed, as it does most nights.
+    let (a, b, c) = (nightly(1), nightly(2), nightly(3));
+    journal.write(
+        "last-night",
+        attached - chrono::Duration::hours(20),
+        &[
+            (3, "shop.service", &a),
+            (3, "shop.service", &b),
+            (3, "shop.service", &c),
+        ],
+    );
+    let with_history = config("day", "history = \"1d\"");
+    let hour_only = config("hour", "");
+    let clock = Arc::new(sentinel::clock::ManualClock::new(attached));
+    let day_pages = Arc::new(Mutex::new(Vec::new()));
+    let hour_pages = Arc::new(Mutex::new(Vec::new()));
+    for (config, pages) in [(&with_history, &day_pages), (&hour_only, &hour_pages)] {
+        let report = support::engine_pass_at(config, pages, clock.clone()).await;
+        assert_eq!((report.blind, report.firing), (0, 0), "{report:?}");
+    }
+
+    // Tonight, after learning: the same failure again, and one never seen before.
+    let tonight = attached + chrono::Duration::minutes(15);
+    let (d, e, f) = (nightly(4), nightly(5), nightly(6));
+    journal.write(
+        "tonight",
+        tonight,
+        &[
+            (3, "shop.service", &d),
+            (3, "shop.service", &e),
+            (3, "shop.service", &f),
+            (3, "shop.service", "search index shard 2 is read-only"),
+            (3, "shop.service", "search index shard 3 is read-only"),
+            (3, "shop.service", "search index shard 5 is read-only"),
+        ],
+    );
+    clock.set(tonight + chrono::Duration::minutes(5));
+    for (config, pages) in [(&with_history, &day_pages), (&hour_only, &hour_pages)] {
+        let report = support::engine_pass_at(config, pages, clock.clone()).await;
+        assert_eq!(report.blind, 0, "{report:?}");
+    }
+    // Every new template paged, whether alone or grouped with others in one notice.
+    let titles = |pages: &Arc<Mutex<Vec<Notice>>>| -> Vec<String> {
+        pages
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|n| n.state == "firing")
+            .flat_map(|n| match n.subjects.len() {
+                0 => vec![n.title.clone()],
+                _ => n.subjects.iter().map(|s| s.title.clone()).collect(),
+            })
+            .filter(|title| title.starts_with("New error"))
+            .collect()
+    };
+    let day = titles(&day_pages);
+    assert_eq!(day.len(), 1, "{day:#?}");
+    assert!(day[0].contains("search index shard"), "{day:#?}");
+    let hour = titles(&hour_pages);
+    assert_eq!(
+        hour.len(),
+        2,
+        "an hour of history never saw last night's run: {hour:#?}"
+    );
+    assert!(
+        hour.iter().any(|t| t.contains("nightly export failed")),
+        "{hour:#?}"
+    );
+}
+
+#[tokio::test]
+async fn lines_written_while_learning_but_read_late_are_learned() {
+    let Some(journal) = Journal::new() else {
+        return;
+    };
+    let config = journal.config("s", "learn_for = \"10m\"");
+    let attached = Utc::now();
+    let clock = Arc::new(sentinel::clock::ManualClock::new(attached));
+    let pages = Arc::new(Mutex::new(Vec::new()));
+    support::engine_pass_at(&config, &pages, clock.clone()).await;
+
+    // Written during the learning period, but only read after it ended (the journal was
+    // being rotated, the read was blind): still learned. Then a new error, after learning.
+    journal.write(
+        "late",
+        attached + chrono::Duration::minutes(5),
+        &[
+            (
+                3,
+                "shop.service",
+                "cache node 1 evicted under memory pressure",
+            ),
+            (
+                3,
+                "shop.service",
+                "cache node 2 evicted under memory pressure",
+            ),
+            (
+                3,
+                "shop.service",
+                "cache node 4 evicted under memory pressure",
+            ),
+        ],
+    );
+    journal.write(
+        "after",
+        attached + chrono::Duration::minutes(25),
+        &[
+            (
+                3,
+                "shop.service",
+                "payment webhook signature mismatch for event 7",
+            ),
+            (
+                3,
+                "shop.service",
+                "payment webhook signature mismatch for event 8",
+            ),
+            (
+                3,
+                "shop.service",
+                "payment webhook signature mismatch for event 9",
+            ),
+        ],
+    );
+    clock.set(attached + chrono::Duration::minutes(30));
+    let report = support::engine_pass_at(&config, &pages, clock.clone()).await;
+    assert_eq!((report.blind, report.firing), (0, 1), "{report:?}");
+    let firing = new_error_pages(&pages);
+    assert_eq!(firing.len(), 1, "{firing:#?}");
+    assert!(
+        firing[0]
+            .title
+            .contains("payment webhook signature mismatch"),
+        "{}",
+        firing[0].title
     );
 }

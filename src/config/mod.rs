@@ -280,9 +280,18 @@ pub enum LogFeed {
     /// Files matching a glob, tailed.
     Files { pattern: String },
     /// A LogQL stream selector (with filters) on a Loki source.
-    Loki { source: String, query: String },
+    Loki {
+        source: String,
+        query: String,
+        /// How far back the first read reaches when the watch is first attached.
+        history: Duration,
+    },
     /// The systemd journal (the source says which units).
-    Journald { source: String },
+    Journald {
+        source: String,
+        /// How far back the first read reaches when the watch is first attached.
+        history: Duration,
+    },
 }
 
 impl LogFeed {

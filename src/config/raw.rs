@@ -150,6 +150,7 @@ pub struct RawWatch {
     pub min_count: S<u32>,
     pub window: S<HumanDuration>,
     pub learn_for: S<HumanDuration>,
+    pub history: S<HumanDuration>,
     pub patterns: S<Vec<String>>,
     // stuck
     pub table: S<String>,

@@ -132,15 +132,26 @@ impl JournaldSource {
 
     /// Reads the entries after `cursor` (or from `since` when `None`), at most `max_entries`.
     pub async fn read(&self, cursor: Option<&str>) -> Result<JournalRead, SourceError> {
-        match self.run(cursor).await {
+        self.read_from(cursor, None).await
+    }
+
+    /// Like [`Self::read`], but a read without a cursor starts at `since` (journalctl's syntax,
+    /// e.g. `@1714564800`) instead of the source's own `since`.
+    pub async fn read_from(
+        &self,
+        cursor: Option<&str>,
+        since: Option<&str>,
+    ) -> Result<JournalRead, SourceError> {
+        let since = since.or(self.options.since.as_deref());
+        match self.run(cursor, since).await {
             Ok(read) => Ok(read),
             Err(RunError::Source(error)) => Err(error),
             Err(RunError::CursorRejected(stderr)) => {
-                let from = match &self.options.since {
+                let from = match since {
                     Some(since) => format!("--since={since}"),
                     None => "the oldest entry".to_string(),
                 };
-                let mut read = match self.run(None).await {
+                let mut read = match self.run(None, since).await {
                     Ok(read) => read,
                     Err(RunError::Source(error)) => return Err(error),
                     Err(RunError::CursorRejected(stderr)) => {
@@ -156,7 +167,7 @@ impl JournaldSource {
     }
 
     /// The arguments journalctl is run with.
-    fn args(&self, cursor: Option<&str>) -> Vec<OsString> {
+    fn args(&self, cursor: Option<&str>, since: Option<&str>) -> Vec<OsString> {
         let options = &self.options;
         let mut args: Vec<OsString> = ["-o", "json", "--no-pager", "--all"]
             .iter()
@@ -179,7 +190,7 @@ impl JournaldSource {
         for identifier in &options.identifiers {
             args.push(format!("--identifier={identifier}").into());
         }
-        match (cursor, &options.since) {
+        match (cursor, since) {
             (Some(cursor), _) => args.push(format!("--after-cursor={cursor}").into()),
             (None, Some(since)) => args.push(format!("--since={since}").into()),
             (None, None) => {}
@@ -191,10 +202,14 @@ impl JournaldSource {
         SourceError::new(&self.name, kind, detail)
     }
 
-    async fn run(&self, cursor: Option<&str>) -> Result<JournalRead, RunError> {
+    async fn run(
+        &self,
+        cursor: Option<&str>,
+        since: Option<&str>,
+    ) -> Result<JournalRead, RunError> {
         let binary = &self.options.journalctl;
         let mut child = Command::new(binary)
-            .args(self.args(cursor))
+            .args(self.args(cursor, since))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -2,7 +2,9 @@
 //! (error-level lines, stack traces folded into one event, configured patterns) are mined into
 //! templates; a template never seen on that source pages once it has occurred `min_count` times
 //! within `window`. When first attached, everything for `learn_for` is learned, not paged: old
-//! errors that keep occurring never page. What the miner knows survives restarts (store).
+//! errors that keep occurring never page. A line stamped by its source (Loki, the journal, an
+//! RFC 3339 time) is learned by when it was written, so history read back on attachment and a
+//! backlog read late are learned too. What the miner knows survives restarts (store).
 
 use super::WatchContext;
 use super::observation::{Evaluation, Observation};
@@ -110,13 +112,25 @@ async fn load(
     Ok(())
 }
 
-/// An error event: its text, the line's path, and the text to mine (a stack trace's
-/// signature, so the same bug from two lines is one template).
+/// An error event: its text, the line's path, the text to mine (a stack trace's signature, so
+/// the same bug from two lines is one template), and when it was written, if the source says.
 struct ErrorEvent {
     text: String,
     path: PathBuf,
     mined: String,
+    at: Option<DateTime<Utc>>,
 }
+
+/// The time stamped on a line by its source (Loki, the journal) or in RFC 3339 in the line.
+fn stamped_at(line: &LogLine) -> Option<DateTime<Utc>> {
+    let at = line.at.as_deref()?;
+    DateTime::parse_from_rfc3339(at)
+        .ok()
+        .map(|at| at.with_timezone(&Utc))
+}
+
+/// The level and time of an event's first line.
+type Start = (Option<String>, Option<DateTime<Utc>>);
 
 fn error_events(
     lines: Vec<LogLine>,
@@ -130,31 +144,34 @@ fn error_events(
             || new_error.patterns.iter().any(|p| text.contains(p.as_str()))
     };
     let mut events = Vec::new();
-    let mut judge = |text: String, level: Option<String>, path: PathBuf| {
+    let mut judge = |text: String, (level, at): Start, path: PathBuf| {
         if let Some(trace) = fingerprint(&text, &trace_config) {
             events.push(ErrorEvent {
                 mined: format!("{} {}", trace.exception_type, trace.signature),
                 text,
                 path,
+                at,
             });
         } else if is_error_text(text.lines().next().unwrap_or(""), level.as_deref()) {
             events.push(ErrorEvent {
                 mined: without_prefix(text.lines().next().unwrap_or("")).to_string(),
                 text,
                 path,
+                at,
             });
         }
     };
     match new_error.format {
         LogFormat::Json => {
             for line in lines {
-                judge(line.line, line.level, line.path);
+                let start = (line.level.clone(), stamped_at(&line));
+                judge(line.line, start, line.path);
             }
         }
         LogFormat::Plain => {
-            // The level of the event each folder holds: its first line's (a journal or Loki
-            // level, or the level word of a plain line).
-            let mut levels: HashMap<PathBuf, Option<String>> = HashMap::new();
+            // The level and time of the event each folder holds: its first line's (a journal
+            // or Loki level, or the level word of a plain line).
+            let mut starts: HashMap<PathBuf, Start> = HashMap::new();
             let mut touched = Vec::new();
             for line in lines {
                 let folder = folders
@@ -164,11 +181,12 @@ fn error_events(
                 let finished = folder.push(&line.line);
                 let started = finished.is_some() || (!was_holding && folder.is_holding());
                 if let Some(event) = finished {
-                    let level = levels.remove(&line.path).flatten();
-                    judge(event.text, level, line.path.clone());
+                    let start = starts.remove(&line.path).unwrap_or_default();
+                    judge(event.text, start, line.path.clone());
                 }
                 if started {
-                    levels.insert(line.path.clone(), line.level);
+                    let start = (line.level.clone(), stamped_at(&line));
+                    starts.insert(line.path.clone(), start);
                 }
                 if !touched.contains(&line.path) {
                     touched.push(line.path);
@@ -177,8 +195,8 @@ fn error_events(
             // Writers flush whole events; do not hold the last one until the next poll.
             for path in touched {
                 if let Some(event) = folders.get_mut(&path).and_then(LineFolder::flush) {
-                    let level = levels.remove(&path).flatten();
-                    judge(event.text, level, path);
+                    let start = starts.remove(&path).unwrap_or_default();
+                    judge(event.text, start, path);
                 }
             }
         }
@@ -231,9 +249,14 @@ pub async fn evaluate(
     };
 
     let now = ctx.now;
-    let learning = state.attached_at.is_none_or(|at| {
-        now < at + chrono::Duration::from_std(new_error.learn_for).unwrap_or_default()
+    let learn_for = chrono::Duration::from_std(new_error.learn_for).unwrap_or_default();
+    let learning_ends = state.attached_at.map(|at| {
+        at.checked_add_signed(learn_for)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
     });
+    let learning = learning_ends.is_none_or(|until| now < until);
+    // With no learning period at all, everything read is judged, history included.
+    let learned_until = learning_ends.filter(|_| !learn_for.is_zero());
     let window = chrono::Duration::from_std(new_error.window).unwrap_or_default();
     let events = error_events(lines, new_error, &mut state.folders);
     let Some(miner) = state.miner.as_mut() else {
@@ -242,7 +265,13 @@ pub async fn evaluate(
     for event in events {
         let matched = miner.add_at(&event.mined, now.timestamp_millis());
         let id = matched.id.0;
-        if learning {
+        // Learning goes by when a line was written, where the source says: history read back
+        // on attachment, and a backlog read after the learning period ended, are learned too.
+        let written_while_learning = event
+            .at
+            .zip(learned_until)
+            .is_some_and(|(at, until)| at < until);
+        if learning || written_while_learning {
             continue;
         }
         if matched.is_new {

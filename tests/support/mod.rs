@@ -172,6 +172,20 @@ pub async fn engine_pass(
     config: &sentinel::config::Config,
     pages: &std::sync::Arc<std::sync::Mutex<Vec<sentinel::alert::notice::Notice>>>,
 ) -> sentinel::engine::PassReport {
+    engine_pass_at(
+        config,
+        pages,
+        std::sync::Arc::new(sentinel::clock::SystemClock),
+    )
+    .await
+}
+
+/// [`engine_pass`] at the time `clock` says.
+pub async fn engine_pass_at(
+    config: &sentinel::config::Config,
+    pages: &std::sync::Arc<std::sync::Mutex<Vec<sentinel::alert::notice::Notice>>>,
+    clock: std::sync::Arc<dyn sentinel::clock::Clock>,
+) -> sentinel::engine::PassReport {
     let store = sentinel::store::Store::open(&config.store.path)
         .await
         .unwrap();
@@ -181,13 +195,8 @@ pub async fn engine_pass(
             sentinel::notify::Channel::Memory(pages.clone()),
         )],
     };
-    let engine = sentinel::engine::build::engine(
-        config.clone(),
-        store.clone(),
-        std::sync::Arc::new(sentinel::clock::SystemClock),
-        channels,
-    )
-    .unwrap();
+    let engine =
+        sentinel::engine::build::engine(config.clone(), store.clone(), clock, channels).unwrap();
     let report = engine.pass(true).await.unwrap();
     store.close().await;
     report

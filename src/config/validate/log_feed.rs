@@ -1,10 +1,15 @@
 //! Validation of where a log watch reads its lines: files (`path`), a Loki source (`source` and
-//! a LogQL `query`), or a journald source (`source` alone).
+//! a LogQL `query`), or a journald source (`source` alone), with how much `history` a log
+//! source is read back when the watch is first attached.
 
-use super::Validator;
+use super::{Validator, dur};
 use crate::config::LogFeed;
 use crate::config::raw::{RawWatch, SourceKind};
 use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// How far back a Loki or journald feed reads when first attached, unless `history` says.
+pub const DEFAULT_HISTORY: Duration = Duration::from_secs(3600);
 
 impl Validator<'_> {
     pub(super) fn log_feed(
@@ -22,6 +27,12 @@ impl Validator<'_> {
                         "`query` is for a Loki `source`; a watch on files takes `path` only",
                     );
                 }
+                if let Some(history) = &raw.history {
+                    self.error(
+                        history.span(),
+                        "`history` is for a Loki or journald `source`; files are read from their start when first attached",
+                    );
+                }
                 let pattern = self.expanded(path)?;
                 if let Err(error) = glob::Pattern::new(&pattern) {
                     self.error(path.span(), format!("invalid glob pattern: {error}"));
@@ -36,6 +47,7 @@ impl Validator<'_> {
                 None
             }
             (None, Some(_)) => {
+                let history = dur(&raw.history).unwrap_or(DEFAULT_HISTORY);
                 let (source, kind) = self.source_of(
                     raw,
                     sources,
@@ -55,6 +67,7 @@ impl Validator<'_> {
                         Some(LogFeed::Loki {
                             source,
                             query: text,
+                            history,
                         })
                     }
                     (SourceKind::Loki, None) => {
@@ -68,7 +81,7 @@ impl Validator<'_> {
                         );
                         None
                     }
-                    (_, None) => Some(LogFeed::Journald { source }),
+                    (_, None) => Some(LogFeed::Journald { source, history }),
                 }
             }
             (None, None) => {

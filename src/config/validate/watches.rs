@@ -38,7 +38,7 @@ impl Validator<'_> {
             WatchKind::Alertmanager => "alertmanager",
             WatchKind::Http => "http",
         };
-        let specific: [(&str, Option<Range<usize>>); 42] = [
+        let specific: [(&str, Option<Range<usize>>); 43] = [
             ("url", raw.url.as_ref().map(|v| v.span())),
             (
                 "expect_status",
@@ -59,6 +59,7 @@ impl Validator<'_> {
             ("min_count", raw.min_count.as_ref().map(|v| v.span())),
             ("window", raw.window.as_ref().map(|v| v.span())),
             ("learn_for", raw.learn_for.as_ref().map(|v| v.span())),
+            ("history", raw.history.as_ref().map(|v| v.span())),
             ("patterns", raw.patterns.as_ref().map(|v| v.span())),
             ("table", raw.table.as_ref().map(|v| v.span())),
             ("state_column", raw.state_column.as_ref().map(|v| v.span())),
@@ -135,6 +136,7 @@ impl Validator<'_> {
                 "min_count",
                 "window",
                 "learn_for",
+                "history",
                 "patterns",
             ],
         };

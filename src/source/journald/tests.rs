@@ -378,7 +378,7 @@ fn directory_and_files_are_passed_through() {
             ..JournaldOptions::default()
         },
     );
-    let args = source.args(None);
+    let args = source.args(None, None);
     assert!(args.contains(&OsString::from("--directory=/var/log/journal")));
     assert!(args.contains(&OsString::from("--file=/tmp/a.journal")));
     assert!(
@@ -510,4 +510,26 @@ async fn the_real_journalctl_reads_a_journal_file() {
     .await
     .expect("read");
     assert_eq!(identified.lines.len(), 2);
+}
+
+#[test]
+fn a_read_without_cursor_starts_where_it_is_told() {
+    let source = JournaldSource::new(
+        "journal",
+        JournaldOptions {
+            since: Some("-1h".to_string()),
+            ..JournaldOptions::default()
+        },
+    );
+    let own = source.args(None, source.options.since.as_deref());
+    assert!(own.contains(&OsString::from("--since=-1h")));
+    let told = source.args(None, Some("@1714564800"));
+    assert!(told.contains(&OsString::from("--since=@1714564800")));
+    let resumed = source.args(Some("s=abc"), Some("@1714564800"));
+    assert!(resumed.contains(&OsString::from("--after-cursor=s=abc")));
+    assert!(
+        !resumed
+            .iter()
+            .any(|a| a.to_string_lossy().starts_with("--since"))
+    );
 }

@@ -10,10 +10,6 @@ use crate::watch::WatchContext;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// On first attachment a Loki feed reads back this far, as a file is read from its start and
-/// the journal from an hour back: what is there is learned (or, with no learning period, judged).
-const LOKI_LOOKBACK: Duration = Duration::from_secs(3600);
-
 /// An open feed and where it stands.
 pub enum Feed {
     Files {
@@ -29,6 +25,8 @@ pub enum Feed {
     Journald {
         source: String,
         cursor: Option<String>,
+        /// Where a read without a cursor starts (`@<unix seconds>`).
+        since: String,
     },
 }
 
@@ -70,6 +68,14 @@ fn not_configured(source: &str) -> SourceError {
     )
 }
 
+/// Where the first read of a log source starts: `history` before now.
+fn history_start(ctx: &WatchContext<'_>, history: Duration) -> chrono::DateTime<chrono::Utc> {
+    chrono::Duration::from_std(history)
+        .ok()
+        .and_then(|back| ctx.now.checked_sub_signed(back))
+        .unwrap_or(chrono::DateTime::UNIX_EPOCH)
+}
+
 impl Feed {
     /// Opens `feed` where the watch `watch` left it (or, the first time, where learning starts).
     pub async fn open(
@@ -102,21 +108,27 @@ impl Feed {
                     offsets,
                 })
             }
-            LogFeed::Loki { source, query } => {
-                let lookback = chrono::Duration::from_std(LOKI_LOOKBACK).unwrap_or_default();
+            // First attachment of a log source: read back `history`, as a file is read from
+            // its start; what was there is history, learned and never paged.
+            LogFeed::Loki {
+                source,
+                query,
+                history,
+            } => {
                 let cursor = stored("cursor")
                     .await?
                     .and_then(|text| text.parse::<TailCursor>().ok())
-                    .unwrap_or_else(|| TailCursor::starting_at(ctx.now - lookback));
+                    .unwrap_or_else(|| TailCursor::starting_at(history_start(ctx, *history)));
                 Ok(Feed::Loki {
                     source: source.clone(),
                     query: query.clone(),
                     cursor,
                 })
             }
-            LogFeed::Journald { source } => Ok(Feed::Journald {
+            LogFeed::Journald { source, history } => Ok(Feed::Journald {
                 source: source.clone(),
                 cursor: stored("cursor").await?,
+                since: format!("@{}", history_start(ctx, *history).timestamp()),
             }),
         }
     }
@@ -182,13 +194,17 @@ impl Feed {
                     })
                     .collect())
             }
-            Feed::Journald { source, cursor } => {
+            Feed::Journald {
+                source,
+                cursor,
+                since,
+            } => {
                 let journal = ctx
                     .sources
                     .journald
                     .get(source.as_str())
                     .ok_or_else(|| not_configured(source))?;
-                let read = journal.read(cursor.as_deref()).await?;
+                let read = journal.read_from(cursor.as_deref(), Some(since)).await?;
                 if read.cursor.is_some() {
                     *cursor = read.cursor;
                 }
