@@ -242,10 +242,12 @@ impl StuckSpec {
 #[derive(Debug, Clone)]
 pub struct JumpSpec {
     pub source: String,
-    /// PromQL (every returned series judged on its own) or SQL returning `time, value` rows
-    /// (and optionally a `subject` column).
+    /// PromQL or a LogQL metric query (every returned series judged on its own), or SQL
+    /// returning `time, value` rows (and optionally a `subject` column).
     pub query: String,
     pub sql: bool,
+    /// The source is Loki (a LogQL metric query) rather than Prometheus or SQL.
+    pub loki: bool,
     /// Spacing of the points judged.
     pub step: Duration,
     /// How far back the points reach (the baseline window plus seasons).

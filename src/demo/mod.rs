@@ -131,6 +131,7 @@ fn fault_watches(world_dir: &std::path::Path) -> Vec<WatchSpec> {
                 source: "shop".into(),
                 query: "SELECT strftime('%Y-%m-%d %H:00:00', at) AS time, sum(cost_usd) AS value FROM api_spend GROUP BY 1".into(),
                 sql: true,
+                loki: false,
                 step: Duration::from_secs(3600),
                 lookback: Duration::from_secs(25 * 3600),
                 detector: JumpConfig {

@@ -421,6 +421,38 @@ impl LokiSource {
         Ok(LokiResult::Streams(group(collected)))
     }
 
+    /// Evaluates a metric `logql` over `[start, end]` at every `step` (Loki's `step`
+    /// parameter, in seconds). A log query (lines, not numbers) is rejected.
+    pub async fn metric_range(
+        &self,
+        logql: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        step: Duration,
+    ) -> Result<Vec<RangeSeries>, SourceError> {
+        let params = [
+            ("query", logql.to_string()),
+            ("start", to_nanos(start).to_string()),
+            ("end", to_nanos(end).to_string()),
+            ("step", format!("{}", step.as_secs_f64().max(1.0))),
+        ];
+        match self.request("/loki/api/v1/query_range", &params).await? {
+            LokiResult::Matrix(series) => Ok(series),
+            LokiResult::Vector(samples) => Ok(samples
+                .into_iter()
+                .map(|sample| RangeSeries {
+                    labels: sample.labels,
+                    samples: vec![(sample.at, sample.value)],
+                })
+                .collect()),
+            LokiResult::Streams(_) => Err(self.error(
+                SourceErrorKind::QueryRejected,
+                "this needs a metric query that returns numbers, such as \
+                 sum(count_over_time({app=\"shop\"} |= \"error\" [1h])); this one returns log lines",
+            )),
+        }
+    }
+
     /// Evaluates a metric `logql` at `at`. Loki refuses log queries here (query rejected).
     pub async fn query(&self, logql: &str, at: DateTime<Utc>) -> Result<LokiResult, SourceError> {
         let params = [

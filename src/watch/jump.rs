@@ -1,6 +1,7 @@
 //! `jump`: a series (spend, signups, e-mails sent, errors) departs from its own recent baseline.
-//! The points come from a Prometheus range query (every series judged on its own) or from a SQL
-//! query returning `time` and `value` columns (and optionally `subject`); the judging is the
+//! The points come from a Prometheus range query or a LogQL metric range query on Loki (every
+//! series judged on its own), or from a SQL query returning `time` and `value` columns (and
+//! optionally `subject`); the judging is the
 //! robust detector in [`super::jump_detector`]. How long a jump must last is the tracker's `for`.
 
 use super::jump_detector::JumpDetector;
@@ -18,6 +19,8 @@ type Points = Vec<(i64, f64)>;
 pub async fn evaluate(spec: &WatchSpec, jump: &JumpSpec, ctx: &WatchContext<'_>) -> Evaluation {
     let series = if jump.sql {
         sql_series(jump, ctx).await
+    } else if jump.loki {
+        loki_series(jump, ctx).await
     } else {
         prometheus_series(jump, ctx).await
     };
@@ -42,6 +45,37 @@ async fn prometheus_series(
         .map(|(labels, samples)| {
             let subject = crate::source::prometheus::Series { labels, value: 0.0 }.subject();
             let points = samples.into_iter().map(|(t, v)| (t as i64, v)).collect();
+            (subject, points)
+        })
+        .collect())
+}
+
+async fn loki_series(
+    jump: &JumpSpec,
+    ctx: &WatchContext<'_>,
+) -> Result<BTreeMap<String, Points>, SourceError> {
+    let loki = ctx.sources.loki(&jump.source)?;
+    let lookback = chrono::Duration::from_std(jump.lookback).unwrap_or(chrono::Duration::zero());
+    let start = ctx
+        .now
+        .checked_sub_signed(lookback)
+        .unwrap_or(DateTime::UNIX_EPOCH);
+    let found = loki
+        .metric_range(&jump.query, start, ctx.now, jump.step)
+        .await?;
+    Ok(found
+        .into_iter()
+        .map(|series| {
+            let subject = crate::source::prometheus::Series {
+                labels: series.labels,
+                value: 0.0,
+            }
+            .subject();
+            let points = series
+                .samples
+                .into_iter()
+                .map(|(at, value)| (at.timestamp(), value))
+                .collect();
             (subject, points)
         })
         .collect())
@@ -206,6 +240,7 @@ mod tests {
             source: "app".into(),
             query: "SELECT hour AS time, sum(cost) AS value FROM spend GROUP BY 1".into(),
             sql,
+            loki: false,
             step: Duration::from_secs(3600),
             lookback: Duration::from_secs(49 * 3600),
             detector: JumpConfig {

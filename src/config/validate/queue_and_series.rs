@@ -111,12 +111,13 @@ impl Validator<'_> {
         }
     }
 
-    /// A SQL source, or a Prometheus one.
-    const SQL_OR_PROMETHEUS: [SourceKind; 4] = [
+    /// Where `jump` reads a series: SQL, PromQL, or a LogQL metric query.
+    const SERIES_SOURCES: [SourceKind; 5] = [
         SourceKind::Postgres,
         SourceKind::Mysql,
         SourceKind::Sqlite,
         SourceKind::Prometheus,
+        SourceKind::Loki,
     ];
 
     /// What `stuck` can read: a job table, a Redis queue or PromQL queue lengths.
@@ -376,10 +377,12 @@ impl Validator<'_> {
         missing: &dyn Fn(&mut Self, &str, &str),
     ) -> Option<WatchSpecKind> {
         let (source, kind) =
-            self.source_of(raw, sources, "jump", &Self::SQL_OR_PROMETHEUS, missing)?;
+            self.source_of(raw, sources, "jump", &Self::SERIES_SOURCES, missing)?;
         let Some(query) = &raw.query else {
             let example = if is_sql(kind) {
                 "\"SELECT day AS time, sum(amount) AS value FROM charges GROUP BY day\""
+            } else if kind == SourceKind::Loki {
+                "'sum(count_over_time({app=\"shop\"} |= \"error\" [1h]))'"
             } else {
                 "\"sum(increase(charges_total[1h]))\""
             };
@@ -432,6 +435,7 @@ impl Validator<'_> {
             source,
             query: query.get_ref().clone(),
             sql: is_sql(kind),
+            loki: kind == SourceKind::Loki,
             step,
             lookback,
             detector,
