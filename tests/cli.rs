@@ -207,35 +207,49 @@ fn telegram_channel_mistakes_are_located() {
 }
 
 #[test]
-fn the_example_telegram_section_checks_once_uncommented() {
+fn every_section_of_the_example_checks_once_uncommented() {
     let text = sentinel::config::EXAMPLE
         .replace("__BACKUP_TOKEN__", "0123456789abcdef0123")
         .replace("__WORKER_TOKEN__", "abcdef01234567890123");
-    let start = text.find("# [channels.phone]").unwrap();
-    let (head, tail) = text.split_at(start);
-    let uncommented: String = tail
+    // Commented-out settings are `# [table]` and `# key = value` lines; prose stays a comment.
+    let setting = regex::Regex::new(r"^# (\[|[a-z_]+\s*=)").unwrap();
+    let uncommented: String = text
         .lines()
-        .map(|l| l.strip_prefix("# ").unwrap_or(l))
+        .map(|l| match setting.is_match(l) {
+            true => &l[2..],
+            false => l,
+        })
         .collect::<Vec<_>>()
         .join("\n");
+    let count = |section: &str| {
+        uncommented
+            .lines()
+            .filter(|l| l.starts_with(&format!("[{section}.")))
+            .count()
+    };
+    let expected = format!(
+        "ok ({} watches, {} sources, {} channels;",
+        count("watches"),
+        count("sources"),
+        count("channels")
+    );
+    let secrets = regex::Regex::new(r"\$\{([A-Z_]+)\}").unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let path = write_config(dir.path(), &format!("{head}{uncommented}\n"));
-    let out = Command::new(sentinel_bin())
-        .args(["config", "check"])
-        .arg(&path)
-        .env("TELEGRAM_BOT_TOKEN", "123456:test-token")
-        .output()
-        .unwrap();
+    let path = write_config(dir.path(), &format!("{uncommented}\n"));
+    let mut check = Command::new(sentinel_bin());
+    check.args(["config", "check"]).arg(&path);
+    for name in secrets.captures_iter(&uncommented) {
+        check.env(&name[1], "a-secret-from-the-environment");
+    }
+    let out = check.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("2 channels"),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert!(stdout.contains(&expected), "{stdout} (expected {expected})");
+    assert!(count("watches") > 15 && count("channels") == 3, "{stdout}");
 }
 
 #[test]
