@@ -476,8 +476,10 @@ fn demo_pages_for_each_fault_once_and_stays_quiet_on_blips_and_noise() {
 
     let new_error = notices[6]["title"].as_str().unwrap();
     assert!(
-        new_error.starts_with("New error in app log: ERROR invalid input syntax for type uuid"),
-        "{new_error}"
+        new_error.starts_with(
+            "New error in app log: ERROR invalid input syntax for type uuid: \"<*>\" (GET <*>, customer <*>)"
+        ),
+        "the template, with the quotes and brackets its example has: {new_error}"
     );
     assert!(
         !stdout.contains("bob@example.com"),

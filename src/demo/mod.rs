@@ -422,10 +422,14 @@ async fn run_inner(real_time: Duration, json: bool) -> Result<(), String> {
             .load_templates("app-errors")
             .await
             .map_err(|e| e.to_string())?;
-        for template in known
-            .iter()
-            .filter(|t| !pages.iter().any(|p| p.title.contains(&t.template)))
-        {
+        let paged = |id: u64| {
+            let subject = format!("template {id}");
+            pages.iter().any(|p| {
+                p.watch == "app-errors"
+                    && (p.subject == subject || p.subjects.iter().any(|s| s.subject == subject))
+            })
+        };
+        for template in known.iter().filter(|t| !paged(t.id)) {
             println!(
                 "Known error, learned and never paged: {} ({} times)",
                 template.template, template.count

@@ -8,6 +8,7 @@ pub mod csv;
 pub mod fold;
 pub mod mask;
 pub mod miner;
+pub mod readable;
 pub mod redact;
 pub mod route;
 pub mod scanner;

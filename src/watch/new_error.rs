@@ -10,6 +10,7 @@ use super::WatchContext;
 use super::observation::{Evaluation, Observation};
 use crate::config::{LogFormat, NewErrorSpec, WatchSpec};
 use crate::humanize;
+use crate::logs::readable::readable_template;
 use crate::logs::redact::redact;
 use crate::logs::{
     FingerprintConfig, FoldConfig, LineFolder, Miner, MinerConfig, TemplateId, fingerprint,
@@ -300,7 +301,10 @@ pub async fn evaluate(
         }
         let subject = format!("template {id}");
         if candidate.seen.len() as u64 >= u64::from(new_error.min_count) {
-            let template = miner.template(TemplateId(*id)).unwrap_or("");
+            let template = readable_template(
+                miner.template(TemplateId(*id)).unwrap_or(""),
+                &candidate.example,
+            );
             let example = candidate
                 .example
                 .lines()
@@ -310,7 +314,7 @@ pub async fn evaluate(
             observations.push(
                 Observation::broken(
                     subject,
-                    format!("New error in {}: {}", spec.description, redact(template)),
+                    format!("New error in {}: {}", spec.description, redact(&template)),
                 )
                 .with_fact(format!("e.g. {example}"))
                 .with_fact(format!(
