@@ -95,6 +95,41 @@ fn freshness_from_promql_timestamps_pages_for_the_stale_one() {
     assert!(!stdout.contains("db=\"shop\""), "{stdout}");
 }
 
+#[test]
+fn a_queue_whose_length_never_falls_is_stuck_and_an_empty_one_is_not() {
+    let prom = prometheus();
+    let dir = tempfile::tempdir().unwrap();
+    let watch = "[watches.queues]\nkind = \"stuck\"\ndescription = \"Job queues\"\nsource = \"prom\"\nquery = \"demo_queue_length\"\nstep = \"1s\"\nstalled_for = 3\n";
+    let path = write_config(dir.path(), &config_text(dir.path(), &prom.url, watch));
+    // A Prometheus started for this test binary needs three scrapes before three steps exist;
+    // until then a queue is not judged (too few observations), never guessed.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let out = loop {
+        let out = Command::new(sentinel_bin())
+            .args(["check", "--once", "--config"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        if out.status.code() != Some(0) || std::time::Instant::now() > deadline {
+            break out;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("queue=\"mailers\""), "{stdout}");
+    assert!(stdout.contains("12"), "says how many wait: {stdout}");
+    assert!(
+        !stdout.contains("reports"),
+        "an empty queue is not stuck:\n{stdout}"
+    );
+}
+
 #[tokio::test]
 async fn instant_and_range_queries_return_real_samples() {
     let prom = prometheus();

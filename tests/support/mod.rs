@@ -216,6 +216,9 @@ demo_disk_free_ratio{mount=\"/var\"} 0.03
 # TYPE demo_backup_last_success_timestamp_seconds gauge
 demo_backup_last_success_timestamp_seconds{db=\"shop\"} NOW_MINUS_1H
 demo_backup_last_success_timestamp_seconds{db=\"legacy\"} NOW_MINUS_3D
+# TYPE demo_queue_length gauge
+demo_queue_length{queue=\"mailers\"} 12
+demo_queue_length{queue=\"reports\"} 0
 ";
 
 pub fn prometheus() -> &'static Prometheus {
