@@ -1,5 +1,6 @@
 //! Against a real Prometheus (Debian's package, started on loopback, scraping an exporter the
-//! test serves): threshold and freshness watches page for exactly the broken series, and a
+//! test serves): threshold, freshness, stuck (queue lengths) and jump (a range query Prometheus
+//! evaluates) watches page for exactly the broken series, and a
 //! Prometheus that errors, times out, answers garbage or is gone makes one "can't see" alert
 //! while the watches on it stay as they were: no panic, no false resolve.
 
@@ -127,6 +128,47 @@ fn a_queue_whose_length_never_falls_is_stuck_and_an_empty_one_is_not() {
     assert!(
         !stdout.contains("reports"),
         "an empty queue is not stuck:\n{stdout}"
+    );
+}
+
+#[test]
+fn a_series_that_leaves_its_baseline_pages_and_one_that_keeps_to_it_does_not() {
+    let prom = prometheus();
+    let dir = tempfile::tempdir().unwrap();
+    // Prometheus itself evaluates the series over the range: 10 an hour for a day, then 410
+    // from ten minutes ago on, so only the newest hourly point jumped.
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 600;
+    let watch = |name: &str, spike: u32| {
+        format!(
+            "[watches.{name}]\nkind = \"jump\"\ndescription = \"Signups per hour\"\nsource = \"prom\"\nquery = \"vector(10 + {spike} * (time() >= bool {since}))\"\nstep = \"1h\"\nbaseline = \"1d\"\nmin_change = 20\n"
+        )
+    };
+    let watches = format!("{}{}", watch("jumped", 400), watch("steady", 5));
+    let path = write_config(dir.path(), &config_text(dir.path(), &prom.url, &watches));
+    let out = Command::new(sentinel_bin())
+        .args(["check", "--once", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("Signups per hour 410.00 is 41.0x its usual 10.00"),
+        "{stdout}"
+    );
+    let summary = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        summary.contains("checked 2 watches: 1 firing") && !stdout.contains("steady"),
+        "5 more than usual is under min_change: {stdout}{summary}"
     );
 }
 
