@@ -28,6 +28,15 @@ fn config_text(dir: &Path, url: &str, watches: &str) -> String {
     )
 }
 
+/// `sentinel check --once` on the config at `path`.
+fn check_once(path: &Path) -> std::process::Output {
+    Command::new(sentinel_bin())
+        .args(["check", "--once", "--config"])
+        .arg(path)
+        .output()
+        .unwrap()
+}
+
 const DISK: &str = "[watches.disk]\nkind = \"threshold\"\ndescription = \"Disk space\"\nsource = \"prom\"\nquery = 'demo_disk_free_ratio < 0.05'\n";
 
 #[test]
@@ -35,11 +44,7 @@ fn threshold_pages_for_exactly_the_series_the_query_returns() {
     let prom = prometheus();
     let dir = tempfile::tempdir().unwrap();
     let path = write_config(dir.path(), &config_text(dir.path(), &prom.url, DISK));
-    let out = Command::new(sentinel_bin())
-        .args(["check", "--once", "--config"])
-        .arg(&path)
-        .output()
-        .unwrap();
+    let out = check_once(&path);
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -60,11 +65,7 @@ fn threshold_pages_for_exactly_the_series_the_query_returns() {
         dir.path(),
         &config_text(dir.path(), &prom.url, &DISK.replace("< 0.05", "< 0.01")),
     );
-    let out = Command::new(sentinel_bin())
-        .args(["check", "--once", "--config"])
-        .arg(&healthy)
-        .output()
-        .unwrap();
+    let out = check_once(&healthy);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -79,11 +80,7 @@ fn freshness_from_promql_timestamps_pages_for_the_stale_one() {
     let dir = tempfile::tempdir().unwrap();
     let watch = "[watches.backups]\nkind = \"freshness\"\ndescription = \"DB backup\"\nsource = \"prom\"\nquery = \"demo_backup_last_success_timestamp_seconds\"\nmax_age = \"26h\"\n";
     let path = write_config(dir.path(), &config_text(dir.path(), &prom.url, watch));
-    let out = Command::new(sentinel_bin())
-        .args(["check", "--once", "--config"])
-        .arg(&path)
-        .output()
-        .unwrap();
+    let out = check_once(&path);
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -106,11 +103,7 @@ fn a_queue_whose_length_never_falls_is_stuck_and_an_empty_one_is_not() {
     // until then a queue is not judged (too few observations), never guessed.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let out = loop {
-        let out = Command::new(sentinel_bin())
-            .args(["check", "--once", "--config"])
-            .arg(&path)
-            .output()
-            .unwrap();
+        let out = check_once(&path);
         if out.status.code() != Some(0) || std::time::Instant::now() > deadline {
             break out;
         }
@@ -149,11 +142,7 @@ fn a_series_that_leaves_its_baseline_pages_and_one_that_keeps_to_it_does_not() {
     };
     let watches = format!("{}{}", watch("jumped", 400), watch("steady", 5));
     let path = write_config(dir.path(), &config_text(dir.path(), &prom.url, &watches));
-    let out = Command::new(sentinel_bin())
-        .args(["check", "--once", "--config"])
-        .arg(&path)
-        .output()
-        .unwrap();
+    let out = check_once(&path);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         out.status.code(),
