@@ -132,6 +132,50 @@ async fn postgres_select_only_is_ok_and_insert_is_a_loud_warning() {
 }
 
 #[tokio::test]
+async fn a_postgres_role_that_can_set_role_to_a_writer_is_a_warning() {
+    let pid = std::process::id();
+    let (reader, writer, table) = (
+        format!("sentinel_noinherit_{pid}"),
+        format!("sentinel_writer_{pid}"),
+        format!("sentinel_doctor_set_{pid}"),
+    );
+    let cleanup = [
+        format!("DROP TABLE IF EXISTS public.{table}"),
+        format!("DROP ROLE IF EXISTS {reader}"),
+        format!("DROP ROLE IF EXISTS {writer}"),
+    ];
+    admin(POSTGRES_ADMIN, &cleanup).await;
+    admin(
+        POSTGRES_ADMIN,
+        &[
+            format!("CREATE TABLE public.{table} (id int)"),
+            format!("CREATE ROLE {writer} NOLOGIN"),
+            format!("GRANT INSERT ON public.{table} TO {writer}"),
+            // Reads by itself; holds the writer's role without inheriting it.
+            format!("CREATE ROLE {reader} LOGIN NOINHERIT"),
+            format!("GRANT SELECT ON public.{table} TO {reader}"),
+            format!("GRANT {writer} TO {reader}"),
+        ],
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = doctor(
+        dir.path(),
+        &format!(
+            "[sources.app]\nkind = \"postgres\"\nurl = \"postgres://{reader}@127.0.0.1:5432/test\"\n"
+        ),
+    );
+    admin(POSTGRES_ADMIN, &cleanup).await;
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.starts_with(&format!(
+            "WARNING app (postgres): role {reader} can SET ROLE to {writer}, which can write"
+        )),
+        "{out}"
+    );
+}
+
+#[tokio::test]
 async fn a_postgres_superuser_is_a_warning() {
     let dir = tempfile::tempdir().unwrap();
     let (code, out, _) = doctor(

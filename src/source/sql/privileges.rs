@@ -25,7 +25,9 @@ impl Verdict {
     }
 }
 
-/// PostgreSQL: who the role is and what it may do beyond single tables.
+/// PostgreSQL: who the role is and what it may do beyond single tables, including the roles it
+/// could `SET ROLE` to that can write where it cannot itself (superuser and the CREATE
+/// attributes are never inherited; table privileges are not, for a NOINHERIT membership).
 pub const PG_ROLE: &str = "SELECT current_user AS role, current_database() AS db, \
      r.rolsuper, r.rolcreaterole, r.rolcreatedb, \
      has_database_privilege(current_database(), 'CREATE') AS create_db, \
@@ -34,7 +36,17 @@ pub const PG_ROLE: &str = "SELECT current_user AS role, current_database() AS db
      COALESCE((SELECT array_to_string(r.rolconfig, ',')), '') AS config, \
      (SELECT string_agg(n.nspname, ', ' ORDER BY n.nspname) FROM pg_namespace n \
       WHERE substr(n.nspname, 1, 3) <> 'pg_' AND n.nspname <> 'information_schema' \
-        AND has_schema_privilege(n.oid, 'CREATE')) AS create_schemas \
+        AND has_schema_privilege(n.oid, 'CREATE')) AS create_schemas, \
+     (SELECT string_agg(m.rolname, ', ' ORDER BY m.rolname) FROM pg_roles m \
+      WHERE NOT r.rolsuper AND m.rolname <> current_user \
+        AND pg_has_role(current_user, m.oid, 'MEMBER') \
+        AND (m.rolsuper OR m.rolcreaterole OR m.rolcreatedb \
+             OR (NOT pg_has_role(current_user, m.oid, 'USAGE') AND EXISTS ( \
+                 SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE c.relkind IN ('r', 'p', 'v', 'f') \
+                   AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+                   AND has_table_privilege(m.oid, c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE'))))) \
+       AS set_roles \
      FROM pg_roles r WHERE r.rolname = current_user";
 
 /// PostgreSQL: user tables the role may INSERT, UPDATE, DELETE or TRUNCATE: how many, the
@@ -124,6 +136,11 @@ pub fn judge_postgres(role: &[String], tables: &[String]) -> Verdict {
     let config = role.get(7).cloned().unwrap_or_default();
     if let Some(schemas) = role.get(8).filter(|s| !s.is_empty()) {
         writes.push(format!("can CREATE in schema {schemas}"));
+    }
+    if let Some(roles) = role.get(9).filter(|s| !s.is_empty()) {
+        writes.push(format!(
+            "can SET ROLE to {roles}, which can write (revoke the membership)"
+        ));
     }
     let count: u64 = tables
         .first()
@@ -406,7 +423,18 @@ mod tests {
     #[test]
     fn every_postgres_way_to_write_is_named() {
         let verdict = judge_postgres(
-            &strings(&["app", "shop", "t", "t", "t", "t", "t", "", "public, sales"]),
+            &strings(&[
+                "app",
+                "shop",
+                "t",
+                "t",
+                "t",
+                "t",
+                "t",
+                "",
+                "public, sales",
+                "loader",
+            ]),
             &strings(&[
                 "12",
                 "public.a, public.b, public.c, public.d, public.e",
@@ -425,6 +453,7 @@ mod tests {
                 "can CREATE schemas in the database",
                 "is a member of pg_write_all_data",
                 "can CREATE in schema public, sales",
+                "can SET ROLE to loader, which can write (revoke the membership)",
                 "can INSERT/UPDATE/TRUNCATE on 12 tables (public.a, public.b, public.c, public.d, public.e, ...)",
             ]
         );
