@@ -578,7 +578,7 @@ fn logs_learn_then_new_shows_only_what_was_never_seen() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&new.stdout);
-    assert!(stdout.contains("1 templates never seen before"), "{stdout}");
+    assert!(stdout.contains("1 template never seen before"), "{stdout}");
     assert!(
         stdout.contains("invalid input syntax") && !stdout.contains("payment"),
         "{stdout}"

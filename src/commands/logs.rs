@@ -133,9 +133,15 @@ pub async fn new(store: &Store, source: &str, file: &Path) -> i32 {
         println!("{source}: nothing new");
         return 0;
     }
-    println!("{source}: {} templates never seen before", unseen.len());
+    let templates = if unseen.len() == 1 {
+        "template"
+    } else {
+        "templates"
+    };
+    println!("{source}: {} {templates} never seen before", unseen.len());
     for (id, (count, example)) in &unseen {
         let template = miner.template(crate::logs::TemplateId(*id)).unwrap_or("");
+        let template = crate::logs::readable::readable_template(template, example);
         println!("  {count:>6} × {template}\n         e.g. {example}");
     }
     0
