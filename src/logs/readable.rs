@@ -66,6 +66,60 @@ pub fn readable_template(template: &str, example: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::readable_template;
+    use proptest::prelude::*;
+
+    /// A template word and a word of a line of it: a constant, or a wildcard and its value.
+    fn word() -> impl Strategy<Value = (String, String)> {
+        prop_oneof![
+            "[a-z]{1,6}".prop_map(|w| (w.clone(), w)),
+            (
+                "[(\\[\"']{0,2}",
+                "[a-z0-9\u{e9}/-]{1,8}",
+                "[)\\]\"',;:.]{0,2}"
+            )
+                .prop_map(|(lead, value, trail)| (
+                    "<*>".to_string(),
+                    format!("{lead}{value}{trail}")
+                )),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn a_line_of_the_template_gives_back_exactly_its_punctuation(
+            words in proptest::collection::vec(word(), 1..10),
+            prefix in "([0-9:TZ-]{1,20} )?",
+        ) {
+            let template = words.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>().join(" ");
+            let line = words.iter().map(|(_, l)| l.as_str()).collect::<Vec<_>>().join(" ");
+            let readable = readable_template(&template, &format!("{prefix}{line}"));
+            let expected: Vec<String> = words
+                .iter()
+                .map(|(t, l)| match t.as_str() {
+                    "<*>" => {
+                        let lead: String = l.chars().take_while(|c| "([\"'".contains(*c)).collect();
+                        let trail: String = l.chars().rev().take_while(|c| ")]\"',;:.".contains(*c)).collect::<Vec<_>>().into_iter().rev().collect();
+                        format!("{lead}<*>{trail}")
+                    }
+                    _ => t.clone(),
+                })
+                .collect();
+            prop_assert_eq!(readable, expected.join(" "));
+        }
+
+        #[test]
+        fn any_text_keeps_the_template_words_and_never_panics(
+            template in "[ a-z<>*()\"',.:\u{e9}\u{ab}\u{bb}]{0,40}",
+            example in "[ a-z0-9()\"',.:;\u{e9}\u{ab}\u{bb}\n]{0,60}",
+        ) {
+            let readable = readable_template(&template, &example);
+            let words = template.split_whitespace().count();
+            prop_assert!(readable == template || readable.split_whitespace().count() == words);
+            // Only punctuation is ever added: the letters stay those of the template.
+            let letters = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>();
+            prop_assert_eq!(letters(&readable), letters(&template));
+        }
+    }
 
     #[test]
     fn wildcards_get_back_their_quotes_brackets_and_separators() {
