@@ -5,7 +5,8 @@
 //!
 //! Loki is an in-process fake answering `GET /loki/api/v1/query` and `/query_range` in its
 //! documented format (`resultType` vector or matrix, `[<unix seconds>, "<value>"]` pairs,
-//! `X-Scope-OrgID` for the tenant): the real server cannot be installed here.
+//! `X-Scope-OrgID` for the tenant): Loki is not packaged by Debian and is AGPL,
+//! so the test command does not install it.
 
 mod support;
 

@@ -1,8 +1,8 @@
 //! The `new_error` watch fed by Loki and by the systemd journal instead of files.
 //!
 //! Loki is an in-process fake speaking its documented HTTP API (`GET /loki/api/v1/query_range`,
-//! streams result, nanosecond timestamps as strings, `X-Scope-OrgID`, basic auth): the real
-//! server cannot be installed here. The journal is real: `systemd-journal-remote` writes
+//! streams result, nanosecond timestamps as strings, `X-Scope-OrgID`, basic auth): Loki is not
+//! packaged by Debian and is AGPL, so the test command does not install it. The journal is real: `systemd-journal-remote` writes
 //! journal files from the export format and the machine's `journalctl -o json` reads them.
 
 mod support;
