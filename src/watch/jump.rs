@@ -288,6 +288,20 @@ mod tests {
             .find(|o| o.health == crate::watch::observation::Health::Broken)
     }
 
+    proptest::proptest! {
+        #[test]
+        fn an_ordinary_hour_still_filling_never_pages(
+            so_far in 0.0f64..10.2,
+            into in 1i64..3600,
+            last in 9.8f64..10.3,
+        ) {
+            let (watch, jump) = spec(true, Direction::Both);
+            let (points, now) = series(&[last], so_far, into);
+            let judged = judge(&watch, &jump, &points, now);
+            proptest::prop_assert!(broken(&judged).is_none(), "{:?}", judged);
+        }
+    }
+
     #[test]
     fn a_bucket_still_filling_is_no_drop() {
         // Five minutes into the hour only 0.8 is spent: every hour starts like this.
