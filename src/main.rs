@@ -47,13 +47,14 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Run one read-only SQL statement against a configured database source (through the
-    /// statement guard, in a READ ONLY transaction, with timeouts and caps) and print a table.
+    /// Run one read-only query against a configured source and print a table: SQL through the
+    /// statement guard (READ ONLY transaction, timeouts, caps), PromQL at this instant, or
+    /// LogQL (a metric query at this instant; a log query shows the last hour's newest lines).
     Query {
-        /// The name of a [sources.NAME] of kind postgres, mysql or sqlite.
+        /// The name of a [sources.NAME] of kind postgres, mysql, sqlite, prometheus or loki.
         source: String,
-        /// One read statement (SELECT, WITH, SHOW, EXPLAIN without ANALYZE).
-        sql: String,
+        /// One read statement (SELECT, WITH, SHOW, EXPLAIN without ANALYZE), PromQL or LogQL.
+        query: String,
         #[arg(short, long, env = "SENTINEL_CONFIG", default_value = "sentinel.toml")]
         config: PathBuf,
     },
@@ -158,9 +159,9 @@ fn main() {
             } => sentinel::commands::config_check::run(&file),
             Command::Query {
                 source,
-                sql,
+                query,
                 config,
-            } => sentinel::commands::query::run(&config, &source, &sql).await,
+            } => sentinel::commands::query::run(&config, &source, &query).await,
             Command::Doctor { config } => sentinel::commands::doctor::run(&config).await,
             Command::Logs { command } => match command {
                 LogsCommand::Templates { file } => sentinel::commands::logs::templates(&file),

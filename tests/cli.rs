@@ -730,3 +730,41 @@ fn stuck_and_jump_settings_are_checked_where_they_are_written() {
         "`token` does not apply to jump watches",
     );
 }
+
+#[test]
+fn query_names_the_sources_it_can_read_and_refuses_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_config(
+        dir.path(),
+        &format!(
+            "[store]\npath = \"{}/s.db\"\n[sources.queues]\nkind = \"redis\"\nurl = \"redis://127.0.0.1:6379/0\"\n[sources.shop]\nkind = \"sqlite\"\nurl = \"sqlite://{}/shop.db\"\n",
+            dir.path().display(),
+            dir.path().display()
+        ),
+    );
+    let query = |source: &str| {
+        let out = Command::new(sentinel_bin())
+            .args(["query", "--config"])
+            .arg(&path)
+            .args([source, "SELECT 1"])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stderr) = query("nope");
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("sources `sentinel query` reads in"),
+        "{stderr}"
+    );
+    assert!(stderr.trim_end().ends_with(": shop"), "{stderr}");
+    let (code, stderr) = query("queues");
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("reads SQL, Prometheus and Loki sources"),
+        "{stderr}"
+    );
+}

@@ -192,6 +192,21 @@ async fn error_counts(
 ) -> (StatusCode, String) {
     loki.record(&params, &headers);
     let number = |key: &str| params.get(key).and_then(|v| v.parse::<f64>().ok());
+    if params["query"].starts_with('{') {
+        // A log query: two lines of one stream, oldest first as Loki sends them.
+        let end = number("end").unwrap_or(0.0);
+        let at = |seconds: f64| format!("{:.0}", end - seconds * 1e9);
+        let body = serde_json::json!({
+            "status": "success",
+            "data": {"resultType": "streams", "result": [
+                {"stream": {"app": "shop"}, "values": [
+                    [at(120.0), "payment timeout for order 7"],
+                    [at(60.0), "payment timeout for order 8"]
+                ]}
+            ], "stats": {}}
+        });
+        return (StatusCode::OK, body.to_string());
+    }
     let (Some(start), Some(end), Some(step)) = (number("start"), number("end"), number("step"))
     else {
         return (
@@ -270,4 +285,48 @@ min_change = 50
         "{}",
         page.title
     );
+}
+
+#[test]
+fn sentinel_query_prints_logql_metrics_and_the_newest_lines() {
+    let loki = Arc::new(FakeLoki::default());
+    *loki.answer.lock().unwrap() = (200, vector(&[("shop", 42.0)]));
+    let address = serve(&loki);
+    let dir = tempfile::tempdir().unwrap();
+    let path = support::write_config(
+        dir.path(),
+        &format!(
+            "[store]\npath = \"{}/s.db\"\n[sources.logs]\nkind = \"loki\"\nurl = \"http://{address}\"\n",
+            dir.path().display()
+        ),
+    );
+    let query = |logql: &str| {
+        let out = std::process::Command::new(support::sentinel_bin())
+            .args(["query", "--config"])
+            .arg(&path)
+            .args(["logs", logql])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, table) = query(QUERY);
+    assert_eq!(code, Some(0), "{table}");
+    assert!(table.contains("{app=\"shop\"} | 42"), "{table}");
+
+    let (code, table) = query(r#"{app="shop"} |= "timeout""#);
+    assert_eq!(code, Some(0), "{table}");
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].starts_with("time"), "{table}");
+    assert!(
+        lines[2].ends_with("{app=\"shop\"} | payment timeout for order 8")
+            && lines[3].ends_with("payment timeout for order 7"),
+        "newest first: {table}"
+    );
+    let requests = loki.requests.lock().unwrap();
+    let (params, _) = requests.last().unwrap();
+    assert_eq!(params["direction"], "backward", "{params:?}");
+    assert_eq!(params["limit"], "100", "{params:?}");
 }

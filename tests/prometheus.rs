@@ -161,6 +161,35 @@ fn a_series_that_leaves_its_baseline_pages_and_one_that_keeps_to_it_does_not() {
     );
 }
 
+#[test]
+fn sentinel_query_prints_a_promql_answer_as_a_table() {
+    let prom = prometheus();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_config(dir.path(), &config_text(dir.path(), &prom.url, ""));
+    let query = |promql: &str| {
+        Command::new(sentinel_bin())
+            .args(["query", "--config"])
+            .arg(&path)
+            .args(["prom", promql])
+            .output()
+            .unwrap()
+    };
+    let out = query("demo_disk_free_ratio < 0.05");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.starts_with("series"), "{stdout}");
+    assert!(stdout.contains("mount=\"/var\"} | 0.03"), "{stdout}");
+    assert!(stdout.ends_with("(1 row)\n"), "{stdout}");
+
+    let out = query("demo_disk_free_ratio <");
+    assert_eq!(out.status.code(), Some(1), "a rejected query exits 1");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("parse error"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[tokio::test]
 async fn instant_and_range_queries_return_real_samples() {
     let prom = prometheus();

@@ -1,12 +1,23 @@
-//! `sentinel query SOURCE 'SQL'`: one statement through exactly the path watches and the
-//! investigator use (guard, read-only transaction, timeouts, caps), printed as a table.
-//! A refused statement says why and exits 1 without touching the database.
+//! `sentinel query SOURCE 'QUERY'`: one query through exactly the path watches and the
+//! investigator use, printed as a table. On a SQL source: the guard, a read-only transaction,
+//! timeouts and caps; a refused statement says why and exits 1 without touching the database.
+//! On Prometheus: PromQL at this instant. On Loki: a metric query at this instant, or for a log
+//! query (a stream selector) the newest lines of the last hour. A query the source rejects
+//! exits 1 too; a source that cannot be reached exits 2.
 
 use super::{EXIT_CANNOT_RUN, cannot_run, load_config};
-use crate::config::SourceSpecKind;
+use crate::config::{Config, SourceSpecKind};
+use crate::engine::build;
+use crate::source::loki::{Direction, LokiResult, LokiSource};
+use crate::source::prometheus::{PrometheusSource, Series};
 use crate::source::sql::caps::CapHit;
 use crate::source::sql::database::{QueryError, QueryResult, SqlSource};
+use crate::source::{SourceError, SourceErrorKind};
+use chrono::Utc;
 use std::path::Path;
+
+/// A log query on Loki shows at most this many of the last hour's lines, newest first.
+const LOG_LINES: u32 = 100;
 
 /// Renders a result as an aligned text table with a row count (and the cap, if one stopped it).
 pub fn render(result: &QueryResult) -> String {
@@ -69,43 +80,162 @@ pub fn render(result: &QueryResult) -> String {
     out
 }
 
-pub async fn run(config_path: &Path, source_name: &str, sql: &str) -> i32 {
+pub async fn run(config_path: &Path, source_name: &str, query: &str) -> i32 {
     let config = match load_config(config_path) {
         Ok(config) => config,
         Err(code) => return code,
     };
     let Some(spec) = config.sources.iter().find(|s| s.name == source_name) else {
-        let sql_sources: Vec<&str> = config
-            .sources
-            .iter()
-            .filter(|s| matches!(s.kind, SourceSpecKind::Sql(_)))
-            .map(|s| s.name.as_str())
-            .collect();
+        let queryable = queryable_sources(&config);
         eprintln!(
-            "no source named {source_name:?}; SQL sources in {}: {}",
+            "no source named {source_name:?}; sources `sentinel query` reads in {}: {}",
             config_path.display(),
-            if sql_sources.is_empty() {
+            if queryable.is_empty() {
                 "none".to_string()
             } else {
-                sql_sources.join(", ")
+                queryable.join(", ")
             }
         );
         return EXIT_CANNOT_RUN;
     };
-    let SourceSpecKind::Sql(settings) = &spec.kind else {
-        eprintln!("source {source_name:?} is not a SQL database");
+    if let SourceSpecKind::Sql(settings) = &spec.kind {
+        return sql(&SqlSource::new(source_name, settings.clone()), query).await;
+    }
+    let sources = match build::sources(&config) {
+        Ok(sources) => sources,
+        Err(error) => return cannot_run(error),
+    };
+    let answer = if let Some(prometheus) = sources.prometheus.get(source_name) {
+        promql(prometheus, query).await
+    } else if let Some(loki) = sources.loki.get(source_name) {
+        logql(loki, query).await
+    } else {
+        eprintln!(
+            "source {source_name:?} cannot be queried: `sentinel query` reads SQL, Prometheus and Loki sources"
+        );
         return EXIT_CANNOT_RUN;
     };
-    let source = SqlSource::new(source_name, settings.clone());
-    match source.query(sql).await {
+    match answer {
+        Ok(table) => {
+            print!("{}", render(&table));
+            0
+        }
+        Err(error) if error.kind == SourceErrorKind::QueryRejected => {
+            eprintln!("{error}");
+            1
+        }
+        Err(error) => cannot_run(error),
+    }
+}
+
+/// The names of the sources `sentinel query` can read.
+fn queryable_sources(config: &Config) -> Vec<&str> {
+    config
+        .sources
+        .iter()
+        .filter(|s| {
+            matches!(
+                s.kind,
+                SourceSpecKind::Sql(_)
+                    | SourceSpecKind::Prometheus { .. }
+                    | SourceSpecKind::Loki { .. }
+            )
+        })
+        .map(|s| s.name.as_str())
+        .collect()
+}
+
+async fn sql(source: &SqlSource, statement: &str) -> i32 {
+    match source.query(statement).await {
         Ok(result) => {
             print!("{}", render(&result));
             0
         }
         Err(QueryError::Refused(refusal)) => {
-            eprintln!("nothing was sent to {source_name}: {refusal}");
+            eprintln!("nothing was sent to {}: {refusal}", source.name());
             1
         }
         Err(QueryError::Source(error)) => cannot_run(error),
     }
+}
+
+/// A table of series: their labels and value.
+fn series_table(series: Vec<Series>) -> QueryResult {
+    QueryResult {
+        columns: vec!["series".to_string(), "value".to_string()],
+        rows: series
+            .into_iter()
+            .map(|s| {
+                let value = crate::watch::format_value(s.value);
+                vec![Some(s.subject()), Some(value)]
+            })
+            .collect(),
+        truncated: None,
+    }
+}
+
+async fn promql(prometheus: &PrometheusSource, query: &str) -> Result<QueryResult, SourceError> {
+    let series = prometheus.instant(query, Utc::now().timestamp()).await?;
+    Ok(series_table(series))
+}
+
+async fn logql(loki: &LokiSource, query: &str) -> Result<QueryResult, SourceError> {
+    let now = Utc::now();
+    if query.trim_start().starts_with('{') {
+        let found = loki
+            .query_range(
+                query,
+                now - chrono::Duration::hours(1),
+                now,
+                LOG_LINES,
+                Direction::Backward,
+            )
+            .await?;
+        let streams = match found {
+            LokiResult::Streams(streams) => streams,
+            metric => return Ok(series_table(series_of(metric))),
+        };
+        let mut lines: Vec<_> = streams
+            .into_iter()
+            .flat_map(|stream| {
+                let labels = Series {
+                    labels: stream.labels,
+                    value: 0.0,
+                }
+                .subject();
+                stream
+                    .entries
+                    .into_iter()
+                    .map(move |(at, line)| (at, labels.clone(), line))
+            })
+            .collect();
+        lines.sort_by_key(|line| std::cmp::Reverse(line.0));
+        lines.truncate(LOG_LINES as usize);
+        let full = lines.len() == LOG_LINES as usize;
+        return Ok(QueryResult {
+            columns: vec!["time".into(), "stream".into(), "line".into()],
+            rows: lines
+                .into_iter()
+                .map(|(at, labels, line)| {
+                    vec![
+                        Some(at.format("%Y-%m-%d %H:%M:%S%.3f").to_string()),
+                        Some(labels),
+                        Some(line),
+                    ]
+                })
+                .collect(),
+            truncated: full.then_some(CapHit::Rows(LOG_LINES as usize)),
+        });
+    }
+    Ok(series_table(series_of(loki.query(query, now).await?)))
+}
+
+/// The series of a Loki metric result (none for log lines).
+fn series_of(result: LokiResult) -> Vec<Series> {
+    result
+        .latest_values()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(labels, value)| Series { labels, value })
+        .collect()
 }

@@ -92,6 +92,26 @@ pub enum LokiResult {
 }
 
 impl LokiResult {
+    /// A metric result as one `(labels, value)` per series (a range series by its newest
+    /// sample); `None` for log lines.
+    pub fn latest_values(self) -> Option<Vec<(Labels, f64)>> {
+        match self {
+            LokiResult::Vector(samples) => {
+                Some(samples.into_iter().map(|s| (s.labels, s.value)).collect())
+            }
+            LokiResult::Matrix(series) => Some(
+                series
+                    .into_iter()
+                    .filter_map(|s| {
+                        let (_, value) = s.samples.last()?;
+                        Some((s.labels, *value))
+                    })
+                    .collect(),
+            ),
+            LokiResult::Streams(_) => None,
+        }
+    }
+
     /// Number of log lines over all streams (0 for metric results).
     pub fn line_count(&self) -> usize {
         match self {

@@ -6,7 +6,6 @@
 use super::observation::{Evaluation, Observation};
 use super::{WatchContext, format_value};
 use crate::config::{ThresholdSpec, WatchSpec};
-use crate::source::loki::LokiResult;
 use crate::source::prometheus::Series;
 use crate::source::{SourceError, SourceErrorKind};
 
@@ -40,25 +39,13 @@ async fn loki_series(
     ctx: &WatchContext<'_>,
 ) -> Result<Vec<Series>, SourceError> {
     let loki = ctx.sources.loki(&threshold.source)?;
-    match loki.query(&threshold.query, ctx.now).await? {
-        LokiResult::Vector(samples) => Ok(samples
+    let values = loki.query(&threshold.query, ctx.now).await?.latest_values();
+    match values {
+        Some(values) => Ok(values
             .into_iter()
-            .map(|sample| Series {
-                labels: sample.labels,
-                value: sample.value,
-            })
+            .map(|(labels, value)| Series { labels, value })
             .collect()),
-        LokiResult::Matrix(series) => Ok(series
-            .into_iter()
-            .filter_map(|s| {
-                let (_, value) = s.samples.last()?;
-                Some(Series {
-                    labels: s.labels,
-                    value: *value,
-                })
-            })
-            .collect()),
-        LokiResult::Streams(_) => Err(SourceError::new(
+        None => Err(SourceError::new(
             &threshold.source,
             SourceErrorKind::QueryRejected,
             "a threshold on Loki needs a metric query that returns numbers, such as \
