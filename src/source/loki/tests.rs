@@ -5,6 +5,7 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
