@@ -9,6 +9,7 @@ pub mod heartbeat;
 pub mod http;
 pub mod jump;
 pub mod jump_detector;
+pub mod log_feed;
 pub mod new_error;
 pub mod observation;
 pub mod slow_query;

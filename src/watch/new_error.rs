@@ -7,6 +7,7 @@
 //! backlog read late are learned too. What the miner knows survives restarts (store).
 
 use super::WatchContext;
+use super::log_feed::Feed;
 use super::observation::{Evaluation, Observation};
 use crate::config::{LogFormat, NewErrorSpec, WatchSpec};
 use crate::humanize;
@@ -18,11 +19,8 @@ use crate::logs::{
 use crate::source::logfile::{LogLine, plain_level};
 use crate::source::{SourceError, SourceErrorKind};
 use chrono::{DateTime, Utc};
-use feed::Feed;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::PathBuf;
-
-mod feed;
 
 /// A template seen for the first time after learning, not yet known for sure. Kept in the store
 /// with the templates, so a restart neither forgets a half-counted candidate nor hands its id
@@ -103,7 +101,7 @@ async fn load(
             ctx.now
         }
     };
-    let feed = Feed::open(&spec.name, &new_error.feed, new_error.format, ctx)
+    let feed = Feed::open(&spec.name, "", &new_error.feed, new_error.format, ctx)
         .await
         .map_err(|e| e.to_string())?;
     state.miner = Some(miner);
@@ -356,7 +354,7 @@ pub async fn evaluate(
         return blind(new_error, error.to_string());
     }
     if let Some(feed) = &state.feed
-        && let Err(error) = feed.save(&spec.name, &new_error.feed, ctx).await
+        && let Err(error) = feed.save(&spec.name, "", &new_error.feed, ctx).await
     {
         return Evaluation::Blind(error);
     }

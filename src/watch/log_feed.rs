@@ -1,6 +1,7 @@
-//! Where a `new_error` watch's lines come from: tailed files, a Loki tail, or the systemd
-//! journal. Each keeps its position in the store (file offsets, a Loki cursor, a journal
-//! cursor), so a restart neither skips nor re-reads lines.
+//! Where a log watch's lines come from: tailed files, a Loki tail, or the systemd journal
+//! (`new_error` reads one feed, `error_class` an access log and an app log). Each keeps its
+//! position in the store (file offsets, a Loki cursor, a journal cursor) under the watch's name
+//! and a key prefix, so a restart neither skips nor re-reads lines.
 
 use crate::config::{LogFeed, LogFormat};
 use crate::source::logfile::{LineFormat, LogLine, LogTail, Offsets, TailOptions, parse_line};
@@ -78,15 +79,17 @@ fn history_start(ctx: &WatchContext<'_>, history: Duration) -> chrono::DateTime<
 
 impl Feed {
     /// Opens `feed` where the watch `watch` left it (or, the first time, where learning starts).
+    /// `prefix` tells apart the feeds of one watch in the store (`""`, `"access_"`, `"app_"`).
     pub async fn open(
         watch: &str,
+        prefix: &str,
         feed: &LogFeed,
         format: LogFormat,
         ctx: &WatchContext<'_>,
     ) -> Result<Feed, SourceError> {
         let stored = |key: &'static str| async move {
             ctx.store
-                .baseline(watch, "", key)
+                .baseline(watch, "", &format!("{prefix}{key}"))
                 .await
                 .map_err(|e| store_error(feed, e))
         };
@@ -225,10 +228,11 @@ impl Feed {
         }
     }
 
-    /// Persists where the feed stands.
+    /// Persists where the feed stands (under the `prefix` it was opened with).
     pub async fn save(
         &self,
         watch: &str,
+        prefix: &str,
         feed: &LogFeed,
         ctx: &WatchContext<'_>,
     ) -> Result<(), SourceError> {
@@ -244,7 +248,7 @@ impl Feed {
             },
         };
         ctx.store
-            .set_baseline(watch, "", key, &value, ctx.now)
+            .set_baseline(watch, "", &format!("{prefix}{key}"), &value, ctx.now)
             .await
             .map_err(|e| store_error(feed, e))
     }
