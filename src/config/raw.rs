@@ -172,6 +172,7 @@ pub struct RawWatch {
     pub sensitivity: S<f64>,
     // error_class
     pub app_log: S<String>,
+    pub app_query: S<String>,
     pub access_format: S<AccessFormatName>,
     // slow_query
     pub ratio: S<f64>,

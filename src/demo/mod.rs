@@ -114,9 +114,13 @@ fn fault_watches(world_dir: &std::path::Path) -> Vec<WatchSpec> {
             Severity::Warning,
             0,
             WatchSpecKind::ErrorClass(ErrorClassSpec {
-                access_log: format!("{}/nginx/access.log", world_dir.display()),
+                access_log: crate::config::LogFeed::Files {
+                    pattern: format!("{}/nginx/access.log", world_dir.display()),
+                },
                 access_format: crate::logs::access::AccessFormat::Combined,
-                app_log: Some(format!("{}/logs/*.log", world_dir.display())),
+                app_log: Some(crate::config::LogFeed::Files {
+                    pattern: format!("{}/logs/*.log", world_dir.display()),
+                }),
                 min_count: 3,
                 window: Duration::from_secs(15 * 60),
             }),

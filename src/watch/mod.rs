@@ -149,9 +149,7 @@ pub fn source_label(spec: &WatchSpec) -> Option<String> {
             ..
         }) => Some(crate::source::files::source_name(pattern)),
         WatchSpecKind::NewError(new_error) => Some(new_error.feed.source_label()),
-        WatchSpecKind::ErrorClass(error_class) => {
-            Some(crate::source::files::source_name(&error_class.access_log))
-        }
+        WatchSpecKind::ErrorClass(error_class) => Some(error_class.access_log.source_label()),
         _ => spec.source_name().map(str::to_string),
     }
 }

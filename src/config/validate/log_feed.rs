@@ -17,6 +17,7 @@ impl Validator<'_> {
         raw: &RawWatch,
         sources: &BTreeMap<String, SourceKind>,
         kind_name: &str,
+        example_path: &str,
         missing: &dyn Fn(&mut Self, &str, &str),
     ) -> Option<LogFeed> {
         match (&raw.path, &raw.source) {
@@ -88,7 +89,7 @@ impl Validator<'_> {
                 missing(
                     self,
                     "path",
-                    "\"/var/log/app/*.log\" (or source = \"<a loki or journald source>\")",
+                    &format!("\"{example_path}\" (or source = \"<a loki or journald source>\")"),
                 );
                 None
             }

@@ -305,22 +305,57 @@ impl Validator<'_> {
     pub(super) fn error_class(
         &mut self,
         raw: &RawWatch,
+        sources: &BTreeMap<String, SourceKind>,
         missing: &dyn Fn(&mut Self, &str, &str),
     ) -> Option<WatchSpecKind> {
         use crate::config::raw::AccessFormatName;
         use crate::logs::access::AccessFormat;
-        let Some(path) = &raw.path else {
-            missing(
-                self,
-                "path",
-                "\"/var/log/nginx/access.log\" (the access log)",
-            );
-            return None;
-        };
-        let access_log = self.log_glob(path)?;
-        let app_log = match &raw.app_log {
-            Some(app_log) => Some(self.log_glob(app_log)?),
-            None => None,
+        let access_log = self.log_feed(
+            raw,
+            sources,
+            "error_class",
+            "/var/log/nginx/access.log",
+            missing,
+        )?;
+        let app_log = match (&raw.app_log, &raw.app_query, &access_log) {
+            (Some(app_log), None, _) => Some(LogFeed::Files {
+                pattern: self.log_glob(app_log)?,
+            }),
+            (
+                None,
+                Some(app_query),
+                LogFeed::Loki {
+                    source, history, ..
+                },
+            ) => {
+                let query = app_query.get_ref().trim().to_string();
+                if !query.starts_with('{') {
+                    self.error(
+                        app_query.span(),
+                        "app_query is a LogQL log query: a stream selector such as {app=\"shop\"}",
+                    );
+                }
+                Some(LogFeed::Loki {
+                    source: source.clone(),
+                    query,
+                    history: *history,
+                })
+            }
+            (None, Some(app_query), _) => {
+                self.error(
+                    app_query.span(),
+                    "app_query reads the app's log from the same Loki `source` as the access log; with files, use app_log",
+                );
+                None
+            }
+            (Some(app_log), Some(_), _) => {
+                self.error(
+                    app_log.span(),
+                    "the app's log comes from files (app_log) or from Loki (app_query), not both",
+                );
+                None
+            }
+            (None, None, _) => None,
         };
         if let Some(min_count) = &raw.min_count
             && *min_count.get_ref() == 0

@@ -38,7 +38,7 @@ impl Validator<'_> {
             WatchKind::Alertmanager => "alertmanager",
             WatchKind::Http => "http",
         };
-        let specific: [(&str, Option<Range<usize>>); 43] = [
+        let specific: [(&str, Option<Range<usize>>); 44] = [
             ("url", raw.url.as_ref().map(|v| v.span())),
             (
                 "expect_status",
@@ -59,6 +59,7 @@ impl Validator<'_> {
             ("min_count", raw.min_count.as_ref().map(|v| v.span())),
             ("window", raw.window.as_ref().map(|v| v.span())),
             ("learn_for", raw.learn_for.as_ref().map(|v| v.span())),
+            ("app_query", raw.app_query.as_ref().map(|v| v.span())),
             ("history", raw.history.as_ref().map(|v| v.span())),
             ("patterns", raw.patterns.as_ref().map(|v| v.span())),
             ("table", raw.table.as_ref().map(|v| v.span())),
@@ -109,7 +110,17 @@ impl Validator<'_> {
                 "group",
             ],
             WatchKind::SlowQuery => &["source", "ratio", "min_increase", "min_calls"],
-            WatchKind::ErrorClass => &["path", "access_format", "app_log", "min_count", "window"],
+            WatchKind::ErrorClass => &[
+                "path",
+                "source",
+                "query",
+                "history",
+                "access_format",
+                "app_log",
+                "app_query",
+                "min_count",
+                "window",
+            ],
             WatchKind::Jump => &[
                 "source",
                 "query",
@@ -178,7 +189,7 @@ impl Validator<'_> {
             WatchKind::Heartbeat => self.heartbeat(raw, &missing)?,
             WatchKind::Stuck => self.stuck(raw, sources, &missing)?,
             WatchKind::Jump => self.jump(raw, sources, &missing)?,
-            WatchKind::ErrorClass => self.error_class(raw, &missing)?,
+            WatchKind::ErrorClass => self.error_class(raw, sources, &missing)?,
             WatchKind::SlowQuery => self.slow_query(raw, sources, &missing)?,
             WatchKind::Alertmanager => self.alertmanager(raw)?,
             WatchKind::Http => {
@@ -208,7 +219,8 @@ impl Validator<'_> {
                 })
             }
             WatchKind::NewError => {
-                let feed = self.log_feed(raw, sources, kind_name, &missing)?;
+                let feed =
+                    self.log_feed(raw, sources, kind_name, "/var/log/app/*.log", &missing)?;
                 if let Some(min_count) = &raw.min_count
                     && *min_count.get_ref() == 0
                 {

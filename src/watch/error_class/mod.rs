@@ -8,28 +8,25 @@
 pub mod core;
 
 use super::WatchContext;
+use super::log_feed::Feed;
 use super::observation::{Evaluation, Observation};
-use crate::config::{ErrorClassSpec, WatchSpec};
+use crate::config::{ErrorClassSpec, LogFeed, LogFormat, WatchSpec};
 use crate::logs::access::parse_access_line;
 use crate::logs::route::RouteBook;
-use crate::source::logfile::{LogLine, LogTail, Offsets, TailOptions};
-use crate::source::{SourceError, SourceErrorKind, files};
+use crate::source::logfile::LogLine;
+use crate::source::{SourceError, SourceErrorKind};
 use chrono::{DateTime, FixedOffset};
 use core::{ErrorClassConfig, ErrorClassifier, ErrorEvent};
 
-/// One followed log: its tail and how far it was read.
-struct Followed {
-    tail: LogTail,
-    offsets: Offsets,
-    /// The store key of the offsets.
-    key: &'static str,
-}
+/// Store key prefixes of the two feeds (`access_offsets`, `app_cursor`, ...).
+const ACCESS: &str = "access_";
+const APP: &str = "app_";
 
 /// What the watch keeps between evaluations.
 #[derive(Default)]
 pub struct State {
-    access: Option<Followed>,
-    app: Option<Followed>,
+    access: Option<Feed>,
+    app: Option<Feed>,
     classifier: Option<ErrorClassifier>,
     /// How much of the route book the store holds (see [`RouteBook::learned`]).
     routes_saved: u64,
@@ -67,57 +64,42 @@ async fn classifier(
     Ok((classifier, learned))
 }
 
-fn blind(pattern: &str, detail: impl Into<String>) -> Evaluation {
+fn blind(feed: &LogFeed, detail: impl Into<String>) -> Evaluation {
     Evaluation::Blind(SourceError::new(
-        &files::source_name(pattern),
+        &feed.source_label(),
         SourceErrorKind::Unreachable,
         detail,
     ))
 }
 
-async fn follow(
+/// The new lines of `feed`, opening it first if needed; a feed that lost its state is dropped
+/// so the next evaluation opens it again.
+async fn read(
     spec: &WatchSpec,
-    pattern: &str,
-    key: &'static str,
+    prefix: &str,
+    feed: &LogFeed,
+    open: &mut Option<Feed>,
     ctx: &WatchContext<'_>,
-) -> Result<Followed, String> {
-    let offsets = match ctx
-        .store
-        .baseline(&spec.name, "", key)
-        .await
-        .map_err(|e| e.to_string())?
-    {
-        Some(json) => Offsets::from_json(&json).unwrap_or_default(),
-        None => Offsets::default(),
-    };
-    let options = TailOptions {
-        start_at_end: false,
-        ..TailOptions::default()
-    };
-    let tail = LogTail::new(pattern, options).map_err(|e| e.to_string())?;
-    Ok(Followed { tail, offsets, key })
-}
-
-/// New lines of a followed log, read off the async threads.
-async fn poll(followed: Followed) -> (Option<Followed>, Result<Vec<LogLine>, String>) {
-    let joined = tokio::task::spawn_blocking(move || {
-        let mut followed = followed;
-        let result = followed.tail.poll(&mut followed.offsets);
-        (followed, result)
-    })
-    .await;
-    match joined {
-        Ok((followed, result)) => (Some(followed), result.map_err(|e| e.to_string())),
-        Err(join) => (None, Err(join.to_string())),
+) -> Result<Vec<LogLine>, SourceError> {
+    if open.is_none() {
+        *open = Some(Feed::open(&spec.name, prefix, feed, LogFormat::Plain, ctx).await?);
     }
-}
-
-async fn save(spec: &WatchSpec, followed: &Followed, ctx: &WatchContext<'_>) -> Result<(), String> {
-    let json = followed.offsets.to_json().map_err(|e| e.to_string())?;
-    ctx.store
-        .set_baseline(&spec.name, "", followed.key, &json, ctx.now)
-        .await
-        .map_err(|e| e.to_string())
+    let Some(reading) = open.as_mut() else {
+        return Err(SourceError::new(
+            &feed.source_label(),
+            SourceErrorKind::Unreachable,
+            "feed unavailable",
+        ));
+    };
+    match reading.read(feed, LogFormat::Plain, ctx).await {
+        Ok(lines) => Ok(lines),
+        Err(failure) => {
+            if failure.reopen {
+                *open = None;
+            }
+            Err(failure.error)
+        }
+    }
 }
 
 pub async fn evaluate(
@@ -126,58 +108,32 @@ pub async fn evaluate(
     ctx: &WatchContext<'_>,
     state: &mut State,
 ) -> Evaluation {
-    let access_pattern = &error_class.access_log;
-    for pattern in std::iter::once(access_pattern).chain(error_class.app_log.as_ref()) {
-        if let Err(error) = files::require_some(pattern) {
-            return Evaluation::Blind(error);
-        }
-    }
-    if state.access.is_none() {
-        match follow(spec, access_pattern, "access_offsets", ctx).await {
-            Ok(followed) => state.access = Some(followed),
-            Err(detail) => return blind(access_pattern, detail),
-        }
-    }
-    if let Some(app_pattern) = &error_class.app_log
-        && state.app.is_none()
-    {
-        match follow(spec, app_pattern, "app_offsets", ctx).await {
-            Ok(followed) => state.app = Some(followed),
-            Err(detail) => return blind(app_pattern, detail),
-        }
-    }
+    let access_feed = &error_class.access_log;
     if state.classifier.is_none() {
         match classifier(spec, error_class, ctx).await {
             Ok((fresh, learned)) => {
                 state.classifier = Some(fresh);
                 state.routes_saved = learned;
             }
-            Err(detail) => return blind(access_pattern, detail),
+            Err(detail) => return blind(access_feed, detail),
         }
     }
     let Some(classifier) = state.classifier.as_mut() else {
-        return blind(access_pattern, "classifier unavailable");
+        return blind(access_feed, "classifier unavailable");
     };
 
     // The app's errors first, so a 5xx finds the error that explains it.
-    if let (Some(app_pattern), Some(app)) = (&error_class.app_log, state.app.take()) {
-        let (app, lines) = poll(app).await;
-        state.app = app;
-        match lines {
+    if let Some(app_feed) = &error_class.app_log {
+        match read(spec, APP, app_feed, &mut state.app, ctx).await {
             Ok(lines) => {
                 for line in &lines {
                     classifier.observe_error(&app_event(line));
                 }
             }
-            Err(detail) => return blind(app_pattern, detail),
+            Err(error) => return Evaluation::Blind(error),
         }
     }
-    let Some(access) = state.access.take() else {
-        return blind(access_pattern, "access log unavailable");
-    };
-    let (access, lines) = poll(access).await;
-    state.access = access;
-    match lines {
+    match read(spec, ACCESS, access_feed, &mut state.access, ctx).await {
         Ok(lines) => {
             for line in &lines {
                 if let Some(record) = parse_access_line(&line.line, error_class.access_format) {
@@ -185,7 +141,7 @@ pub async fn evaluate(
                 }
             }
         }
-        Err(detail) => return blind(access_pattern, detail),
+        Err(error) => return Evaluation::Blind(error),
     }
 
     let report = classifier.report(ctx.now);
@@ -225,9 +181,15 @@ pub async fn evaluate(
         })
         .collect();
 
-    for followed in [&state.access, &state.app].into_iter().flatten() {
-        if let Err(detail) = save(spec, followed, ctx).await {
-            return blind(access_pattern, detail);
+    let feeds = [
+        (ACCESS, Some(access_feed), &state.access),
+        (APP, error_class.app_log.as_ref(), &state.app),
+    ];
+    for (prefix, feed, open) in feeds {
+        if let (Some(feed), Some(open)) = (feed, open)
+            && let Err(error) = open.save(&spec.name, prefix, feed, ctx).await
+        {
+            return Evaluation::Blind(error);
         }
     }
     let book = classifier.route_book();
@@ -242,7 +204,7 @@ pub async fn evaluate(
         };
         match saved {
             Ok(()) => state.routes_saved = book.learned(),
-            Err(detail) => return blind(access_pattern, detail),
+            Err(detail) => return blind(access_feed, detail),
         }
     }
     Evaluation::Complete(observations)
