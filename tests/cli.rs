@@ -768,3 +768,45 @@ fn query_names_the_sources_it_can_read_and_refuses_the_others() {
         "{stderr}"
     );
 }
+
+#[test]
+fn error_class_reads_files_or_loki_and_says_which_keys_go_together() {
+    let loki = "[sources.logs]\nkind = \"loki\"\nurl = \"http://127.0.0.1:3100\"\n\n";
+    let head = "[watches.api]\nkind = \"error_class\"\n";
+    assert_error_at(
+        head,
+        "2:8",
+        "error_class watch `api` needs path = \"/var/log/nginx/access.log\"",
+    );
+    assert_error_at(
+        &format!("{head}path = \"/var/log/nginx/access.log\"\napp_query = '{{app=\"shop\"}}'\n"),
+        "4:13",
+        "app_query reads the app's log from the same Loki `source`",
+    );
+    assert_error_at(
+        &format!(
+            "{loki}{head}source = \"logs\"\nquery = '{{job=\"nginx\"}}'\napp_query = 'rate(x[5m])'\n"
+        ),
+        "9:13",
+        "app_query is a LogQL log query",
+    );
+    assert_error_at(
+        &format!(
+            "{loki}{head}source = \"logs\"\nquery = '{{job=\"nginx\"}}'\napp_log = \"/var/log/app.log\"\napp_query = '{{app=\"shop\"}}'\n"
+        ),
+        "9:11",
+        "from files (app_log) or from Loki (app_query), not both",
+    );
+    for good in [
+        format!("{head}path = \"/var/log/nginx/access.log\"\napp_log = \"/var/log/app/*.log\"\n"),
+        format!(
+            "{loki}{head}source = \"logs\"\nquery = '{{job=\"nginx\"}}'\napp_query = '{{app=\"shop\"}}'\nhistory = \"1d\"\n"
+        ),
+        format!(
+            "{loki}{head}source = \"logs\"\nquery = '{{job=\"nginx\"}}'\napp_log = \"/var/log/app/*.log\"\n"
+        ),
+    ] {
+        let (code, stderr) = check(&good);
+        assert_eq!(code, 0, "{good}\n{stderr}");
+    }
+}

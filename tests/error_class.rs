@@ -1,7 +1,10 @@
 //! The `error_class` watch end to end: an endpoint that answers a malformed id with 500 (the
 //! app's error is PostgreSQL's own 22P02 message, taken from the real server) pages once, naming
 //! the route, an example request and the error; a scanner hitting 500 random paths pages
-//! nothing; a database outage (500s for another reason) is not bad input.
+//! nothing; a database outage (500s for another reason) is not bad input. The same watch reads
+//! both logs from Loki (an in-repo fake of its query API) as well as from files.
+
+mod support;
 
 use chrono::{DateTime, Utc};
 use sentinel::alert::notice::Notice;
@@ -295,4 +298,69 @@ async fn a_vanished_access_log_is_blindness_not_a_panic() {
     let store = engine.store();
     let alerts = store.all_alerts().await.unwrap();
     assert!(alerts.iter().all(|a| a.watch != "api"), "{alerts:?}");
+}
+
+#[tokio::test]
+async fn the_access_and_app_logs_can_come_from_loki() {
+    let (loki, address) = support::fake_loki::FakeLoki::serve();
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        r#"
+[store]
+path = "{dir}/s.db"
+
+[sources.logs]
+kind = "loki"
+url = "http://{address}"
+
+[watches.api]
+kind = "error_class"
+description = "Shop API"
+source = "logs"
+query = '{{job="nginx"}}'
+app_query = '{{app="shop"}}'
+"#,
+        dir = dir.path().display()
+    );
+    let config = Config::parse(&dir.path().join("sentinel.toml"), &text, &|_| None).unwrap();
+    let pages = Arc::new(Mutex::new(Vec::new()));
+    let engine = engine(&config, &pages).await;
+    let start = Utc::now() - chrono::Duration::minutes(5);
+    for (i, line) in normal_traffic(start).iter().enumerate() {
+        let at = start + chrono::Duration::seconds(i as i64);
+        loki.push(&[("job", "nginx")], at, line);
+    }
+    let quiet = pass(&engine).await;
+    assert_eq!((quiet.firing, quiet.blind), (0, 0), "{quiet:?}");
+
+    let pg_error = postgres_uuid_error().await;
+    for i in 0..4 {
+        let at = start + chrono::Duration::seconds(90 + i * 10);
+        loki.push(
+            &[("app", "shop")],
+            at,
+            &format!("ERROR request_id=req{i} GET /orders/abc-123: {pg_error}"),
+        );
+        loki.push(
+            &[("job", "nginx")],
+            at,
+            &nginx(
+                &format!("198.51.100.{}", i + 1),
+                at,
+                "GET /orders/abc-123",
+                500,
+                BROWSER,
+            ),
+        );
+    }
+    let paged = pass(&engine).await;
+    assert_eq!((paged.firing, paged.blind), (1, 0), "{paged:?}");
+    let pages = pages.lock().unwrap();
+    let page = &pages[0];
+    assert!(page.title.contains("GET /orders/:uuid"), "{}", page.title);
+    assert!(
+        page.title.contains("invalid input syntax for type uuid"),
+        "the app's error, matched from its own stream: {}",
+        page.title
+    );
 }

@@ -7,96 +7,13 @@
 
 mod support;
 
-use axum::Router;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::get;
 use chrono::{DateTime, Utc};
 use sentinel::alert::notice::Notice;
 use sentinel::config::Config;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use support::{engine_pass, serve_in_background};
-
-/// A stream's labels, as pairs.
-type Labels = Vec<(String, String)>;
-
-/// What the fake Loki holds and what it was asked.
-#[derive(Default)]
-struct FakeLoki {
-    /// (labels, nanoseconds, line), in any order.
-    entries: Mutex<Vec<(Labels, i64, String)>>,
-    /// Every query_range request's parameters and headers.
-    requests: Mutex<Vec<(HashMap<String, String>, HeaderMap)>>,
-    /// Answer every request with 503 (Loki restarting).
-    down: Mutex<bool>,
-}
-
-async fn query_range(
-    State(loki): State<Arc<FakeLoki>>,
-    Query(params): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> (StatusCode, String) {
-    loki.requests
-        .lock()
-        .unwrap()
-        .push((params.clone(), headers.clone()));
-    if *loki.down.lock().unwrap() {
-        return (StatusCode::SERVICE_UNAVAILABLE, "Loki is restarting".into());
-    }
-    let number = |key: &str| params.get(key).and_then(|v| v.parse::<i64>().ok());
-    let (Some(start), Some(end)) = (number("start"), number("end")) else {
-        return (StatusCode::BAD_REQUEST, "start and end are required".into());
-    };
-    let limit = number("limit").unwrap_or(100) as usize;
-    // Only the selector {app="shop"} is understood; other streams are not returned.
-    let wanted = params.get("query").cloned().unwrap_or_default();
-    let mut matching: Vec<_> = loki
-        .entries
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|(labels, at, _)| {
-            *at >= start
-                && *at < end
-                && labels
-                    .iter()
-                    .any(|(k, v)| wanted.contains(&format!("{k}=\"{v}\"")))
-        })
-        .cloned()
-        .collect();
-    matching.sort_by_key(|(_, at, _)| *at);
-    matching.truncate(limit);
-    let mut streams: Vec<(Labels, Vec<(i64, String)>)> = Vec::new();
-    for (labels, at, line) in matching {
-        match streams.iter_mut().find(|(l, _)| *l == labels) {
-            Some((_, values)) => values.push((at, line)),
-            None => streams.push((labels, vec![(at, line)])),
-        }
-    }
-    let result: Vec<serde_json::Value> = streams
-        .into_iter()
-        .map(|(labels, values)| {
-            serde_json::json!({
-                "stream": labels.into_iter().collect::<HashMap<_, _>>(),
-                "values": values
-                    .into_iter()
-                    .map(|(at, line)| [at.to_string(), line])
-                    .collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    let body = serde_json::json!({
-        "status": "success",
-        "data": {"resultType": "streams", "result": result, "stats": {}}
-    });
-    (StatusCode::OK, body.to_string())
-}
-
-fn nanos(at: DateTime<Utc>) -> i64 {
-    at.timestamp_nanos_opt().unwrap()
-}
+use support::engine_pass;
+use support::fake_loki::{FakeLoki, nanos};
 
 fn loki_config(dir: &Path, url: &str) -> Config {
     let text = format!(
@@ -125,14 +42,7 @@ learn_for = "0s"
 }
 
 fn shop_line(loki: &FakeLoki, level: &str, at: DateTime<Utc>, line: &str) {
-    loki.entries.lock().unwrap().push((
-        vec![
-            ("app".into(), "shop".into()),
-            ("level".into(), level.into()),
-        ],
-        nanos(at),
-        line.to_string(),
-    ));
+    loki.push(&[("app", "shop"), ("level", level)], at, line);
 }
 
 fn new_error_pages(pages: &Arc<Mutex<Vec<Notice>>>) -> Vec<Notice> {
@@ -147,11 +57,7 @@ fn new_error_pages(pages: &Arc<Mutex<Vec<Notice>>>) -> Vec<Notice> {
 
 #[tokio::test]
 async fn a_new_error_on_loki_pages_once_and_the_tail_resumes_after_restart() {
-    let loki = Arc::new(FakeLoki::default());
-    let router = Router::new()
-        .route("/loki/api/v1/query_range", get(query_range))
-        .with_state(loki.clone());
-    let address = serve_in_background(router);
+    let (loki, address) = FakeLoki::serve();
     let dir = tempfile::tempdir().unwrap();
     let config = loki_config(dir.path(), &format!("http://{address}"));
     let pages = Arc::new(Mutex::new(Vec::new()));
@@ -175,11 +81,11 @@ async fn a_new_error_on_loki_pages_once_and_the_tail_resumes_after_restart() {
         );
     }
     // Another app's stream is not part of the query.
-    loki.entries.lock().unwrap().push((
-        vec![("app".into(), "billing".into())],
-        nanos(start + chrono::Duration::seconds(40)),
-        "ERROR billing exploded".into(),
-    ));
+    loki.push(
+        &[("app", "billing")],
+        start + chrono::Duration::seconds(40),
+        "ERROR billing exploded",
+    );
 
     let report = engine_pass(&config, &pages).await;
     assert_eq!(report.blind, 0, "{report:?}");

@@ -3,6 +3,7 @@
 //! the test itself), and small HTTP servers that misbehave on purpose.
 #![allow(dead_code)]
 
+pub mod fake_loki;
 pub mod fake_telegram;
 pub mod pg_cluster;
 pub mod telegram_emulator;
