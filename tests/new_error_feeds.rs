@@ -476,3 +476,41 @@ async fn lines_written_while_learning_but_read_late_are_learned() {
         firing[0].title
     );
 }
+
+#[tokio::test]
+async fn a_files_own_timestamps_never_silence_a_new_error() {
+    // The app writes UTC-looking times from a clock five hours behind: its lines look older
+    // than the learning period's end, but a file's text is not trusted to say when it was written.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    std::fs::write(&log, "").unwrap();
+    let text = format!(
+        "[store]\npath = \"{dir}/s.db\"\n\n[watches.app-errors]\nkind = \"new_error\"\ndescription = \"app log\"\npath = \"{log}\"\nlearn_for = \"10m\"\n",
+        dir = dir.path().display(),
+        log = log.display()
+    );
+    let config = Config::parse(&dir.path().join("sentinel.toml"), &text, &|_| None).unwrap();
+    let attached = Utc::now();
+    let clock = Arc::new(sentinel::clock::ManualClock::new(attached));
+    let pages = Arc::new(Mutex::new(Vec::new()));
+    support::engine_pass_at(&config, &pages, clock.clone()).await;
+
+    clock.set(attached + chrono::Duration::minutes(30));
+    let skewed = attached + chrono::Duration::minutes(25) - chrono::Duration::hours(5);
+    let lines: String = (0..3)
+        .map(|i| {
+            format!(
+                "{} ERROR ledger export rejected batch {i}: checksum mismatch\n",
+                (skewed + chrono::Duration::seconds(i)).to_rfc3339()
+            )
+        })
+        .collect();
+    std::fs::write(&log, lines).unwrap();
+    let report = support::engine_pass_at(&config, &pages, clock.clone()).await;
+    assert_eq!((report.blind, report.firing), (0, 1), "{report:?}");
+    let firing = new_error_pages(&pages);
+    assert!(
+        firing[0].title.contains("ledger export rejected"),
+        "{firing:#?}"
+    );
+}

@@ -2,14 +2,15 @@
 //! (error-level lines, stack traces folded into one event, configured patterns) are mined into
 //! templates; a template never seen on that source pages once it has occurred `min_count` times
 //! within `window`. When first attached, everything for `learn_for` is learned, not paged: old
-//! errors that keep occurring never page. A line stamped by its source (Loki, the journal, an
-//! RFC 3339 time) is learned by when it was written, so history read back on attachment and a
-//! backlog read late are learned too. What the miner knows survives restarts (store).
+//! errors that keep occurring never page. A line from Loki or the journal, which stamp every
+//! line themselves, is learned by when it was written, so history read back on attachment and a
+//! backlog read late are learned too. Times written in a file's text are not trusted for this:
+//! an app whose clock or zone is off would otherwise silence new errors for hours. What the miner knows survives restarts (store).
 
 use super::WatchContext;
 use super::log_feed::Feed;
 use super::observation::{Evaluation, Observation};
-use crate::config::{LogFormat, NewErrorSpec, WatchSpec};
+use crate::config::{LogFeed, LogFormat, NewErrorSpec, WatchSpec};
 use crate::humanize;
 use crate::logs::readable::readable_template;
 use crate::logs::redact::redact;
@@ -120,7 +121,7 @@ struct ErrorEvent {
     at: Option<DateTime<Utc>>,
 }
 
-/// The time stamped on a line by its source (Loki, the journal) or in RFC 3339 in the line.
+/// The time on a line: stamped by its source (Loki, the journal), or RFC 3339 in its text.
 fn stamped_at(line: &LogLine) -> Option<DateTime<Utc>> {
     let at = line.at.as_deref()?;
     DateTime::parse_from_rfc3339(at)
@@ -254,8 +255,10 @@ pub async fn evaluate(
             .unwrap_or(DateTime::<Utc>::MAX_UTC)
     });
     let learning = learning_ends.is_none_or(|until| now < until);
-    // With no learning period at all, everything read is judged, history included.
-    let learned_until = learning_ends.filter(|_| !learn_for.is_zero());
+    // With no learning period at all, everything read is judged, history included. Only times
+    // stamped by a log source count; a file's own text may carry a wrong clock or zone.
+    let source_stamped = !matches!(new_error.feed, LogFeed::Files { .. });
+    let learned_until = learning_ends.filter(|_| !learn_for.is_zero() && source_stamped);
     let window = chrono::Duration::from_std(new_error.window).unwrap_or_default();
     let events = error_events(lines, new_error, &mut state.folders);
     let Some(miner) = state.miner.as_mut() else {
