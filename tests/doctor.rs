@@ -382,3 +382,41 @@ fn a_loki_that_does_not_answer_and_a_missing_journalctl_fail() {
         );
     }
 }
+
+#[test]
+fn the_files_the_watches_read_are_checked_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::write(logs.join("app.log"), "ERROR boom\n").unwrap();
+    std::fs::write(logs.join("worker.log"), "").unwrap();
+    let watches = format!(
+        "[watches.app-errors]\nkind = \"new_error\"\npath = \"{logs}/*.log\"\n\
+         [watches.api]\nkind = \"error_class\"\npath = \"{logs}/access.log\"\napp_log = \"{logs}/*.log\"\n\
+         [watches.backups]\nkind = \"freshness\"\npath = \"{dir}/backups/*.sql.gz\"\nmax_age = \"26h\"\n",
+        logs = logs.display(),
+        dir = dir.path().display()
+    );
+    let (code, out, err) = doctor(dir.path(), &watches);
+    assert_eq!(code, 1, "{out}{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            format!(
+                "WARNING api (files): {}/access.log: no file matches yet; the watch is blind until one does",
+                logs.display()
+            ),
+            format!(
+                "ok  api (files): {}/*.log: 2 files readable",
+                logs.display()
+            ),
+            format!(
+                "FAIL backups (files): {}/backups/*.sql.gz: cannot read directory {}/backups: No such file or directory (os error 2)",
+                dir.path().display(),
+                dir.path().display()
+            ),
+        ],
+        "watches in name order; the app log glob once, though two watches read it"
+    );
+}

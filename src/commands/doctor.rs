@@ -1,11 +1,14 @@
 //! `sentinel doctor`: for every configured source, can Sentinel reach it, and could its role
 //! write anything? One line per source: `ok`, `WARNING` (the role can write: with the SQL that
-//! creates a read-only one) or `FAIL` (unreachable). Every SQL check runs through the guarded
+//! creates a read-only one) or `FAIL` (unreachable). Then the files the watches read (see
+//! [`files`]): logs that match nothing or cannot be opened, folders that cannot be listed. Every SQL check runs through the guarded
 //! read-only path; a Prometheus or Loki source answers `vector(1)`; a journald source reads its
 //! last hour (and says how many entries its units wrote, so an empty unit filter shows).
 //!
 //! Exit codes: 0 every source reachable and read-only, 1 a source can write or could not be
 //! checked, 2 the configuration cannot be loaded.
+
+mod files;
 
 use super::{cannot_run, load_config};
 use crate::config::{Config, SourceSpec, SourceSpecKind};
@@ -42,14 +45,18 @@ pub async fn run(config_path: &Path) -> i32 {
         Ok(config) => config,
         Err(code) => return code,
     };
-    if config.sources.is_empty() {
-        println!("no sources configured in {}", config_path.display());
-        return 0;
-    }
-    let findings = match check_all(&config).await {
+    let mut findings = match check_all(&config).await {
         Ok(findings) => findings,
         Err(error) => return cannot_run(error),
     };
+    findings.extend(files::check(&config));
+    if findings.is_empty() {
+        println!(
+            "nothing to check: no sources and no files in {}",
+            config_path.display()
+        );
+        return 0;
+    }
     let mut code = 0;
     for (name, kind, finding) in findings {
         println!("{}", finding.line(&name, kind));

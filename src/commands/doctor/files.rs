@@ -1,0 +1,99 @@
+//! `sentinel doctor` on the files the watches read: every log a `new_error` or `error_class`
+//! watch tails must match at least one file Sentinel's user can open for reading, and every
+//! folder a `freshness` watch looks in must be listable. A file is only ever opened to read.
+
+use super::Finding;
+use crate::config::{Config, FreshnessSpec, FreshnessTarget, LogFeed, WatchSpecKind};
+use crate::source::files;
+use std::collections::BTreeSet;
+
+/// One line per distinct glob: `(watch, "files", finding)`, in configuration order.
+pub fn check(config: &Config) -> Vec<(String, &'static str, Finding)> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for watch in &config.watches {
+        for (pattern, is_log) in globs(&watch.kind) {
+            if seen.insert(pattern.to_string()) {
+                let finding = if is_log {
+                    check_log(pattern)
+                } else {
+                    check_folder(pattern)
+                };
+                out.push((watch.name.clone(), "files", finding));
+            }
+        }
+    }
+    out
+}
+
+/// The globs a watch reads: logs it tails (`true`) or folders it looks in (`false`).
+fn globs(kind: &WatchSpecKind) -> Vec<(&str, bool)> {
+    fn log(feed: &LogFeed) -> Option<(&str, bool)> {
+        match feed {
+            LogFeed::Files { pattern } => Some((pattern.as_str(), true)),
+            _ => None,
+        }
+    }
+    match kind {
+        WatchSpecKind::NewError(new_error) => log(&new_error.feed).into_iter().collect(),
+        WatchSpecKind::ErrorClass(error_class) => log(&error_class.access_log)
+            .into_iter()
+            .chain(error_class.app_log.as_ref().and_then(log))
+            .collect(),
+        WatchSpecKind::Freshness(FreshnessSpec {
+            target: FreshnessTarget::Files { pattern },
+            ..
+        }) => vec![(pattern.as_str(), false)],
+        _ => Vec::new(),
+    }
+}
+
+fn check_log(pattern: &str) -> Finding {
+    let paths: Vec<_> = match glob::glob(pattern) {
+        Ok(paths) => paths.flatten().filter(|p| p.is_file()).collect(),
+        Err(error) => return Finding::Fail(format!("{pattern}: not a valid glob: {error}")),
+    };
+    if paths.is_empty() {
+        return match files::newest(pattern) {
+            Err(error) => Finding::Fail(format!("{pattern}: {}", error.detail)),
+            Ok(_) => Finding::Warning(format!(
+                "{pattern}: no file matches yet; the watch is blind until one does"
+            )),
+        };
+    }
+    let unreadable: Vec<String> = paths
+        .iter()
+        .filter_map(|path| {
+            std::fs::File::open(path)
+                .err()
+                .map(|error| format!("{}: {error}", path.display()))
+        })
+        .collect();
+    if unreadable.is_empty() {
+        Finding::Ok(format!(
+            "{pattern}: {} file{} readable",
+            paths.len(),
+            if paths.len() == 1 { "" } else { "s" }
+        ))
+    } else {
+        Finding::Fail(format!(
+            "cannot read {}; give Sentinel's user read access (e.g. the adm group)",
+            unreadable.join(", ")
+        ))
+    }
+}
+
+fn check_folder(pattern: &str) -> Finding {
+    match files::newest(pattern) {
+        Ok(Some(newest)) => Finding::Ok(format!(
+            "{pattern}: {} file{}, newest {}",
+            newest.matched,
+            if newest.matched == 1 { "" } else { "s" },
+            newest.path.display()
+        )),
+        Ok(None) => Finding::Ok(format!(
+            "{pattern}: the folder is readable, nothing matches yet"
+        )),
+        Err(error) => Finding::Fail(format!("{pattern}: {}", error.detail)),
+    }
+}
