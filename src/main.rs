@@ -58,8 +58,9 @@ enum Command {
         #[arg(short, long, env = "SENTINEL_CONFIG", default_value = "sentinel.toml")]
         config: PathBuf,
     },
-    /// Check every source: reachable, and read-only? Exit 0: all read-only and reachable;
-    /// 1: a source can write (or could not be checked); 2: the configuration cannot be loaded.
+    /// Check every source (reachable, and read-only?) and the files the watches read. Exit 0:
+    /// all fine; 1: a source can write, or something cannot be read; 2: the configuration
+    /// cannot be loaded.
     Doctor {
         #[arg(short, long, env = "SENTINEL_CONFIG", default_value = "sentinel.toml")]
         config: PathBuf,

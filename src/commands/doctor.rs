@@ -5,8 +5,8 @@
 //! read-only path; a Prometheus or Loki source answers `vector(1)`; a journald source reads its
 //! last hour (and says how many entries its units wrote, so an empty unit filter shows).
 //!
-//! Exit codes: 0 every source reachable and read-only, 1 a source can write or could not be
-//! checked, 2 the configuration cannot be loaded.
+//! Exit codes: 0 every source reachable and read-only and every file readable, 1 a source can
+//! write or something could not be checked or read, 2 the configuration cannot be loaded.
 
 mod files;
 
