@@ -1,5 +1,6 @@
 //! `error_class`: bad client input answered with a server error. Follows the access log (and
-//! the app's log, whose errors say why a request failed), feeds both to the classifier in
+//! the app's log, whose errors say why a request failed), from files or as streams of a Loki
+//! source (the shared log feeds), feeds both to the classifier in
 //! [`core`], and pages per route once `min_count` bad-input 5xx happened within `window`.
 //! Scanner noise (probes for paths the app never served) is excluded and only counted. How
 //! far each log was read and the routes the app serves survive restarts (the store), so a
