@@ -1,9 +1,10 @@
 //! `sentinel doctor`: for every configured source, can Sentinel reach it, and could its role
 //! write anything? One line per source: `ok`, `WARNING` (the role can write: with the SQL that
 //! creates a read-only one) or `FAIL` (unreachable). Then the files the watches read (see
-//! [`files`]): logs that match nothing or cannot be opened, folders that cannot be listed. Every SQL check runs through the guarded
-//! read-only path; a Prometheus or Loki source answers `vector(1)`; a journald source reads its
-//! last hour (and says how many entries its units wrote, so an empty unit filter shows).
+//! [`files`]): logs that match nothing or cannot be opened, folders that cannot be listed.
+//! Every SQL check runs through the guarded read-only path; a Prometheus or Loki source answers
+//! `vector(1)`; a journald source reads its last hour (and says how many entries its units
+//! wrote, so an empty unit filter shows).
 //!
 //! Exit codes: 0 every source reachable and read-only and every file readable, 1 a source can
 //! write or something could not be checked or read, 2 the configuration cannot be loaded.

@@ -9,7 +9,7 @@ use super::{EXIT_CANNOT_RUN, cannot_run, load_config};
 use crate::config::{Config, SourceSpecKind};
 use crate::engine::build;
 use crate::source::loki::{Direction, LokiResult, LokiSource};
-use crate::source::prometheus::{PrometheusSource, Series};
+use crate::source::prometheus::{PrometheusSource, Series, subject_of};
 use crate::source::sql::caps::CapHit;
 use crate::source::sql::database::{QueryError, QueryResult, SqlSource};
 use crate::source::{SourceError, SourceErrorKind};
@@ -198,11 +198,7 @@ async fn logql(loki: &LokiSource, query: &str) -> Result<QueryResult, SourceErro
         let mut lines: Vec<_> = streams
             .into_iter()
             .flat_map(|stream| {
-                let labels = Series {
-                    labels: stream.labels,
-                    value: 0.0,
-                }
-                .subject();
+                let labels = subject_of(&stream.labels);
                 stream
                     .entries
                     .into_iter()

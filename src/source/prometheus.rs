@@ -15,20 +15,24 @@ pub struct Series {
 }
 
 impl Series {
-    /// The labels as a compact subject, `{instance="db:9100",mountpoint="/"}`, without the
-    /// metric name; the metric name alone when there is nothing else.
+    /// The labels as a subject: see [`subject_of`].
     pub fn subject(&self) -> String {
-        let parts: Vec<String> = self
-            .labels
-            .iter()
-            .filter(|(k, _)| k.as_str() != "__name__")
-            .map(|(k, v)| format!("{k}=\"{v}\""))
-            .collect();
-        if parts.is_empty() {
-            self.labels.get("__name__").cloned().unwrap_or_default()
-        } else {
-            format!("{{{}}}", parts.join(","))
-        }
+        subject_of(&self.labels)
+    }
+}
+
+/// Labels as a compact subject, `{instance="db:9100",mountpoint="/"}`, without the metric
+/// name; the metric name alone when there is nothing else.
+pub fn subject_of(labels: &BTreeMap<String, String>) -> String {
+    let parts: Vec<String> = labels
+        .iter()
+        .filter(|(k, _)| k.as_str() != "__name__")
+        .map(|(k, v)| format!("{k}=\"{v}\""))
+        .collect();
+    if parts.is_empty() {
+        labels.get("__name__").cloned().unwrap_or_default()
+    } else {
+        format!("{{{}}}", parts.join(","))
     }
 }
 

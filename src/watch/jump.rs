@@ -9,6 +9,7 @@ use super::observation::{Evaluation, Observation};
 use super::sql_values::{blindness, parse_number, parse_time};
 use super::{WatchContext, format_value};
 use crate::config::{JumpSpec, WatchSpec};
+use crate::source::prometheus::subject_of;
 use crate::source::{SourceError, SourceErrorKind};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
@@ -43,7 +44,7 @@ async fn prometheus_series(
     Ok(found
         .into_iter()
         .map(|(labels, samples)| {
-            let subject = crate::source::prometheus::Series { labels, value: 0.0 }.subject();
+            let subject = subject_of(&labels);
             let points = samples.into_iter().map(|(t, v)| (t as i64, v)).collect();
             (subject, points)
         })
@@ -55,22 +56,14 @@ async fn loki_series(
     ctx: &WatchContext<'_>,
 ) -> Result<BTreeMap<String, Points>, SourceError> {
     let loki = ctx.sources.loki(&jump.source)?;
-    let lookback = chrono::Duration::from_std(jump.lookback).unwrap_or(chrono::Duration::zero());
-    let start = ctx
-        .now
-        .checked_sub_signed(lookback)
-        .unwrap_or(DateTime::UNIX_EPOCH);
+    let start = super::time_before(ctx.now, jump.lookback);
     let found = loki
         .metric_range(&jump.query, start, ctx.now, jump.step)
         .await?;
     Ok(found
         .into_iter()
         .map(|series| {
-            let subject = crate::source::prometheus::Series {
-                labels: series.labels,
-                value: 0.0,
-            }
-            .subject();
+            let subject = subject_of(&series.labels);
             let points = series
                 .samples
                 .into_iter()
@@ -85,13 +78,11 @@ async fn sql_series(
     jump: &JumpSpec,
     ctx: &WatchContext<'_>,
 ) -> Result<BTreeMap<String, Points>, SourceError> {
-    let database = ctx.sources.sql.get(&jump.source).ok_or_else(|| {
-        SourceError::new(
-            &jump.source,
-            SourceErrorKind::Unreachable,
-            "source is not configured",
-        )
-    })?;
+    let database = ctx
+        .sources
+        .sql
+        .get(&jump.source)
+        .ok_or_else(|| super::not_configured(&jump.source))?;
     let result = database
         .query(&jump.query)
         .await
@@ -159,11 +150,6 @@ pub fn judge(
     series
         .iter()
         .map(|(subject, points)| {
-            let name = if subject.is_empty() {
-                spec.description.clone()
-            } else {
-                format!("{} {subject}", spec.description)
-            };
             let open_since = points
                 .last()
                 .map(|(t, _)| *t)
@@ -184,6 +170,11 @@ pub fn judge(
             let fresh = points.last().is_some_and(|(t, _)| *t >= stale_after);
             match judged {
                 Some(verdict) if verdict.is_jump && fresh => {
+                    let name = if subject.is_empty() {
+                        spec.description.clone()
+                    } else {
+                        format!("{} {subject}", spec.description)
+                    };
                     let mut observation =
                         Observation::broken(subject.clone(), verdict.describe(&name));
                     if let Some(since) = partial {

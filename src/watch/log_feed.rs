@@ -7,9 +7,8 @@ use crate::config::{LogFeed, LogFormat};
 use crate::source::logfile::{LineFormat, LogLine, LogTail, Offsets, TailOptions, parse_line};
 use crate::source::loki::{Labels, TailCursor};
 use crate::source::{SourceError, SourceErrorKind, files};
-use crate::watch::WatchContext;
+use crate::watch::{WatchContext, not_configured, time_before};
 use std::path::PathBuf;
-use std::time::Duration;
 
 /// An open feed and where it stands.
 pub enum Feed {
@@ -61,22 +60,6 @@ fn store_error(feed: &LogFeed, error: impl ToString) -> SourceError {
     )
 }
 
-fn not_configured(source: &str) -> SourceError {
-    SourceError::new(
-        source,
-        SourceErrorKind::Unreachable,
-        "source is not configured",
-    )
-}
-
-/// Where the first read of a log source starts: `history` before now.
-fn history_start(ctx: &WatchContext<'_>, history: Duration) -> chrono::DateTime<chrono::Utc> {
-    chrono::Duration::from_std(history)
-        .ok()
-        .and_then(|back| ctx.now.checked_sub_signed(back))
-        .unwrap_or(chrono::DateTime::UNIX_EPOCH)
-}
-
 impl Feed {
     /// Opens `feed` where the watch `watch` left it (or, the first time, where learning starts).
     /// `prefix` tells apart the feeds of one watch in the store (`""`, `"access_"`, `"app_"`).
@@ -121,7 +104,7 @@ impl Feed {
                 let cursor = stored("cursor")
                     .await?
                     .and_then(|text| text.parse::<TailCursor>().ok())
-                    .unwrap_or_else(|| TailCursor::starting_at(history_start(ctx, *history)));
+                    .unwrap_or_else(|| TailCursor::starting_at(time_before(ctx.now, *history)));
                 Ok(Feed::Loki {
                     source: source.clone(),
                     query: query.clone(),
@@ -131,7 +114,7 @@ impl Feed {
             LogFeed::Journald { source, history } => Ok(Feed::Journald {
                 source: source.clone(),
                 cursor: stored("cursor").await?,
-                since: format!("@{}", history_start(ctx, *history).timestamp()),
+                since: format!("@{}", time_before(ctx.now, *history).timestamp()),
             }),
         }
     }

@@ -57,7 +57,16 @@ impl Sources {
     }
 }
 
-fn not_configured(name: &str) -> crate::source::SourceError {
+/// The moment `back` before `now`; the Unix epoch when that is out of range.
+pub(crate) fn time_before(now: DateTime<Utc>, back: std::time::Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(back)
+        .ok()
+        .and_then(|back| now.checked_sub_signed(back))
+        .unwrap_or(DateTime::UNIX_EPOCH)
+}
+
+/// The blindness of a watch whose source is not in the configuration.
+pub(crate) fn not_configured(name: &str) -> crate::source::SourceError {
     crate::source::SourceError::new(
         name,
         crate::source::SourceErrorKind::Unreachable,

@@ -85,11 +85,7 @@ pub async fn evaluate(
         (Some(simulated), _) => Statistics::Simulated(simulated.as_ref()),
         (None, Some(database)) => Statistics::Database(database),
         (None, None) => {
-            return Evaluation::Blind(SourceError::new(
-                &slow_query.source,
-                SourceErrorKind::Unreachable,
-                "source is not configured",
-            ));
+            return Evaluation::Blind(super::not_configured(&slow_query.source));
         }
     };
     if state.core.is_none() {

@@ -5,7 +5,7 @@
 
 use super::observation::{Evaluation, Observation};
 use super::sql_values::{blindness, parse_number};
-use super::{WatchContext, format_value};
+use super::{WatchContext, format_value, not_configured};
 use crate::config::{StuckSpec, WatchSpec};
 use crate::humanize;
 use crate::source::sql::guard::SqlDialectKind;
@@ -77,11 +77,7 @@ pub async fn evaluate(spec: &WatchSpec, stuck: &StuckSpec, ctx: &WatchContext<'_
                     series
                         .iter()
                         .filter_map(|(labels, samples)| {
-                            let subject = crate::source::prometheus::Series {
-                                labels: labels.clone(),
-                                value: 0.0,
-                            }
-                            .subject();
+                            let subject = crate::source::prometheus::subject_of(labels);
                             let lengths: Vec<f64> = samples.iter().map(|(_, v)| *v).collect();
                             judge_lengths(
                                 &spec.description,
@@ -166,14 +162,6 @@ pub fn judge_queue(
     }
     let interval = spec.interval;
     judge_lengths(&spec.description, queue, lengths, stalled_for, interval)
-}
-
-fn not_configured(source: &str) -> SourceError {
-    SourceError::new(
-        source,
-        SourceErrorKind::Unreachable,
-        "source is not configured",
-    )
 }
 
 fn quote(text: &str) -> String {

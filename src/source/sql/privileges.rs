@@ -323,14 +323,16 @@ fn granted_role(line: &str) -> Option<(String, String)> {
 pub fn judge_mysql(user: &str, grants: &[String]) -> Verdict {
     let mut writes = Vec::new();
     let notes = Vec::new();
-    let parsed: Vec<GrantLine> = grants.iter().filter_map(|line| parse_grant(line)).collect();
+    let mut parsed: Vec<GrantLine> = Vec::new();
+    let mut roles: Vec<(String, String)> = Vec::new();
+    for line in grants {
+        match parse_grant(line) {
+            Some(grant) => parsed.push(grant),
+            None => roles.extend(granted_role(line)),
+        }
+    }
     let visible: std::collections::BTreeSet<&str> =
         parsed.iter().map(|grant| grant.grantee.as_str()).collect();
-    let roles: Vec<(String, String)> = grants
-        .iter()
-        .filter(|line| parse_grant(line).is_none())
-        .filter_map(|line| granted_role(line))
-        .collect();
     let is_role = |grantee: &str| roles.iter().any(|(role, _)| role == grantee);
     for grant in &parsed {
         let object = grant.object.to_ascii_uppercase();

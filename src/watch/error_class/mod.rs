@@ -82,16 +82,11 @@ async fn read(
     open: &mut Option<Feed>,
     ctx: &WatchContext<'_>,
 ) -> Result<Vec<LogLine>, SourceError> {
-    if open.is_none() {
-        *open = Some(Feed::open(&spec.name, prefix, feed, LogFormat::Plain, ctx).await?);
-    }
-    let Some(reading) = open.as_mut() else {
-        return Err(SourceError::new(
-            &feed.source_label(),
-            SourceErrorKind::Unreachable,
-            "feed unavailable",
-        ));
+    let opened = match open.take() {
+        Some(opened) => opened,
+        None => Feed::open(&spec.name, prefix, feed, LogFormat::Plain, ctx).await?,
     };
+    let reading = open.insert(opened);
     match reading.read(feed, LogFormat::Plain, ctx).await {
         Ok(lines) => Ok(lines),
         Err(failure) => {
