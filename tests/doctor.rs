@@ -33,25 +33,7 @@ fn doctor(dir: &Path, sources: &str) -> (i32, String, String) {
 
 /// Runs `statements` as the administrator of the database at `url` (PostgreSQL or MariaDB).
 async fn admin(url: &str, statements: &[String]) {
-    async fn run<C: Connection>(url: &str, statements: &[String])
-    where
-        for<'c> &'c mut C: sqlx::Executor<'c>,
-    {
-        let mut conn = C::connect(url)
-            .await
-            .unwrap_or_else(|e| panic!("{url} (scripts/test.sh starts it): {e}"));
-        for statement in statements {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(statement.clone()))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-        }
-    }
-    if url.starts_with("postgres") {
-        run::<sqlx::PgConnection>(url, statements).await;
-    } else {
-        run::<sqlx::MySqlConnection>(url, statements).await;
-    }
+    support::run_sql(url, statements).await;
 }
 
 /// Creates the read-only and the writing account, runs doctor as each, and cleans up before

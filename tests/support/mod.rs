@@ -300,33 +300,40 @@ fn start_prometheus() -> Prometheus {
 /// The machine's PostgreSQL, as the tests reach it (scripts/test.sh starts it).
 pub const POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
 
-/// Runs `statements` in order on the machine's PostgreSQL: a test's own setup, never Sentinel's.
-pub async fn postgres_setup(statements: &[String]) {
+/// Runs `statements` in order, as the administrator, on the PostgreSQL or MariaDB at `url`: a
+/// test's own setup, never Sentinel's.
+pub async fn run_sql(url: &str, statements: &[String]) {
     use sqlx::Connection;
-    let mut conn = sqlx::PgConnection::connect(POSTGRES)
-        .await
-        .expect("PostgreSQL on 127.0.0.1:5432 (scripts/test.sh starts it)");
-    for statement in statements {
-        sqlx::query(sqlx::AssertSqlSafe(statement.clone()))
-            .execute(&mut conn)
+    async fn run<C: Connection>(url: &str, statements: &[String])
+    where
+        for<'c> &'c mut C: sqlx::Executor<'c>,
+    {
+        let mut conn = C::connect(url)
             .await
-            .unwrap();
+            .unwrap_or_else(|e| panic!("{url} (scripts/test.sh starts it): {e}"));
+        for statement in statements {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(statement.clone()))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
     }
+    if url.starts_with("postgres") {
+        run::<sqlx::PgConnection>(url, statements).await;
+    } else {
+        run::<sqlx::MySqlConnection>(url, statements).await;
+    }
+}
+
+/// [`run_sql`] on the machine's PostgreSQL.
+pub async fn postgres_setup(statements: &[String]) {
+    run_sql(POSTGRES, statements).await;
 }
 
 /// The machine's MariaDB, as the tests reach it (scripts/test.sh starts it).
 pub const MARIADB: &str = "mysql://root@127.0.0.1:3306/test";
 
-/// Runs `statements` in order on the machine's MariaDB: a test's own setup, never Sentinel's.
+/// [`run_sql`] on the machine's MariaDB.
 pub async fn mariadb_setup(statements: &[String]) {
-    use sqlx::Connection;
-    let mut conn = sqlx::MySqlConnection::connect(MARIADB)
-        .await
-        .expect("MariaDB on 127.0.0.1:3306 (scripts/test.sh starts it)");
-    for statement in statements {
-        sqlx::query(sqlx::AssertSqlSafe(statement.clone()))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-    }
+    run_sql(MARIADB, statements).await;
 }
