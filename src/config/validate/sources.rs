@@ -174,6 +174,11 @@ impl Validator<'_> {
             .as_ref()
             .map(|v| v.get_ref().clone())
             .unwrap_or_default();
+        policy.allowed_functions = raw
+            .allow_functions
+            .as_ref()
+            .map(|v| v.get_ref().clone())
+            .unwrap_or_default();
         let defaults = ResultCaps::default();
         Some(SourceSpecKind::Sql(
             crate::source::sql::database::SqlSettings {

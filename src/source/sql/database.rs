@@ -5,7 +5,10 @@
 //! transaction is rolled back; the result is capped in rows and bytes, with the cap reported.
 
 use super::caps::{CapHit, CappedRows, PushOutcome, ResultCaps, Row};
-use super::guard::{self, GuardPolicy, Refusal, SqlDialectKind};
+use super::guard::{
+    self, AllowedStatement, CheckedStatement, GuardPolicy, Refusal, SqlDialectKind,
+};
+use super::pg_catalog;
 use crate::source::{SourceError, SourceErrorKind};
 use futures_util::TryStreamExt;
 use sqlx::{Column, Connection, Executor, Row as _};
@@ -23,11 +26,23 @@ pub struct QueryResult {
 /// Why a query gave no result.
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
-    /// The guard refused the statement; it never reached the database.
-    #[error("refused: {0}")]
+    /// The guard refused the statement; the statement itself never ran.
+    #[error("{0}")]
     Refused(#[from] Refusal),
     #[error("{0}")]
     Source(SourceError),
+}
+
+/// Why a PostgreSQL run stopped: the catalog refused the statement, or the server failed.
+enum PgRun {
+    Refused(Refusal),
+    Sql(sqlx::Error),
+}
+
+impl From<sqlx::Error> for PgRun {
+    fn from(error: sqlx::Error) -> Self {
+        PgRun::Sql(error)
+    }
 }
 
 /// How a SQL source is reached and limited.
@@ -92,18 +107,17 @@ impl SqlSource {
 
     /// Runs `sql` through the guard and, if allowed, read-only against the database.
     pub async fn query(&self, sql: &str) -> Result<QueryResult, QueryError> {
-        let allowed = guard::check(sql, &self.settings.policy)?;
-        let statement = allowed.normalized_sql().to_string();
+        let checked = guard::check(sql, &self.settings.policy)?;
         let budget = self.settings.statement_timeout + Duration::from_secs(5);
         let run = async {
             match self.dialect() {
-                SqlDialectKind::Postgres => self.run_postgres(&statement).await,
-                SqlDialectKind::MySql => self.run_mysql(&statement).await,
-                SqlDialectKind::Sqlite => self.run_sqlite(&statement).await,
+                SqlDialectKind::Postgres => self.run_postgres(checked).await,
+                SqlDialectKind::MySql => self.run_mysql(checked.confirm(None)?).await,
+                SqlDialectKind::Sqlite => self.run_sqlite(checked.confirm(None)?).await,
             }
         };
         match tokio::time::timeout(budget, run).await {
-            Ok(result) => result.map_err(|e| QueryError::Source(self.source_error(&e))),
+            Ok(result) => result,
             Err(_) => Err(QueryError::Source(SourceError::new(
                 &self.name,
                 SourceErrorKind::Timeout,
@@ -112,7 +126,22 @@ impl SqlSource {
         }
     }
 
-    async fn run_postgres(&self, statement: &str) -> Result<QueryResult, sqlx::Error> {
+    fn sql_error(&self, error: sqlx::Error) -> QueryError {
+        QueryError::Source(self.source_error(&error))
+    }
+
+    /// On PostgreSQL the statement is confirmed against the server's own catalog, inside the
+    /// transaction it then runs in.
+    async fn run_postgres(&self, checked: CheckedStatement) -> Result<QueryResult, QueryError> {
+        self.run_postgres_sql(checked)
+            .await
+            .map_err(|error| match error {
+                PgRun::Refused(refusal) => QueryError::Refused(refusal),
+                PgRun::Sql(error) => self.sql_error(error),
+            })
+    }
+
+    async fn run_postgres_sql(&self, checked: CheckedStatement) -> Result<QueryResult, PgRun> {
         use sqlx::postgres::PgConnectOptions;
         let options: PgConnectOptions = self.settings.url.parse()?;
         let options = options
@@ -126,13 +155,38 @@ impl SqlSource {
             millis(self.settings.lock_timeout)
         )))
         .await?;
+        let confirmed = if checked.catalog_questions().is_empty() {
+            checked.confirm(None)
+        } else {
+            match pg_catalog::answers(&mut conn, checked.catalog_questions()).await {
+                Ok(answers) => checked.confirm(Some(&answers)),
+                Err(error) => Err(Refusal::CatalogUnavailable {
+                    reason: error.to_string(),
+                }),
+            }
+        };
+        let allowed = match confirmed {
+            Ok(allowed) => allowed,
+            Err(refusal) => {
+                let _ = conn.execute("ROLLBACK").await;
+                let _ = conn.close().await;
+                return Err(PgRun::Refused(refusal));
+            }
+        };
+        let statement = allowed.normalized_sql();
         let result = collect_postgres(&mut conn, statement, self.settings.caps).await;
         let _ = conn.execute("ROLLBACK").await;
         let _ = conn.close().await;
-        result
+        Ok(result?)
     }
 
-    async fn run_mysql(&self, statement: &str) -> Result<QueryResult, sqlx::Error> {
+    async fn run_mysql(&self, allowed: AllowedStatement) -> Result<QueryResult, QueryError> {
+        self.run_mysql_sql(allowed.normalized_sql())
+            .await
+            .map_err(|error| self.sql_error(error))
+    }
+
+    async fn run_mysql_sql(&self, statement: &str) -> Result<QueryResult, sqlx::Error> {
         use sqlx::mysql::MySqlConnectOptions;
         let options: MySqlConnectOptions = self.settings.url.parse()?;
         let mut conn = sqlx::MySqlConnection::connect_with(&options).await?;
@@ -163,7 +217,13 @@ impl SqlSource {
         result
     }
 
-    async fn run_sqlite(&self, statement: &str) -> Result<QueryResult, sqlx::Error> {
+    async fn run_sqlite(&self, allowed: AllowedStatement) -> Result<QueryResult, QueryError> {
+        self.run_sqlite_sql(allowed.normalized_sql())
+            .await
+            .map_err(|error| self.sql_error(error))
+    }
+
+    async fn run_sqlite_sql(&self, statement: &str) -> Result<QueryResult, sqlx::Error> {
         use sqlx::sqlite::SqliteConnectOptions;
         let options: SqliteConnectOptions = self.settings.url.parse()?;
         let options = options

@@ -5,5 +5,6 @@ pub mod caps;
 pub mod database;
 pub mod explain;
 pub mod guard;
+pub mod pg_catalog;
 pub mod pg_stat;
 pub mod privileges;
