@@ -300,6 +300,8 @@ const MARIADB_ATTACKS: &[&str] = &[
     "SELECT set_global_connections()",
     "SELECT attacks.set_global_connections()",
     "SELECT * FROM {t} WHERE id = drain_balance(id)",
+    "SELECT json_wipe()",
+    "SELECT regexp_drain('x')",
     "SELECT sleep(10)",
     "SELECT SLEEP(10)",
     "SELECT `sleep`(10)",
@@ -385,6 +387,14 @@ async fn mariadb_attacks_are_refused_with_root_and_with_a_read_only_user() {
              BEGIN UPDATE attacks.{table} SET balance = 0; RETURN i; END"
             ),
             format!("CREATE PROCEDURE attacks.drain_all() BEGIN DELETE FROM attacks.{table}; END"),
+            // Stored functions named like families of built-ins.
+            format!(
+                "CREATE FUNCTION attacks.json_wipe() RETURNS int MODIFIES SQL DATA \
+             BEGIN DELETE FROM attacks.{table}; RETURN 1; END"
+            ),
+            "CREATE FUNCTION attacks.regexp_drain(s text) RETURNS int DETERMINISTIC \
+             BEGIN SET GLOBAL max_connections = 9; RETURN 1; END"
+                .to_string(),
             "CREATE USER IF NOT EXISTS 'attack_reader'@'%'".to_string(),
             "CREATE USER IF NOT EXISTS 'attack_reader'@'localhost'".to_string(),
             "GRANT SELECT ON attacks.* TO 'attack_reader'@'%'".to_string(),

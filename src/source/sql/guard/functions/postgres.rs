@@ -3,8 +3,11 @@
 //! holds what the catalog cannot say: the SQL constructs that look like calls but are grammar,
 //! and the built-ins marked volatile that only read.
 
-/// Constructs the parser shows as function calls but PostgreSQL's grammar handles itself, so
-/// no function of that name is looked up (unless the name is quoted). All are pure.
+/// Constructs the parser shows as function calls but PostgreSQL's grammar handles itself (as
+/// keywords in every supported version), so no function of that name is looked up unless the
+/// name is quoted. All are pure. Names that are keywords only in newer versions (the SQL/JSON
+/// constructors, `system_user`) are left to the catalog: on older servers they are ordinary
+/// function names that the search path resolves.
 pub(super) const SYNTAX_FUNCTIONS: &[&str] = &[
     "coalesce",
     "nullif",
@@ -19,7 +22,6 @@ pub(super) const SYNTAX_FUNCTIONS: &[&str] = &[
     "current_role",
     "session_user",
     "user",
-    "system_user",
     "current_catalog",
     "current_schema",
     "grouping",
@@ -29,21 +31,11 @@ pub(super) const SYNTAX_FUNCTIONS: &[&str] = &[
     "xmlelement",
     "xmlforest",
     "xmlconcat",
-    "xmlagg",
     "xmlpi",
     "xmlroot",
     "xmlparse",
     "xmlserialize",
     "xmlexists",
-    "json_object",
-    "json_array",
-    "json_objectagg",
-    "json_arrayagg",
-    "json_scalar",
-    "json_serialize",
-    "json_query",
-    "json_value",
-    "json_exists",
     "normalize",
     "collation",
 ];
