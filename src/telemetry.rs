@@ -31,6 +31,13 @@ pub struct IntakeLabels {
     pub outcome: String,
 }
 
+/// Why the HTTP intake refused a request (`rate_limited`, `too_many_failures`, `too_large`,
+/// `body_timeout`, `bad_request`, `method_not_allowed`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RejectionLabels {
+    pub reason: String,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct DeliveryLabels {
     pub channel: String,
@@ -48,7 +55,7 @@ pub struct Metrics {
     pub notify_latency: Histogram,
     pub pings: Family<PingLabels, Counter>,
     pub unknown_pings: Counter,
-    pub rejected_requests: Counter,
+    pub rejected_requests: Family<RejectionLabels, Counter>,
     pub deliveries: Family<DeliveryLabels, Counter>,
     pub intake_requests: Family<IntakeLabels, Counter>,
 }
@@ -93,10 +100,10 @@ impl Metrics {
             "Pings for tokens no watch has",
             unknown_pings.clone(),
         );
-        let rejected_requests = Counter::default();
+        let rejected_requests = Family::<RejectionLabels, Counter>::default();
         registry.register(
             "rejected_requests",
-            "HTTP requests refused (too large, rate-limited, malformed)",
+            "HTTP requests refused, by reason (rate-limited, too many failures, too large, slow body, malformed)",
             rejected_requests.clone(),
         );
         let deliveries = Family::<DeliveryLabels, Counter>::default();
@@ -133,6 +140,15 @@ impl Metrics {
             out.clear();
         }
         out
+    }
+
+    /// Counts one request the HTTP intake refused.
+    pub fn reject(&self, reason: &str) {
+        self.rejected_requests
+            .get_or_create(&RejectionLabels {
+                reason: reason.to_string(),
+            })
+            .inc();
     }
 
     pub fn watch(&self, watch: &str) -> WatchLabels {

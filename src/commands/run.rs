@@ -47,22 +47,17 @@ async fn serve(path: &Path) -> Result<i32, i32> {
     let channels = build::channels(&config, &store, &clock).map_err(cannot_run)?;
     let chat = build::chat(&config, &channels).await.map_err(cannot_run)?;
     let rate = config.server.rate_limit_per_second;
+    let limits = server::serve::ConnectionLimits::from_config(&config.server);
     let listen = config.server.listen;
     let watches = config.watches.len();
     let engine =
         build::engine(config, store.clone(), clock.clone(), channels).map_err(cannot_run)?;
     let state = AppState::new(engine.config(), store, engine.metrics().clone(), clock);
-    let app =
-        server::router(state, rate).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let app = server::router(state, rate);
     let (stop_server, server_stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        let serve = axum::serve(listener, app).with_graceful_shutdown(async {
-            let _ = server_stopped.await;
-        });
-        if let Err(error) = serve.await {
-            tracing::error!("HTTP server failed: {error}");
-        }
-    });
+    let server = tokio::spawn(server::serve::serve(listener, app, limits, async move {
+        let _ = server_stopped.await;
+    }));
     tracing::info!("sentinel watching {watches} watches; pings at http://{listen}/ping/<token>");
     // On a signal: stop taking pings first, then let the engine finish and close the store.
     let (stop_engine, engine_stopped) = tokio::sync::oneshot::channel::<()>();

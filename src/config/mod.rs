@@ -36,7 +36,24 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Largest request body accepted (ping logs); larger ones get 413.
     pub max_body: usize,
+    /// Requests each client may make per second (and in one burst).
     pub rate_limit_per_second: u32,
+    /// Failing requests (4xx) each client may make per minute, on top of its request budget.
+    pub failure_limit_per_minute: u32,
+    /// Failing requests a client may make in one burst before the per-minute rate applies.
+    pub failure_burst: u32,
+    /// How many clients the limiter remembers; the idle and oldest are forgotten first.
+    pub max_clients: usize,
+    /// Peers whose `X-Forwarded-For` names the client (IPs or CIDRs); empty trusts no one.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Connections served at once; more wait to be accepted.
+    pub max_connections: usize,
+    /// How long a client may take to send a request's headers.
+    pub header_timeout: Duration,
+    /// How long a client may take to send a request's body.
+    pub body_timeout: Duration,
+    /// How long a kept-alive connection may sit idle between requests.
+    pub idle_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -45,6 +62,14 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 9477)),
             max_body: 100_000,
             rate_limit_per_second: 50,
+            failure_limit_per_minute: 60,
+            failure_burst: 20,
+            max_clients: 10_000,
+            trusted_proxies: Vec::new(),
+            max_connections: 256,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
         }
     }
 }

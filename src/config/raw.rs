@@ -31,6 +31,14 @@ pub struct RawServer {
     pub listen: S<String>,
     pub max_body: S<ByteSize>,
     pub rate_limit_per_second: S<u32>,
+    pub failure_limit_per_minute: S<u32>,
+    pub failure_burst: S<u32>,
+    pub max_clients: S<u32>,
+    pub trusted_proxies: S<Vec<Spanned<String>>>,
+    pub max_connections: S<u32>,
+    pub header_timeout: S<HumanDuration>,
+    pub body_timeout: S<HumanDuration>,
+    pub idle_timeout: S<HumanDuration>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -1,7 +1,7 @@
 //! `POST /hooks/alertmanager`: Alertmanager's webhook receiver (payload version "4"). The
 //! request must carry the configured credentials (bearer token or basic auth) or it gets 401
 //! and nothing is stored; a payload that is not JSON or not version 4 gets 400 saying why; a
-//! body over `max_body` gets 413. Accepted alerts are stored by fingerprint for the
+//! body over `max_body` gets the intake's one 413 (before the route runs, see `body.rs`). Accepted alerts are stored by fingerprint for the
 //! `alertmanager` watch, which turns them into observations on its next evaluation.
 
 use super::AppState;
@@ -240,14 +240,7 @@ pub async fn receive(
     let body = match body {
         Ok(body) => body,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            let response = (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!(
-                    "the body is larger than [server] max_body ({} bytes)\n",
-                    state.max_body
-                ),
-            );
-            return counted(&state, "too_large", response.into_response());
+            return counted(&state, "too_large", super::body::too_large(state.max_body));
         }
         Err(rejection) => {
             let response = (rejection.status(), format!("{}\n", rejection.body_text()));

@@ -1,14 +1,20 @@
 //! Sentinel's HTTP server: the healthchecks.io-compatible ping API, Alertmanager's webhook
 //! (`/hooks/alertmanager`), `/healthz` and `/metrics`.
-//! Listens on loopback unless configured otherwise; every route has a body-size limit and a
-//! rate limit.
+//! Listens on loopback unless configured otherwise. Every route sits behind the intake's gate
+//! (per-client request and failure budgets, body size and time limits); connections are served
+//! by [`serve`] with header, idle and connection-count limits.
 
 pub mod alertmanager;
+pub mod body;
+pub mod client;
+pub mod connection;
+pub mod guard;
+pub mod limiter;
 pub mod ping;
-mod rate_limit;
+pub mod serve;
 
 use crate::clock::SharedClock;
-use crate::config::{Config, WatchSpecKind};
+use crate::config::{Config, ServerConfig, WatchSpecKind};
 use crate::store::Store;
 use crate::telemetry::Metrics;
 use axum::Router;
@@ -30,6 +36,8 @@ pub struct AppState {
     pub max_body: usize,
     /// Where Alertmanager's webhook delivers, when an `alertmanager` watch is configured.
     pub alertmanager: Option<Arc<alertmanager::Hook>>,
+    /// The `[server]` limits: budgets, trusted proxies, timeouts.
+    pub limits: Arc<ServerConfig>,
 }
 
 impl AppState {
@@ -49,13 +57,30 @@ impl AppState {
             tokens: Arc::new(tokens),
             max_body: config.server.max_body,
             alertmanager: alertmanager::Hook::from_config(config).map(Arc::new),
+            limits: Arc::new(config.server.clone()),
         }
     }
 }
 
-/// The application's routes.
+/// The application's routes behind the intake's gate; each client may make
+/// `rate_limit_per_second` requests a second.
 pub fn router(state: AppState, rate_limit_per_second: u32) -> Router {
-    let limiter = rate_limit::RateLimiter::new(rate_limit_per_second);
+    let limits = &state.limits;
+    let limiter = limiter::Limiter::new(limiter::Budgets {
+        requests_per_second: rate_limit_per_second,
+        failures_per_minute: limits.failure_limit_per_minute,
+        failure_burst: limits.failure_burst,
+        max_clients: limits.max_clients,
+    });
+    let gate = guard::Gate {
+        limiter: Arc::new(limiter),
+        proxies: client::TrustedProxies::new(limits.trusted_proxies.clone()),
+        metrics: state.metrics.clone(),
+        tokens: state.tokens.clone(),
+        max_body: state.max_body,
+        body_timeout: limits.body_timeout,
+        failure_retry_after: 60_u64.div_ceil(u64::from(limits.failure_limit_per_minute.max(1))),
+    };
     Router::new()
         .route("/ping/{token}", any(ping::success))
         .route("/ping/{token}/{action}", any(ping::with_action))
@@ -63,10 +88,7 @@ pub fn router(state: AppState, rate_limit_per_second: u32) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(state.max_body))
-        .layer(axum::middleware::from_fn_with_state(
-            (limiter, state.metrics.clone()),
-            rate_limit::limit,
-        ))
+        .layer(axum::middleware::from_fn_with_state(gate, guard::admit))
         .with_state(state)
 }
 

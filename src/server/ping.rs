@@ -4,14 +4,14 @@
 //! Existing cron scripts work by changing only the base URL.
 
 use super::AppState;
+use super::guard::ClientAddr;
 use crate::store::heartbeats::{Ping, PingKind};
 use crate::telemetry::PingLabels;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
-use std::net::SocketAddr;
 
 /// Parses the action segment of `/ping/<token>/<action>`.
 pub fn parse_action(action: &str) -> Result<PingKind, String> {
@@ -41,7 +41,7 @@ pub async fn success(
     method: Method,
     Path(token): Path<String>,
     Query(query): Query<HashMap<String, String>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(ClientAddr(client)): Extension<ClientAddr>,
     body: Bytes,
 ) -> Response {
     record(
@@ -50,7 +50,7 @@ pub async fn success(
         &token,
         Ok(PingKind::Success),
         query,
-        peer,
+        client.to_string(),
         body,
     )
     .await
@@ -61,7 +61,7 @@ pub async fn with_action(
     method: Method,
     Path((token, action)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(ClientAddr(client)): Extension<ClientAddr>,
     body: Bytes,
 ) -> Response {
     record(
@@ -70,7 +70,7 @@ pub async fn with_action(
         &token,
         parse_action(&action),
         query,
-        peer,
+        client.to_string(),
         body,
     )
     .await
@@ -82,11 +82,11 @@ async fn record(
     token: &str,
     kind: Result<PingKind, String>,
     query: HashMap<String, String>,
-    peer: SocketAddr,
+    remote: String,
     body: Bytes,
 ) -> Response {
     if !matches!(method, Method::GET | Method::POST | Method::HEAD) {
-        state.metrics.rejected_requests.inc();
+        state.metrics.reject("method_not_allowed");
         return (
             StatusCode::METHOD_NOT_ALLOWED,
             [("allow", "GET, POST, HEAD")],
@@ -101,7 +101,7 @@ async fn record(
     let kind = match kind {
         Ok(kind) => kind,
         Err(message) => {
-            state.metrics.rejected_requests.inc();
+            state.metrics.reject("bad_request");
             return (StatusCode::BAD_REQUEST, format!("{message}\n")).into_response();
         }
     };
@@ -112,7 +112,7 @@ async fn record(
     let ping = Ping {
         kind,
         at: state.clock.now(),
-        remote: peer.ip().to_string(),
+        remote,
         body: String::from_utf8_lossy(&body).into_owned(),
         run_id,
     };

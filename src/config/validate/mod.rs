@@ -15,6 +15,7 @@ mod http;
 mod intake;
 mod log_feed;
 mod queue_and_series;
+mod server;
 mod sources;
 mod watches;
 
@@ -124,32 +125,6 @@ impl Validator<'_> {
             watches,
             channels,
         }
-    }
-
-    fn server(&mut self, raw: &RawConfig) -> ServerConfig {
-        let mut server = ServerConfig::default();
-        if let Some(listen) = &raw.server.listen {
-            match listen.get_ref().parse::<SocketAddr>() {
-                Ok(addr) => server.listen = addr,
-                Err(_) => self.error(
-                    listen.span(),
-                    format!(
-                        "invalid listen address {:?}: expected ip:port, like \"127.0.0.1:9477\"",
-                        listen.get_ref()
-                    ),
-                ),
-            }
-        }
-        if let Some(max_body) = &raw.server.max_body {
-            server.max_body = usize::try_from(max_body.get_ref().0).unwrap_or(usize::MAX);
-        }
-        if let Some(rate) = &raw.server.rate_limit_per_second {
-            if *rate.get_ref() == 0 {
-                self.error(rate.span(), "rate_limit_per_second must be at least 1");
-            }
-            server.rate_limit_per_second = *rate.get_ref();
-        }
-        server
     }
 
     fn store(&mut self, raw: &RawConfig) -> StoreConfig {
