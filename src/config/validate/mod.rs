@@ -16,6 +16,7 @@ mod intake;
 mod log_feed;
 mod queue_and_series;
 mod sources;
+mod store;
 mod watches;
 
 struct Validator<'a> {
@@ -150,27 +151,6 @@ impl Validator<'_> {
             server.rate_limit_per_second = *rate.get_ref();
         }
         server
-    }
-
-    fn store(&mut self, raw: &RawConfig) -> StoreConfig {
-        let path = match &raw.store.path {
-            Some(path) => match env::expand(path.get_ref(), self.lookup) {
-                Ok(expanded) => {
-                    let candidate = PathBuf::from(expanded);
-                    if candidate.is_relative() {
-                        self.path.parent().unwrap_or(Path::new(".")).join(candidate)
-                    } else {
-                        candidate
-                    }
-                }
-                Err(message) => {
-                    self.error(path.span(), message);
-                    default_store_path()
-                }
-            },
-            None => default_store_path(),
-        };
-        StoreConfig { path }
     }
 
     fn engine(&mut self, raw: &RawConfig) -> EngineConfig {
