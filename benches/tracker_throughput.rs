@@ -95,7 +95,7 @@ async fn through_store() -> (f64, usize) {
     }
     let rate = (ROUNDS * SUBJECTS) as f64 / started.elapsed().as_secs_f64();
     let written = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM outbox")
-        .fetch_one(store.pool())
+        .fetch_one(store.reader())
         .await
         .unwrap_or(0);
     (rate, written as usize)

@@ -116,7 +116,7 @@ fn kill_9_during_delivery_loses_and_duplicates_nothing() {
             "everything acknowledged"
         );
         let sent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = 'sent'")
-            .fetch_one(store.pool())
+            .fetch_one(store.reader())
             .await
             .unwrap();
         assert_eq!(sent, WATCHES as i64);

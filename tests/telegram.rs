@@ -107,9 +107,9 @@ fn resolution(n: usize) -> Notice {
 
 impl Rig {
     async fn enqueue(&self, notices: &[Notice]) {
-        let mut conn = self.store.pool().acquire().await.unwrap();
+        let mut tx = self.store.write().await.unwrap();
         dispatch::enqueue(
-            &mut conn,
+            &mut tx,
             &self.dispatcher.channels,
             notices,
             None,
@@ -118,6 +118,7 @@ impl Rig {
         )
         .await
         .unwrap();
+        tx.commit().await.unwrap();
     }
 
     fn bot(&self) -> ChatBot {

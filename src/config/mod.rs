@@ -77,6 +77,31 @@ impl Default for ServerConfig {
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
     pub path: PathBuf,
+    pub retention: Retention,
+}
+
+/// How much heartbeat history the store keeps per check (`[store] ping_retention`,
+/// `pings_per_check`, `runs_per_check`). Whatever a watch still needs to judge is kept
+/// regardless: the latest ping of each kind, the latest output, a start not yet finished, the
+/// latest run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Pings and runs older than this are deleted.
+    pub max_age: Duration,
+    /// At most this many pings are kept per check, the newest.
+    pub pings_per_check: u32,
+    /// At most this many completed runs are kept per check, the newest.
+    pub runs_per_check: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            max_age: Duration::from_secs(90 * 24 * 3600),
+            pings_per_check: 1000,
+            runs_per_check: 1000,
+        }
+    }
 }
 
 /// Where the store lives when the configuration does not say: the user's data directory.
@@ -450,7 +475,10 @@ impl Config {
         Config {
             path: PathBuf::from("<built-in>"),
             server: ServerConfig::default(),
-            store: StoreConfig { path: store_path },
+            store: StoreConfig {
+                path: store_path,
+                retention: Retention::default(),
+            },
             engine: EngineConfig::default(),
             sources: Vec::new(),
             watches: Vec::new(),

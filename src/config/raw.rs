@@ -45,6 +45,9 @@ pub struct RawServer {
 #[serde(deny_unknown_fields)]
 pub struct RawStore {
     pub path: S<String>,
+    pub ping_retention: S<HumanDuration>,
+    pub pings_per_check: S<i64>,
+    pub runs_per_check: S<i64>,
 }
 
 #[derive(Debug, Deserialize, Default)]

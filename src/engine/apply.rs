@@ -1,6 +1,7 @@
 //! Applying one evaluation: the tracker steps every subject, blindness becomes (or heals) the
 //! source's "can't see" alert, and the resulting notices go into the outbox, all in one
-//! transaction, so a crash leaves either everything or nothing.
+//! write transaction (with the evaluation counted), so a crash leaves either everything or
+//! nothing.
 
 use super::Engine;
 use crate::alert::notice::{self, NoticeKind, WatchLabel};
@@ -8,7 +9,7 @@ use crate::alert::tracker::{self, AlertRecord, Effect, Rules};
 use crate::config::{Severity, WatchSpec};
 use crate::notify::dispatch;
 use crate::source::{SourceError, SourceErrorKind};
-use crate::store::{StoreError, alerts, silences};
+use crate::store::{StoreError, alerts, evaluations, silences};
 use crate::watch::observation::{Evaluation, Health, Observation};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeSet;
@@ -55,7 +56,7 @@ impl Engine {
     ) -> Result<usize, StoreError> {
         let store = &self.inner.store;
         let active = store.active_silences(now).await?;
-        let mut tx = store.pool().begin().await?;
+        let mut tx = store.write().await?;
         let mut written = 0;
 
         // Blindness first: the source's own alert.
@@ -129,6 +130,8 @@ impl Engine {
                 )
                 .await?;
         }
+        let blind = matches!(evaluation, Evaluation::Blind(_));
+        evaluations::count(&mut tx, &spec.name, blind, now).await?;
         tx.commit().await?;
         Ok(written)
     }

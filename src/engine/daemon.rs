@@ -2,7 +2,8 @@
 //! (each in its own task, at most `concurrency` at once, each with its timeout), applies
 //! results as they arrive, and delivers the outbox. SIGTERM or SIGINT stops it gracefully:
 //! no new evaluations, in-flight ones get a few seconds, the outbox gets a last delivery, the
-//! store is checkpointed.
+//! store is checkpointed. Beside it, a task of its own forgets heartbeat history past
+//! `[store]` retention (the loop never waits for it).
 
 use super::Engine;
 use crate::watch::observation::Evaluation;
@@ -20,6 +21,11 @@ pub async fn run_until_shutdown(engine: Engine, shutdown: impl std::future::Futu
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tokio::pin!(shutdown);
+    let sweeper = tokio::spawn(crate::store::retention::sweep_periodically(
+        engine.store().clone(),
+        engine.config().store.retention,
+        engine.inner.clock.clone(),
+    ));
 
     loop {
         tokio::select! {
@@ -55,6 +61,7 @@ pub async fn run_until_shutdown(engine: Engine, shutdown: impl std::future::Futu
     }
 
     tracing::info!("shutting down: finishing in-flight evaluations");
+    sweeper.abort();
     drop(results_tx);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while !in_flight.is_empty() {

@@ -94,7 +94,7 @@ pub fn router(state: AppState, rate_limit_per_second: u32) -> Router {
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     match sqlx::query_scalar::<_, i64>("SELECT 1")
-        .fetch_one(state.store.pool())
+        .fetch_one(state.store.reader())
         .await
     {
         Ok(_) => (StatusCode::OK, "ok\n"),

@@ -75,7 +75,7 @@ impl Store {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM alerts ORDER BY CASE state WHEN 'firing' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END, updated_at DESC"
         )))
-        .fetch_all(self.pool())
+        .fetch_all(self.reader())
         .await?;
         rows.iter().map(decode).collect()
     }
@@ -83,7 +83,7 @@ impl Store {
     /// How many alerts are in each state.
     pub async fn alert_counts(&self) -> Result<Vec<(AlertState, i64)>, StoreError> {
         let rows = sqlx::query("SELECT state, COUNT(*) FROM alerts GROUP BY state")
-            .fetch_all(self.pool())
+            .fetch_all(self.reader())
             .await?;
         let mut counts = Vec::new();
         for row in rows {
@@ -125,7 +125,7 @@ mod tests {
     async fn records_round_trip_exactly_and_upsert_replaces() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("s.db")).await.unwrap();
-        let mut conn = store.pool().acquire().await.unwrap();
+        let mut conn = store.write().await.unwrap();
         let firing = record("db", AlertState::Firing);
         upsert(&mut conn, &firing).await.unwrap();
         upsert(&mut conn, &record("web", AlertState::Pending))
@@ -139,7 +139,7 @@ mod tests {
         let mut resolved = firing.clone();
         resolved.state = AlertState::Resolved;
         upsert(&mut conn, &resolved).await.unwrap();
-        drop(conn);
+        conn.commit().await.unwrap();
         let counts = store.alert_counts().await.unwrap();
         assert!(counts.contains(&(AlertState::Resolved, 1)), "{counts:?}");
         assert!(counts.contains(&(AlertState::Pending, 1)), "{counts:?}");

@@ -34,7 +34,8 @@ fn subjects_from(text: &str) -> Result<Vec<String>, StoreError> {
 impl Store {
     /// Stores the payload of one button under `id`.
     pub async fn add_button(&self, button: &Button, now: DateTime<Utc>) -> Result<(), StoreError> {
-        sqlx::query(
+        self.write_one(
+sqlx::query(
             "INSERT INTO chat_buttons (id, action, watch, subjects, notice_key, title, chat_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&button.id)
@@ -44,8 +45,8 @@ impl Store {
         .bind(&button.page.notice_key)
         .bind(&button.page.title)
         .bind(button.chat_id)
-        .bind(millis(now))
-        .execute(self.pool())
+        .bind(millis(now)),
+)
         .await?;
         Ok(())
     }
@@ -56,7 +57,7 @@ impl Store {
             "SELECT id, action, watch, subjects, notice_key, title, chat_id FROM chat_buttons WHERE id = ?",
         )
         .bind(id)
-        .fetch_optional(self.pool())
+        .fetch_optional(self.reader())
         .await?;
         let Some(row) = row else { return Ok(None) };
         let subjects: String = row.try_get(3)?;
@@ -81,7 +82,8 @@ impl Store {
         page: &PageRef,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        self.write_one(
+sqlx::query(
             "INSERT OR REPLACE INTO chat_pages (chat_id, message_id, watch, subjects, notice_key, title, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(chat_id)
@@ -90,8 +92,8 @@ impl Store {
         .bind(subjects_json(&page.subjects)?)
         .bind(&page.notice_key)
         .bind(&page.title)
-        .bind(millis(now))
-        .execute(self.pool())
+        .bind(millis(now)),
+)
         .await?;
         Ok(())
     }
@@ -107,7 +109,7 @@ impl Store {
         )
         .bind(chat_id)
         .bind(message_id)
-        .fetch_optional(self.pool())
+        .fetch_optional(self.reader())
         .await?;
         let Some(row) = row else { return Ok(None) };
         let subjects: String = row.try_get(1)?;
@@ -124,18 +126,19 @@ impl Store {
         Ok(
             sqlx::query_scalar("SELECT value FROM chat_state WHERE name = ?")
                 .bind(name)
-                .fetch_optional(self.pool())
+                .fetch_optional(self.reader())
                 .await?,
         )
     }
 
     pub async fn set_chat_state(&self, name: &str, value: &str) -> Result<(), StoreError> {
-        sqlx::query(
+        self.write_one(
+sqlx::query(
             "INSERT INTO chat_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
         )
         .bind(name)
-        .bind(value)
-        .execute(self.pool())
+        .bind(value),
+)
         .await?;
         Ok(())
     }

@@ -56,29 +56,67 @@ pub struct HeartbeatStatus {
     pub last_run_ms: Option<i64>,
 }
 
+/// The run a finish without a run id closes: the latest earlier start, unless a success or
+/// failure already came after it. (When the latest start is finished, every older one is too,
+/// so looking at the latest alone is exact, and one index step.)
+pub(crate) const OPEN_START: &str = "SELECT s.received_at FROM
+        (SELECT id, received_at FROM pings WHERE watch = ?1 AND kind = 'start' AND id < ?2
+         ORDER BY id DESC LIMIT 1) s
+     WHERE NOT EXISTS (SELECT 1 FROM pings f WHERE f.watch = ?1 AND f.kind IN ('success', 'fail')
+         AND f.id > s.id AND f.id < ?2)";
+
+/// The same for a finish with a run id: only starts and finishes with that id count.
+pub(crate) const OPEN_START_OF_RUN: &str = "SELECT s.received_at FROM
+        (SELECT id, received_at FROM pings WHERE watch = ?1 AND run_id = ?3 AND kind = 'start'
+         AND id < ?2 ORDER BY id DESC LIMIT 1) s
+     WHERE NOT EXISTS (SELECT 1 FROM pings f WHERE f.watch = ?1 AND f.run_id = ?3
+         AND f.kind IN ('success', 'fail') AND f.id > s.id AND f.id < ?2)";
+
+/// The latest ping of one kind.
+pub(crate) const LATEST_OF_KIND: &str = "SELECT received_at, exit_status FROM pings WHERE watch = ? AND kind = ? ORDER BY id DESC LIMIT 1";
+
+/// The latest ping that carried output.
+pub(crate) const LATEST_BODY: &str =
+    "SELECT body FROM pings WHERE watch = ? AND body != '' ORDER BY id DESC LIMIT 1";
+
+/// The latest completed run.
+pub(crate) const LATEST_RUN: &str =
+    "SELECT duration_ms FROM runs WHERE watch = ? ORDER BY id DESC LIMIT 1";
+
 impl Store {
     /// Records when a heartbeat watch was first seen; keeps the first time on later calls.
+    /// Writes only the first time.
     pub async fn ensure_heartbeat(
         &self,
         watch: &str,
         now: DateTime<Utc>,
     ) -> Result<DateTime<Utc>, StoreError> {
+        let known: Option<i64> =
+            sqlx::query_scalar("SELECT created_at FROM heartbeat_checks WHERE watch = ?")
+                .bind(watch)
+                .fetch_optional(self.reader())
+                .await?;
+        if let Some(known) = known {
+            return Ok(from_millis(known));
+        }
+        let mut tx = self.write().await?;
         sqlx::query("INSERT OR IGNORE INTO heartbeat_checks (watch, created_at) VALUES (?, ?)")
             .bind(watch)
             .bind(millis(now))
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await?;
-        let created: i64 =
+        let first: i64 =
             sqlx::query_scalar("SELECT created_at FROM heartbeat_checks WHERE watch = ?")
                 .bind(watch)
-                .fetch_one(self.pool())
+                .fetch_one(&mut *tx)
                 .await?;
-        Ok(from_millis(created))
+        tx.commit().await?;
+        Ok(from_millis(first))
     }
 
     /// Stores a ping; a success or failure after a start also records the run and its duration.
     pub async fn record_ping(&self, watch: &str, ping: &Ping) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write().await?;
         let inserted = sqlx::query(
             "INSERT INTO pings (watch, kind, exit_status, received_at, remote, body, run_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
@@ -95,18 +133,17 @@ impl Store {
         if matches!(ping.kind, PingKind::Success | PingKind::Fail(_)) {
             // The run this ping finishes: the latest earlier start (with the same run id, if
             // given) that no success or failure has finished yet.
-            let start: Option<i64> = sqlx::query_scalar(
-                "SELECT s.received_at FROM pings s
-                 WHERE s.watch = ?1 AND s.kind = 'start' AND s.id < ?2 AND (?3 IS NULL OR s.run_id = ?3)
-                   AND NOT EXISTS (SELECT 1 FROM pings f WHERE f.watch = ?1 AND f.kind IN ('success', 'fail')
-                       AND f.id > s.id AND f.id < ?2 AND (?3 IS NULL OR f.run_id = ?3))
-                 ORDER BY s.id DESC LIMIT 1",
-            )
-            .bind(watch)
-            .bind(inserted)
-            .bind(&ping.run_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+            let lookup = if ping.run_id.is_some() {
+                OPEN_START_OF_RUN
+            } else {
+                OPEN_START
+            };
+            let start: Option<i64> = sqlx::query_scalar(lookup)
+                .bind(watch)
+                .bind(inserted)
+                .bind(&ping.run_id)
+                .fetch_optional(&mut *tx)
+                .await?;
             if let Some(started) = start {
                 let finished = millis(ping.at);
                 sqlx::query(
@@ -131,23 +168,21 @@ impl Store {
         let created: Option<i64> =
             sqlx::query_scalar("SELECT created_at FROM heartbeat_checks WHERE watch = ?")
                 .bind(watch)
-                .fetch_optional(self.pool())
+                .fetch_optional(self.reader())
                 .await?;
         let latest = |kind: &'static str| {
-            sqlx::query("SELECT received_at, exit_status FROM pings WHERE watch = ? AND kind = ? ORDER BY id DESC LIMIT 1")
+            sqlx::query(LATEST_OF_KIND)
                 .bind(watch)
                 .bind(kind)
-                .fetch_optional(self.pool())
+                .fetch_optional(self.reader())
         };
         let success = latest("success").await?;
         let start = latest("start").await?;
         let fail = latest("fail").await?;
-        let last_run_ms: Option<i64> = sqlx::query_scalar(
-            "SELECT duration_ms FROM runs WHERE watch = ? ORDER BY id DESC LIMIT 1",
-        )
-        .bind(watch)
-        .fetch_optional(self.pool())
-        .await?;
+        let last_run_ms: Option<i64> = sqlx::query_scalar(LATEST_RUN)
+            .bind(watch)
+            .fetch_optional(self.reader())
+            .await?;
         let at =
             |row: &Option<sqlx::sqlite::SqliteRow>| -> Result<Option<DateTime<Utc>>, StoreError> {
                 Ok(match row {
@@ -169,12 +204,10 @@ impl Store {
 
     /// The output of the most recent ping that carried a body.
     pub async fn last_ping_body(&self, watch: &str) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT body FROM pings WHERE watch = ? AND body != '' ORDER BY id DESC LIMIT 1",
-        )
-        .bind(watch)
-        .fetch_optional(self.pool())
-        .await?)
+        Ok(sqlx::query_scalar(LATEST_BODY)
+            .bind(watch)
+            .fetch_optional(self.reader())
+            .await?)
     }
 }
 
@@ -220,7 +253,7 @@ mod tests {
             .await
             .unwrap();
         let runs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM runs")
-            .fetch_one(store.pool())
+            .fetch_one(store.reader())
             .await
             .unwrap();
         assert_eq!(runs, 1);
@@ -253,5 +286,113 @@ mod tests {
                 .unwrap(),
             t0
         );
+    }
+
+    #[tokio::test]
+    async fn run_ids_pair_each_finish_with_its_own_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.db")).await.unwrap();
+        let t0 = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap();
+        let with_rid = |kind, secs, rid: &str| Ping {
+            run_id: Some(rid.into()),
+            ..ping(kind, t0 + Duration::seconds(secs))
+        };
+        store
+            .record_ping("job", &with_rid(PingKind::Start, 0, "a"))
+            .await
+            .unwrap();
+        store
+            .record_ping("job", &with_rid(PingKind::Start, 10, "b"))
+            .await
+            .unwrap();
+        store
+            .record_ping("job", &with_rid(PingKind::Success, 100, "a"))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.heartbeat_status("job").await.unwrap().last_run_ms,
+            Some(100_000),
+            "run a started at 0"
+        );
+        store
+            .record_ping("job", &with_rid(PingKind::Fail(Some(2)), 130, "b"))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.heartbeat_status("job").await.unwrap().last_run_ms,
+            Some(120_000),
+            "run b started at 10"
+        );
+        // Both runs are finished: neither a second finish of a nor one without a run id
+        // makes a run.
+        store
+            .record_ping("job", &with_rid(PingKind::Success, 200, "a"))
+            .await
+            .unwrap();
+        store
+            .record_ping("job", &ping(PingKind::Success, t0 + Duration::seconds(300)))
+            .await
+            .unwrap();
+        let runs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM runs")
+            .fetch_one(store.reader())
+            .await
+            .unwrap();
+        assert_eq!(runs, 2);
+    }
+
+    /// The details of `EXPLAIN QUERY PLAN` for `query` with `binds` (text values).
+    async fn plan(store: &Store, query: &str, binds: &[&str]) -> Vec<String> {
+        let mut explain = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {query}")));
+        for bind in binds {
+            explain = explain.bind(bind.to_string());
+        }
+        explain
+            .fetch_all(store.reader())
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.get::<String, _>(3))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn intake_and_the_heartbeat_watch_search_indexes_never_scan_the_pings() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.db")).await.unwrap();
+        // Enough rows and fresh statistics that the planner's choice is the one it makes in
+        // a full store.
+        let t0 = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap();
+        for n in 0..200 {
+            let kind = [PingKind::Start, PingKind::Success, PingKind::Log][n % 3];
+            let check = format!("check-{}", n % 7);
+            store
+                .record_ping(&check, &ping(kind, t0 + Duration::seconds(n as i64)))
+                .await
+                .unwrap();
+        }
+        store.write_one(sqlx::query("ANALYZE")).await.unwrap();
+        let cases: [(&str, &[&str], &str); 5] = [
+            (OPEN_START, &["check-1", "150"], "pings_kind"),
+            (OPEN_START_OF_RUN, &["check-1", "150", "rid-1"], "pings_run"),
+            (LATEST_OF_KIND, &["check-1", "fail"], "pings_kind"),
+            (LATEST_BODY, &["check-1"], "pings_body"),
+            (LATEST_RUN, &["check-1"], "runs_watch"),
+        ];
+        for (query, binds, index) in cases {
+            let details = plan(&store, query, binds).await;
+            assert!(
+                details
+                    .iter()
+                    .any(|d| d.contains(&format!("INDEX {index}"))),
+                "{query}\nshould use {index}: {details:?}"
+            );
+            assert!(
+                // `SCAN s` walks the one-row derived table of the latest start.
+                !details
+                    .iter()
+                    .any(|d| d.starts_with("SCAN ") && d != "SCAN s"),
+                "{query}\nmust not scan a table: {details:?}"
+            );
+        }
     }
 }

@@ -35,7 +35,7 @@ impl Store {
         let encode = |map: &BTreeMap<String, String>| {
             serde_json::to_string(map).map_err(|e| StoreError::Decode(e.to_string()))
         };
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write().await?;
         for alert in alerts {
             sqlx::query(
                 "INSERT INTO intake_alerts (watch, fingerprint, status, labels, annotations, generator_url, starts_at, ends_at, updated_at)
@@ -75,7 +75,7 @@ impl Store {
              FROM intake_alerts WHERE watch = ? ORDER BY fingerprint",
         )
         .bind(watch)
-        .fetch_all(self.pool())
+        .fetch_all(self.reader())
         .await?;
         let decode = |text: String| {
             serde_json::from_str::<BTreeMap<String, String>>(&text)

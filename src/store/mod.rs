@@ -1,19 +1,26 @@
 //! Sentinel's own embedded SQLite store (WAL): alert states, silences, heartbeat pings and
 //! runs, baselines, the outbox, and what the operator decided through the chat. The only
 //! database Sentinel ever writes.
+//!
+//! One writer: every write goes through [`Store::write`], a `BEGIN IMMEDIATE` transaction on
+//! the store's single writer connection, so writes queue in the process instead of failing
+//! with "database is locked". Reads use [`Store::reader`], a pool of read-only connections
+//! (a write attempted through it fails at once), which WAL lets run beside the writer.
 
 pub mod alerts;
 pub mod chat;
+pub mod evaluations;
 pub mod heartbeats;
 pub mod intake;
 pub mod operator;
 pub mod outbox;
+pub mod retention;
 pub mod silences;
 pub mod templates;
 
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::{Row, Sqlite, SqlitePool};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -44,10 +51,27 @@ pub enum StoreError {
     Decode(String),
 }
 
+/// A write transaction on the store's one writer connection; commit it, or dropping it rolls
+/// everything back.
+pub type WriteTx = sqlx::Transaction<'static, Sqlite>;
+
+/// How long a write waits for another process holding the database (`sentinel logs learn`
+/// beside the daemon), and a read for a checkpoint.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a write waits for its turn on the writer connection before giving up.
+const WRITER_WAIT: Duration = Duration::from_secs(30);
+
+/// Read-only connections: the heartbeat watches, /status, the dispatcher's lookups.
+const READERS: u32 = 4;
+
 /// A handle on the store. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
+    /// Read-only connections; a write through them fails ("attempt to write a readonly database").
+    reader: SqlitePool,
+    /// The one connection every write goes through, in `BEGIN IMMEDIATE` transactions.
+    writer: SqlitePool,
     path: PathBuf,
     /// Held for the life of the process when opened exclusively; released on drop.
     _lock: Option<std::sync::Arc<File>>,
@@ -98,25 +122,31 @@ impl Store {
     pub async fn open(path: &Path) -> Result<Store, StoreError> {
         Self::create_parent(path)?;
         let existed = path.exists();
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true);
         let corrupt = |detail: String| StoreError::Corrupt {
             path: path.to_path_buf(),
             detail,
         };
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
+        let writer_options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        // The writer lives as long as the store: it keeps the WAL files in place for the
+        // read-only connections, which cannot create them.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .acquire_timeout(WRITER_WAIT)
+            .connect_with(writer_options)
             .await
             .map_err(|error| classify_open_error(path, error))?;
         if existed {
             let verdict: String = sqlx::query_scalar("PRAGMA quick_check")
-                .fetch_one(&pool)
+                .fetch_one(&writer)
                 .await
                 .map_err(|error| corrupt(error.to_string()))?;
             if verdict != "ok" {
@@ -124,14 +154,24 @@ impl Store {
             }
         }
         sqlx::migrate!("./migrations")
-            .run(&pool)
+            .run(&writer)
             .await
             .map_err(|error| match error {
                 sqlx::migrate::MigrateError::Execute(inner) => classify_open_error(path, inner),
                 other => corrupt(other.to_string()),
             })?;
+        let reader_options = SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let reader = SqlitePoolOptions::new()
+            .max_connections(READERS)
+            .connect_with(reader_options)
+            .await
+            .map_err(|error| classify_open_error(path, error))?;
         Ok(Store {
-            pool,
+            reader,
+            writer,
             path: path.to_path_buf(),
             _lock: None,
         })
@@ -147,8 +187,27 @@ impl Store {
         Ok(())
     }
 
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+    /// The read-only connections, for queries. Writes go through [`Store::write`].
+    pub fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+
+    /// Starts a write transaction: waits for the one writer connection, then takes SQLite's
+    /// write lock at once (`BEGIN IMMEDIATE`), so nothing it reads can be overtaken by
+    /// another write before it commits.
+    pub async fn write(&self) -> Result<WriteTx, StoreError> {
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Runs one writing statement in a write transaction of its own.
+    pub async fn write_one(
+        &self,
+        statement: sqlx::query::Query<'_, Sqlite, sqlx::sqlite::SqliteArguments>,
+    ) -> Result<sqlx::sqlite::SqliteQueryResult, StoreError> {
+        let mut tx = self.write().await?;
+        let result = statement.execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(result)
     }
 
     pub fn path(&self) -> &Path {
@@ -157,10 +216,11 @@ impl Store {
 
     /// Flushes the write-ahead log into the main file and closes every connection.
     pub async fn close(&self) {
+        self.reader.close().await;
         let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await;
-        self.pool.close().await;
+        self.writer.close().await;
     }
 
     /// Reads a remembered value of a watch (a baseline, a learned number).
@@ -175,7 +235,7 @@ impl Store {
                 .bind(watch)
                 .bind(subject)
                 .bind(name)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.reader)
                 .await?;
         Ok(row.map(|r| r.get::<String, _>(0)))
     }
@@ -189,6 +249,7 @@ impl Store {
         value: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO baselines (watch, subject, name, value, updated_at) VALUES (?, ?, ?, ?, ?)
              ON CONFLICT (watch, subject, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
@@ -198,8 +259,9 @@ impl Store {
         .bind(name)
         .bind(value)
         .bind(millis(now))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 }
@@ -290,5 +352,66 @@ mod tests {
             store.baseline("w", "s", "median").await.unwrap().as_deref(),
             Some("5.5")
         );
+    }
+
+    #[tokio::test]
+    async fn a_write_through_the_read_connections_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.db")).await.unwrap();
+        let error = sqlx::query("INSERT INTO chat_state (name, value) VALUES ('offset', '1')")
+            .execute(store.reader())
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("readonly"), "{error}");
+        assert_eq!(store.chat_state("offset").await.unwrap(), None);
+    }
+
+    /// What the engine and the ping route do at once: transactions that read before they
+    /// write (the tracker's), single writes, and reads, all concurrently.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_writers_queue_instead_of_failing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.db")).await.unwrap();
+        let now = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap();
+        let mut tasks = tokio::task::JoinSet::new();
+        for n in 0..64 {
+            let store = store.clone();
+            tasks.spawn(async move {
+                let watch = format!("w{}", n % 8);
+                for round in 0..10 {
+                    // Read first, then write, in one transaction: SQLite's BUSY_SNAPSHOT case
+                    // when the transaction is deferred.
+                    let mut tx = store.write().await?;
+                    let seen: i64 =
+                        sqlx::query_scalar("SELECT COUNT(*) FROM baselines WHERE watch = ?")
+                            .bind(&watch)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                    tokio::task::yield_now().await;
+                    sqlx::query("INSERT INTO baselines (watch, subject, name, value, updated_at) VALUES (?, ?, ?, ?, 0)")
+                        .bind(&watch)
+                        .bind(format!("{n}"))
+                        .bind(format!("r{round}"))
+                        .bind(seen.to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    store
+                        .set_chat_state(&format!("task{n}"), &round.to_string())
+                        .await?;
+                    store.baseline(&watch, &format!("{n}"), "r0").await?;
+                    store.ensure_heartbeat(&watch, now).await?;
+                }
+                Ok::<(), StoreError>(())
+            });
+        }
+        while let Some(result) = tasks.join_next().await {
+            result.unwrap().unwrap();
+        }
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM baselines")
+            .fetch_one(store.reader())
+            .await
+            .unwrap();
+        assert_eq!(rows, 640);
     }
 }

@@ -49,7 +49,8 @@ impl Store {
         question: &str,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        let result = sqlx::query(
+        let result = self.write_one(
+sqlx::query(
             "INSERT INTO investigation_requests (requested_by, requested_at, watch, subjects, notice_key, question) VALUES (?, ?, ?, ?, ?, ?)",
         )
         .bind(requested_by)
@@ -57,8 +58,8 @@ impl Store {
         .bind(about.watch)
         .bind(json(about.subjects)?)
         .bind(about.notice_key)
-        .bind(question)
-        .execute(self.pool())
+        .bind(question),
+)
         .await?;
         Ok(result.last_insert_rowid())
     }
@@ -68,7 +69,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT id, requested_by, requested_at, watch, subjects, notice_key, question, status FROM investigation_requests ORDER BY id",
         )
-        .fetch_all(self.pool())
+        .fetch_all(self.reader())
         .await?;
         rows.iter()
             .map(|row| {
@@ -98,13 +99,14 @@ impl Store {
         customer: &str,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        let result = sqlx::query(
+        let result = self.write_one(
+sqlx::query(
             "INSERT INTO evidence_requests (requested_by, requested_at, customer) VALUES (?, ?, ?)",
         )
         .bind(requested_by)
         .bind(millis(now))
-        .bind(customer)
-        .execute(self.pool())
+        .bind(customer),
+)
         .await?;
         Ok(result.last_insert_rowid())
     }
@@ -113,7 +115,7 @@ impl Store {
     pub async fn evidence_requests(&self) -> Result<Vec<String>, StoreError> {
         Ok(
             sqlx::query_scalar("SELECT customer FROM evidence_requests ORDER BY id")
-                .fetch_all(self.pool())
+                .fetch_all(self.reader())
                 .await?,
         )
     }
@@ -126,7 +128,8 @@ impl Store {
         verdict: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        self.write_one(
+sqlx::query(
             "INSERT INTO verdicts (watch, subjects, notice_key, verdict, given_by, given_at) VALUES (?, ?, ?, ?, ?, ?)",
         )
         .bind(about.watch.unwrap_or_default())
@@ -134,8 +137,8 @@ impl Store {
         .bind(about.notice_key.unwrap_or_default())
         .bind(verdict)
         .bind(given_by)
-        .bind(millis(now))
-        .execute(self.pool())
+        .bind(millis(now)),
+)
         .await?;
         Ok(())
     }
@@ -143,7 +146,7 @@ impl Store {
     /// Verdicts as (notice key, verdict, given by), oldest first.
     pub async fn verdicts(&self) -> Result<Vec<(String, String, String)>, StoreError> {
         let rows = sqlx::query("SELECT notice_key, verdict, given_by FROM verdicts ORDER BY id")
-            .fetch_all(self.pool())
+            .fetch_all(self.reader())
             .await?;
         rows.iter()
             .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
@@ -152,21 +155,24 @@ impl Store {
 
     /// Records a gate the operator passed.
     pub async fn add_gate(&self, gate: &Gate) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO gates (actor, at, action, target, detail) VALUES (?, ?, ?, ?, ?)")
+        self.write_one(
+            sqlx::query(
+                "INSERT INTO gates (actor, at, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+            )
             .bind(&gate.actor)
             .bind(millis(gate.at))
             .bind(&gate.action)
             .bind(&gate.target)
-            .bind(&gate.detail)
-            .execute(self.pool())
-            .await?;
+            .bind(&gate.detail),
+        )
+        .await?;
         Ok(())
     }
 
     /// Every gate, oldest first.
     pub async fn gates(&self) -> Result<Vec<Gate>, StoreError> {
         let rows = sqlx::query("SELECT actor, at, action, target, detail FROM gates ORDER BY id")
-            .fetch_all(self.pool())
+            .fetch_all(self.reader())
             .await?;
         rows.iter()
             .map(|row| {

@@ -57,7 +57,7 @@ impl Store {
              WHERE channel = ? AND state = 'pending' ORDER BY id LIMIT 1",
         )
         .bind(channel)
-        .fetch_optional(self.pool())
+        .fetch_optional(self.reader())
         .await?;
         let Some(row) = row else { return Ok(None) };
         let next_attempt: i64 = row.try_get(7)?;
@@ -79,7 +79,7 @@ impl Store {
     pub async fn outbox_next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         let at: Option<i64> =
             sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'")
-                .fetch_one(self.pool())
+                .fetch_one(self.reader())
                 .await?;
         Ok(at.map(from_millis))
     }
@@ -91,11 +91,12 @@ impl Store {
         external_id: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE outbox SET state = 'sent', sent_at = ?, external_id = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?")
+        self.write_one(
+sqlx::query("UPDATE outbox SET state = 'sent', sent_at = ?, external_id = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?")
             .bind(millis(now))
             .bind(external_id)
-            .bind(id)
-            .execute(self.pool())
+            .bind(id),
+)
             .await?;
         Ok(())
     }
@@ -107,21 +108,23 @@ impl Store {
         next_attempt: DateTime<Utc>,
         error: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?")
+        self.write_one(
+sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?")
             .bind(millis(next_attempt))
             .bind(error)
-            .bind(id)
-            .execute(self.pool())
+            .bind(id),
+)
             .await?;
         Ok(())
     }
 
     /// Delivery failed in a way retrying cannot fix (the channel rejected the message).
     pub async fn outbox_dead(&self, id: i64, error: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ? WHERE id = ?")
+        self.write_one(
+sqlx::query("UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ? WHERE id = ?")
             .bind(error)
-            .bind(id)
-            .execute(self.pool())
+            .bind(id),
+)
             .await?;
         Ok(())
     }
@@ -130,7 +133,7 @@ impl Store {
     pub async fn outbox_depth(&self) -> Result<i64, StoreError> {
         Ok(
             sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
-                .fetch_one(self.pool())
+                .fetch_one(self.reader())
                 .await?,
         )
     }
@@ -140,7 +143,7 @@ impl Store {
         let id: Option<Option<String>> =
             sqlx::query_scalar("SELECT external_id FROM outbox WHERE key = ? AND state = 'sent'")
                 .bind(key)
-                .fetch_optional(self.pool())
+                .fetch_optional(self.reader())
                 .await?;
         Ok(id.flatten())
     }
@@ -149,7 +152,7 @@ impl Store {
     pub async fn outbox_has(&self, key: &str) -> Result<bool, StoreError> {
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE key = ?")
             .bind(key)
-            .fetch_one(self.pool())
+            .fetch_one(self.reader())
             .await?;
         Ok(count > 0)
     }
@@ -165,7 +168,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("s.db")).await.unwrap();
         let now = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap();
-        let mut conn = store.pool().acquire().await.unwrap();
+        let mut conn = store.write().await.unwrap();
         assert!(
             enqueue(&mut conn, "a@console", "console", "{}", None, now)
                 .await
@@ -182,7 +185,7 @@ mod tests {
                 .unwrap(),
             "same key twice"
         );
-        drop(conn);
+        conn.commit().await.unwrap();
         assert_eq!(store.outbox_depth().await.unwrap(), 2);
 
         let head = store.outbox_head("console", now).await.unwrap().unwrap();

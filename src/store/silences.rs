@@ -28,7 +28,8 @@ impl Store {
         created_by: &str,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        let result = sqlx::query(
+        let result = self.write_one(
+sqlx::query(
             "INSERT INTO silences (watch, subject, until_at, reason, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
         )
         .bind(watch)
@@ -36,8 +37,8 @@ impl Store {
         .bind(until.map(millis))
         .bind(reason)
         .bind(created_by)
-        .bind(millis(now))
-        .execute(self.pool())
+        .bind(millis(now)),
+)
         .await?;
         Ok(result.last_insert_rowid())
     }
@@ -51,18 +52,17 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let result = match subject {
             Some(subject) => {
-                sqlx::query(
-                    "DELETE FROM silences WHERE watch = ? AND (subject = ? OR subject IS NULL)",
+                self.write_one(
+                    sqlx::query(
+                        "DELETE FROM silences WHERE watch = ? AND (subject = ? OR subject IS NULL)",
+                    )
+                    .bind(watch)
+                    .bind(subject),
                 )
-                .bind(watch)
-                .bind(subject)
-                .execute(self.pool())
                 .await?
             }
             None => {
-                sqlx::query("DELETE FROM silences WHERE watch = ?")
-                    .bind(watch)
-                    .execute(self.pool())
+                self.write_one(sqlx::query("DELETE FROM silences WHERE watch = ?").bind(watch))
                     .await?
             }
         };
@@ -76,7 +76,7 @@ impl Store {
              WHERE until_at IS NULL OR until_at > ? ORDER BY id",
         )
         .bind(millis(now))
-        .fetch_all(self.pool())
+        .fetch_all(self.reader())
         .await?;
         rows.iter()
             .map(|row| {

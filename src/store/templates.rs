@@ -11,7 +11,7 @@ impl Store {
         source: &str,
         records: &[TemplateRecord],
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write().await?;
         sqlx::query("DELETE FROM log_templates WHERE source = ?")
             .bind(source)
             .execute(&mut *tx)
@@ -36,7 +36,7 @@ impl Store {
         let rows: Vec<(i64, String, i64, i64, i64)> =
             sqlx::query_as("SELECT id, template, count, first_seen, last_seen FROM log_templates WHERE source = ? ORDER BY id")
                 .bind(source)
-                .fetch_all(self.pool())
+                .fetch_all(self.reader())
                 .await?;
         Ok(rows
             .into_iter()

@@ -17,6 +17,7 @@ mod log_feed;
 mod queue_and_series;
 mod server;
 mod sources;
+mod store;
 mod watches;
 
 struct Validator<'a> {
@@ -125,27 +126,6 @@ impl Validator<'_> {
             watches,
             channels,
         }
-    }
-
-    fn store(&mut self, raw: &RawConfig) -> StoreConfig {
-        let path = match &raw.store.path {
-            Some(path) => match env::expand(path.get_ref(), self.lookup) {
-                Ok(expanded) => {
-                    let candidate = PathBuf::from(expanded);
-                    if candidate.is_relative() {
-                        self.path.parent().unwrap_or(Path::new(".")).join(candidate)
-                    } else {
-                        candidate
-                    }
-                }
-                Err(message) => {
-                    self.error(path.span(), message);
-                    default_store_path()
-                }
-            },
-            None => default_store_path(),
-        };
-        StoreConfig { path }
     }
 
     fn engine(&mut self, raw: &RawConfig) -> EngineConfig {
