@@ -54,7 +54,7 @@ async fn recorded_remotes(dir: &std::path::Path) -> Vec<String> {
         .await
         .unwrap();
     sqlx::query_scalar("SELECT remote FROM pings ORDER BY id")
-        .fetch_all(store.pool())
+        .fetch_all(store.reader())
         .await
         .unwrap()
 }
