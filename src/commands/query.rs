@@ -363,7 +363,7 @@ mod tests {
             !table.chars().any(|c| c.is_control() && c != '\n'),
             "{table:?}"
         );
-        assert!(table.contains("one two  three "), "{table}");
+        assert!(table.contains("one two  three\n"), "{table}");
     }
 
     #[test]
