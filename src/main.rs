@@ -50,6 +50,9 @@ enum Command {
     /// Run one read-only query against a configured source and print a table: SQL through the
     /// statement guard (READ ONLY transaction, timeouts, caps), PromQL at this instant, or
     /// LogQL (a metric query at this instant; a log query shows the last hour's newest lines).
+    /// Exit 0: the table (a cap that cut it is named under it); 1: the query is at fault
+    /// (refused by the guard, rejected by the source, stopped at its timeout); 2: it could not
+    /// be run (configuration, unknown source, source unreachable).
     Query {
         /// The name of a [sources.NAME] of kind postgres, mysql, sqlite, prometheus or loki.
         source: String,
@@ -131,13 +134,7 @@ enum ConfigCommand {
 
 fn main() {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SENTINEL_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    sentinel::telemetry::init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

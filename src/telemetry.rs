@@ -1,5 +1,9 @@
-//! Sentinel's own metrics, served at `/metrics` in the Prometheus text format: evaluations and
-//! their failures per watch, alerts by state, outbox depth, notify latency, pings received.
+//! Sentinel's own telemetry: its log lines on stderr (coloured only when stderr is a
+//! terminal, so files, pipes and journald get plain text), and its metrics, served at
+//! `/metrics` in the Prometheus text format: evaluations and their failures per watch, alerts
+//! by state, outbox depth, notify latency, pings received.
+
+use std::io::IsTerminal;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -7,6 +11,21 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+
+/// The filter when `SENTINEL_LOG` is unset or unreadable.
+const DEFAULT_LOG_FILTER: &str = "info";
+
+/// Sends log lines to stderr, filtered by `SENTINEL_LOG` (default `info`), with colours only
+/// when stderr is a terminal.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SENTINEL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct WatchLabels {

@@ -2,8 +2,12 @@
 //! investigator use, printed as a table. On a SQL source: the guard, a read-only transaction,
 //! timeouts and caps; a refused statement says why and exits 1 without touching the database.
 //! On Prometheus: PromQL at this instant. On Loki: a metric query at this instant, or for a log
-//! query (a stream selector) the newest lines of the last hour. A query the source rejects
-//! exits 1 too; a source that cannot be reached exits 2.
+//! query (a stream selector) the newest lines of the last hour.
+//!
+//! Exit codes: 0 the table was printed (a result cut by a cap says so under it); 1 the query
+//! is at fault: refused by the guard, rejected by the source, or stopped at its timeout; 2 it
+//! could not be run: the configuration does not load, no such source, the source cannot be
+//! reached or answers nonsense.
 
 use super::{EXIT_CANNOT_RUN, cannot_run, load_config};
 use crate::config::{Config, SourceSpecKind};
@@ -19,40 +23,85 @@ use std::path::Path;
 /// A log query on Loki shows at most this many of the last hour's lines, newest first.
 const LOG_LINES: u32 = 100;
 
+/// The widest a column is shown, in terminal columns; longer text is cut and ends in `…`.
+pub const MAX_CELL_WIDTH: usize = 80;
+
+/// How a cell's text is shown: every control character (a line break, a tab, an escape that
+/// would drive the terminal) becomes a space, so one row stays one line.
+pub fn visible(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// Terminal columns `text` takes (wide characters count two).
+fn width(text: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(text)
+}
+
+/// `text` cut to at most [`MAX_CELL_WIDTH`] columns, ending in `…` when cut.
+pub fn clipped(text: &str) -> String {
+    if width(text) <= MAX_CELL_WIDTH {
+        return text.to_string();
+    }
+    let mut kept = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w > MAX_CELL_WIDTH - 1 {
+            break;
+        }
+        used += w;
+        kept.push(c);
+    }
+    kept.push('…');
+    kept
+}
+
+/// `text` followed by spaces up to `columns` terminal columns.
+fn padded(text: &str, columns: usize) -> String {
+    let mut out = text.to_string();
+    out.push_str(&" ".repeat(columns.saturating_sub(width(text))));
+    out
+}
+
 /// Renders a result as an aligned text table with a row count (and the cap, if one stopped it).
+/// Any shape is rendered: no columns, rows longer or shorter than the header (a missing cell
+/// is blank), huge or multi-line values.
 pub fn render(result: &QueryResult) -> String {
-    let cell = |value: &Option<String>| {
-        value
-            .clone()
-            .unwrap_or_else(|| "NULL".to_string())
-            .replace(['\n', '\r', '\t'], " ")
-    };
-    let mut widths: Vec<usize> = result.columns.iter().map(|c| c.chars().count()).collect();
-    for row in &result.rows {
-        for (i, value) in row.iter().enumerate() {
-            if let Some(width) = widths.get_mut(i) {
-                *width = (*width).max(cell(value).chars().count().min(80));
-            }
+    let shown = |value: &Option<String>| clipped(&visible(value.as_deref().unwrap_or("NULL")));
+    let header: Vec<String> = result
+        .columns
+        .iter()
+        .map(|c| clipped(&visible(c)))
+        .collect();
+    let body: Vec<Vec<String>> = result
+        .rows
+        .iter()
+        .map(|row| row.iter().map(shown).collect())
+        .collect();
+    let count = body
+        .iter()
+        .map(Vec::len)
+        .chain(std::iter::once(header.len()))
+        .max()
+        .unwrap_or(0);
+    let mut widths = vec![0; count];
+    for line in body.iter().chain(std::iter::once(&header)) {
+        for (i, cell) in line.iter().enumerate() {
+            widths[i] = widths[i].max(width(cell));
         }
     }
-    let line = |cells: Vec<String>| {
-        cells
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let shown: String = c.chars().take(80).collect();
-                format!(
-                    "{shown:<width$}",
-                    width = widths.get(i).copied().unwrap_or(0)
-                )
-            })
+    let line = |cells: &[String]| {
+        (0..count)
+            .map(|i| padded(cells.get(i).map_or("", String::as_str), widths[i]))
             .collect::<Vec<_>>()
             .join(" | ")
             .trim_end()
             .to_string()
     };
     let mut out = String::new();
-    out.push_str(&line(result.columns.clone()));
+    out.push_str(&line(&header));
     out.push('\n');
     out.push_str(
         &widths
@@ -62,18 +111,19 @@ pub fn render(result: &QueryResult) -> String {
             .join("-+-"),
     );
     out.push('\n');
-    for row in &result.rows {
-        out.push_str(&line(row.iter().map(cell).collect()));
+    for row in &body {
+        out.push_str(&line(row));
         out.push('\n');
     }
-    let count = result.rows.len();
-    out.push_str(&format!(
-        "({count} row{})",
-        if count == 1 { "" } else { "s" }
-    ));
+    let rows = result.rows.len();
+    out.push_str(&format!("({rows} row{})", if rows == 1 { "" } else { "s" }));
     match result.truncated {
-        Some(CapHit::Rows(cap)) => out.push_str(&format!(" stopped at the row cap of {cap}")),
-        Some(CapHit::Bytes(cap)) => out.push_str(&format!(" stopped at the byte cap of {cap}")),
+        Some(CapHit::Rows(cap)) => out.push_str(&format!(
+            " stopped at the row cap of {cap} (max_rows): more rows were left unread"
+        )),
+        Some(CapHit::Bytes(cap)) => out.push_str(&format!(
+            " stopped at the byte cap of {cap} (max_bytes): the next row, or one of its values, is larger than what is left"
+        )),
         None => {}
     }
     out.push('\n');
@@ -120,11 +170,21 @@ pub async fn run(config_path: &Path, source_name: &str, query: &str) -> i32 {
             print!("{}", render(&table));
             0
         }
-        Err(error) if error.kind == SourceErrorKind::QueryRejected => {
+        Err(error) => failed(&error),
+    }
+}
+
+/// Exit code when the query itself is at fault (refused, rejected, too slow).
+pub const EXIT_QUERY_FAILED: i32 = 1;
+
+/// Prints why the query gave no table and gives the exit code for it.
+fn failed(error: &SourceError) -> i32 {
+    match error.kind {
+        SourceErrorKind::QueryRejected | SourceErrorKind::Timeout => {
             eprintln!("{error}");
-            1
+            EXIT_QUERY_FAILED
         }
-        Err(error) => cannot_run(error),
+        SourceErrorKind::Unreachable | SourceErrorKind::BadResponse => cannot_run(error),
     }
 }
 
@@ -153,9 +213,9 @@ async fn sql(source: &SqlSource, statement: &str) -> i32 {
         }
         Err(QueryError::Refused(refusal)) => {
             eprintln!("nothing was sent to {}: {refusal}", source.name());
-            1
+            EXIT_QUERY_FAILED
         }
-        Err(QueryError::Source(error)) => cannot_run(error),
+        Err(QueryError::Source(error)) => failed(&error),
     }
 }
 
@@ -234,4 +294,116 @@ fn series_of(result: LokiResult) -> Vec<Series> {
         .into_iter()
         .map(|(labels, value)| Series { labels, value })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn result(columns: Vec<String>, rows: Vec<Vec<Option<String>>>) -> QueryResult {
+        QueryResult {
+            columns,
+            rows,
+            truncated: None,
+        }
+    }
+
+    #[test]
+    fn a_plain_table_is_aligned() {
+        let table = render(&result(
+            vec!["id".into(), "name".into()],
+            vec![
+                vec![Some("1".into()), Some("ada".into())],
+                vec![Some("22".into()), None],
+            ],
+        ));
+        assert_eq!(
+            table,
+            "id | name\n---+-----\n1  | ada\n22 | NULL\n(2 rows)\n"
+        );
+    }
+
+    #[test]
+    fn a_column_name_past_any_format_width_is_clipped() {
+        let name = "a".repeat(70_000);
+        let table = render(&result(vec![name], vec![vec![Some("1".into())]]));
+        let header = table.lines().next().unwrap();
+        assert_eq!(header, format!("{}…", "a".repeat(MAX_CELL_WIDTH - 1)));
+    }
+
+    #[test]
+    fn wide_characters_count_two_columns() {
+        let table = render(&result(
+            vec!["日本".into(), "x".into()],
+            vec![vec![Some("a".into()), Some("b".into())]],
+        ));
+        assert_eq!(table.lines().nth(2).unwrap(), "a    | b");
+    }
+
+    #[test]
+    fn ragged_rows_and_no_columns_render() {
+        let table = render(&result(
+            vec!["a".into()],
+            vec![vec![], vec![Some("1".into()), Some("extra".into())]],
+        ));
+        assert!(table.contains("1 | extra"), "{table}");
+        let empty = render(&result(vec![], vec![vec![], vec![]]));
+        assert_eq!(empty, "\n\n\n\n(2 rows)\n");
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        let table = render(&result(
+            vec!["a\x1b[31mred".into()],
+            vec![vec![Some("one\ntwo\r\tthree\u{7}".into())]],
+        ));
+        assert_eq!(table.lines().count(), 4, "{table}");
+        assert!(
+            !table.chars().any(|c| c.is_control() && c != '\n'),
+            "{table:?}"
+        );
+        assert!(table.contains("one two  three\n"), "{table}");
+    }
+
+    #[test]
+    fn the_cap_that_cut_the_result_is_named() {
+        let mut cut = result(vec!["a".into()], vec![]);
+        cut.truncated = Some(CapHit::Bytes(1024));
+        assert!(render(&cut).contains("stopped at the byte cap of 1024 (max_bytes)"));
+        cut.truncated = Some(CapHit::Rows(5));
+        assert!(render(&cut).contains("stopped at the row cap of 5 (max_rows)"));
+    }
+
+    fn any_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            ".{0,12}",
+            "[a-z\\n\\t\\r\\x1b]{0,120}",
+            "[日本語é😀\\u{300}]{0,60}",
+            (0usize..70_000).prop_map(|n| "x".repeat(n)),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn any_result_renders_every_cell_without_panicking(
+            columns in prop::collection::vec(any_text(), 0..5),
+            rows in prop::collection::vec(
+                prop::collection::vec(prop::option::of(any_text()), 0..7),
+                0..5,
+            ),
+        ) {
+            let table = render(&result(columns.clone(), rows.clone()));
+            prop_assert_eq!(table.lines().count(), rows.len() + 3);
+            for text in columns.iter().chain(rows.iter().flatten().flatten()) {
+                let shown = clipped(&visible(text));
+                prop_assert!(table.contains(shown.trim_end()), "{:?} missing", shown);
+                if width(text) <= MAX_CELL_WIDTH && !text.chars().any(char::is_control) {
+                    prop_assert_eq!(&shown, text);
+                }
+            }
+        }
+    }
 }

@@ -1,18 +1,26 @@
 //! A watched SQL database (PostgreSQL, MySQL/MariaDB, SQLite), read-only beyond doubt. Every
 //! statement takes one path: the guard parses it and allows only a single read; the normalized
 //! text (never the raw input) runs inside a READ ONLY transaction with a statement timeout and
-//! a lock timeout, on a connection that is itself read-only where the server allows it; the
-//! transaction is rolled back; the result is capped in rows and bytes, with the cap reported.
+//! a lock timeout, on a connection that is itself read-only where the server allows it. The
+//! result is capped in rows and bytes while it is read, with the cap reported: a SELECT runs
+//! inside a wrapper that makes the server cut every cell and stop after the row cap
+//! (`bounded.rs`), SQLite refuses to build a value over the byte cap and stops a statement at
+//! its deadline (`sqlite_limits.rs`), and the client itself gives up shortly after the
+//! timeout. A fully read result ends with ROLLBACK; a result cut short closes the connection,
+//! which aborts the transaction without reading the rest.
 
+use super::bounded::{self, BoundedStatement, MySqlColumn};
 use super::caps::{CapHit, CappedRows, PushOutcome, ResultCaps, Row};
-use super::guard::{
-    self, AllowedStatement, CheckedStatement, GuardPolicy, Refusal, SqlDialectKind,
-};
+use super::failure::Attempt;
+use super::guard::{self, CheckedStatement, GuardPolicy, Refusal, SqlDialectKind, StatementKind};
 use super::pg_catalog;
-use crate::source::{SourceError, SourceErrorKind};
+use super::sqlite_limits::{self, StopOnDrop, StopSignal};
+use crate::source::SourceError;
 use futures_util::TryStreamExt;
-use sqlx::{Column, Connection, Executor, Row as _};
-use std::time::Duration;
+use sqlx::{
+    Column, ConnectOptions, Connection, Executor, Row as _, SqlSafeStr, Statement, TypeInfo,
+};
+use std::time::{Duration, Instant};
 
 /// What a query returned.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,19 +38,7 @@ pub enum QueryError {
     #[error("{0}")]
     Refused(#[from] Refusal),
     #[error("{0}")]
-    Source(SourceError),
-}
-
-/// Why a PostgreSQL run stopped: the catalog refused the statement, or the server failed.
-enum PgRun {
-    Refused(Refusal),
-    Sql(sqlx::Error),
-}
-
-impl From<sqlx::Error> for PgRun {
-    fn from(error: sqlx::Error) -> Self {
-        PgRun::Sql(error)
-    }
+    Source(#[from] SourceError),
 }
 
 /// How a SQL source is reached and limited.
@@ -66,6 +62,13 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
 }
 
+/// How long past `statement_timeout` the client waits for an answer before it closes the
+/// connection itself (connecting and the transaction's own statements come out of it too).
+pub const CLIENT_MARGIN: Duration = Duration::from_secs(2);
+
+/// Rows SQLite's worker thread may read ahead of Sentinel (each within the byte cap).
+const SQLITE_ROWS_AHEAD: usize = 2;
+
 impl SqlSource {
     pub fn new(name: &str, settings: SqlSettings) -> Self {
         Self {
@@ -82,114 +85,128 @@ impl SqlSource {
         self.settings.policy.dialect
     }
 
-    fn source_error(&self, error: &sqlx::Error) -> SourceError {
-        let kind = match error {
-            sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::PoolTimedOut
-            | sqlx::Error::Configuration(_) => SourceErrorKind::Unreachable,
-            sqlx::Error::Database(db) => {
-                let code = db.code().unwrap_or_default();
-                // PostgreSQL 57014 / MySQL 3024 / MariaDB 1969: the statement timeout fired.
-                if matches!(code.as_ref(), "57014" | "HY000")
-                    && db.message().to_ascii_lowercase().contains("timeout")
-                    || code == "57014"
-                {
-                    SourceErrorKind::Timeout
-                } else {
-                    SourceErrorKind::QueryRejected
-                }
-            }
-            _ => SourceErrorKind::BadResponse,
-        };
-        SourceError::new(&self.name, kind, error.to_string())
+    /// What is being run, for wording an error about it.
+    fn attempt<'a>(&'a self, statement: &'a str) -> Attempt<'a> {
+        Attempt {
+            source: &self.name,
+            statement,
+            statement_offset: 0,
+            statement_timeout: self.settings.statement_timeout,
+            lock_timeout: self.settings.lock_timeout,
+            max_bytes: self.settings.caps.max_bytes,
+            elapsed: Duration::ZERO,
+        }
     }
 
     /// Runs `sql` through the guard and, if allowed, read-only against the database.
     pub async fn query(&self, sql: &str) -> Result<QueryResult, QueryError> {
         let checked = guard::check(sql, &self.settings.policy)?;
-        let budget = self.settings.statement_timeout + Duration::from_secs(5);
+        let bound = matches!(
+            checked.kind(),
+            StatementKind::Select | StatementKind::Values
+        );
+        let budget = self.settings.statement_timeout + CLIENT_MARGIN;
         let run = async {
             match self.dialect() {
-                SqlDialectKind::Postgres => self.run_postgres(checked).await,
-                SqlDialectKind::MySql => self.run_mysql(checked.confirm(None)?).await,
-                SqlDialectKind::Sqlite => self.run_sqlite(checked.confirm(None)?).await,
+                SqlDialectKind::Postgres => self.run_postgres(checked, bound).await,
+                SqlDialectKind::MySql => {
+                    let allowed = checked.confirm(None)?;
+                    Ok(self.run_mysql(allowed.normalized_sql(), bound).await?)
+                }
+                SqlDialectKind::Sqlite => {
+                    let allowed = checked.confirm(None)?;
+                    Ok(self.run_sqlite(allowed.normalized_sql()).await?)
+                }
             }
         };
         match tokio::time::timeout(budget, run).await {
             Ok(result) => result,
-            Err(_) => Err(QueryError::Source(SourceError::new(
-                &self.name,
-                SourceErrorKind::Timeout,
-                format!("no answer within {}s", budget.as_secs()),
-            ))),
+            Err(_) => Err(QueryError::Source(self.attempt(sql).no_answer(budget))),
         }
     }
 
-    fn sql_error(&self, error: sqlx::Error) -> QueryError {
-        QueryError::Source(self.source_error(&error))
-    }
-
-    /// On PostgreSQL the statement is confirmed against the server's own catalog, inside the
-    /// transaction it then runs in.
-    async fn run_postgres(&self, checked: CheckedStatement) -> Result<QueryResult, QueryError> {
-        self.run_postgres_sql(checked)
-            .await
-            .map_err(|error| match error {
-                PgRun::Refused(refusal) => QueryError::Refused(refusal),
-                PgRun::Sql(error) => self.sql_error(error),
-            })
-    }
-
-    async fn run_postgres_sql(&self, checked: CheckedStatement) -> Result<QueryResult, PgRun> {
+    /// On PostgreSQL the statement is confirmed against the server's own catalog inside the
+    /// transaction it then runs in, before the server has seen the statement itself.
+    async fn run_postgres(
+        &self,
+        checked: CheckedStatement,
+        bound: bool,
+    ) -> Result<QueryResult, QueryError> {
         use sqlx::postgres::PgConnectOptions;
-        let options: PgConnectOptions = self.settings.url.parse()?;
+        let attempt = self.attempt(sql_for_messages(&checked));
+        let fail = |error: sqlx::Error| attempt.classify(&error);
+        let options: PgConnectOptions = self.settings.url.parse().map_err(fail)?;
         let options = options
             .options([("default_transaction_read_only", "on")])
-            .application_name("sentinel");
-        let mut conn = sqlx::PgConnection::connect_with(&options).await?;
-        conn.execute("BEGIN TRANSACTION READ ONLY").await?;
+            .application_name("sentinel")
+            .disable_statement_logging();
+        let mut conn = sqlx::PgConnection::connect_with(&options)
+            .await
+            .map_err(fail)?;
+        conn.execute("BEGIN TRANSACTION READ ONLY")
+            .await
+            .map_err(fail)?;
         conn.execute(sqlx::AssertSqlSafe(format!(
             "SET LOCAL statement_timeout = {}; SET LOCAL lock_timeout = {}",
             millis(self.settings.statement_timeout),
             millis(self.settings.lock_timeout)
         )))
-        .await?;
+        .await
+        .map_err(fail)?;
         let confirmed = if checked.catalog_questions().is_empty() {
             checked.confirm(None)
         } else {
             match pg_catalog::answers(&mut conn, checked.catalog_questions()).await {
                 Ok(answers) => checked.confirm(Some(&answers)),
                 Err(error) => Err(Refusal::CatalogUnavailable {
-                    reason: error.to_string(),
+                    reason: attempt.classify(&error).to_string(),
                 }),
             }
         };
         let allowed = match confirmed {
             Ok(allowed) => allowed,
             Err(refusal) => {
-                let _ = conn.execute("ROLLBACK").await;
-                let _ = conn.close().await;
-                return Err(PgRun::Refused(refusal));
+                let _ = conn.close_hard().await;
+                return Err(QueryError::Refused(refusal));
             }
         };
         let statement = allowed.normalized_sql();
-        let result = collect_postgres(&mut conn, statement, self.settings.caps).await;
-        let _ = conn.execute("ROLLBACK").await;
-        let _ = conn.close().await;
-        Ok(result?)
+        let attempt = self.attempt(statement);
+        let started = Instant::now();
+        let (run, columns) = if bound {
+            let prepared = conn
+                .prepare(sqlx::AssertSqlSafe(statement.to_string()).into_sql_str())
+                .await
+                .map_err(|error| attempt.after(started).classify(&error))?;
+            let columns: Vec<String> = prepared
+                .columns()
+                .iter()
+                .map(|c| c.name().to_string())
+                .collect();
+            let run = bounded::postgres(statement, &columns, self.settings.caps);
+            (run, Some(columns))
+        } else {
+            (BoundedStatement::unchanged(statement), None)
+        };
+        let collected = collect_postgres(&mut conn, &run.sql, self.settings.caps).await;
+        Ok(finish_postgres(conn, collected, columns, |error| {
+            attempt
+                .after(started)
+                .within(run.statement_offset)
+                .classify(&error)
+        })
+        .await?)
     }
 
-    async fn run_mysql(&self, allowed: AllowedStatement) -> Result<QueryResult, QueryError> {
-        self.run_mysql_sql(allowed.normalized_sql())
-            .await
-            .map_err(|error| self.sql_error(error))
-    }
-
-    async fn run_mysql_sql(&self, statement: &str) -> Result<QueryResult, sqlx::Error> {
+    async fn run_mysql(&self, statement: &str, bound: bool) -> Result<QueryResult, SourceError> {
         use sqlx::mysql::MySqlConnectOptions;
-        let options: MySqlConnectOptions = self.settings.url.parse()?;
-        let mut conn = sqlx::MySqlConnection::connect_with(&options).await?;
+        let attempt = self.attempt(statement);
+        let fail = |error: sqlx::Error| attempt.classify(&error);
+        let options: MySqlConnectOptions = self.settings.url.parse().map_err(fail)?;
+        let options = options.disable_statement_logging();
+        let mut conn = sqlx::MySqlConnection::connect_with(&options)
+            .await
+            .map_err(fail)?;
         let seconds = self.settings.statement_timeout.as_secs_f64().max(0.001);
         // MariaDB names it max_statement_time (seconds), MySQL max_execution_time (ms).
         if conn
@@ -203,39 +220,147 @@ impl SqlSource {
                 "SET SESSION max_execution_time = {}",
                 millis(self.settings.statement_timeout)
             )))
-            .await?;
+            .await
+            .map_err(fail)?;
         }
         conn.execute(sqlx::AssertSqlSafe(format!(
             "SET SESSION innodb_lock_wait_timeout = {}",
             self.settings.lock_timeout.as_secs().max(1)
         )))
-        .await?;
-        conn.execute("START TRANSACTION READ ONLY").await?;
-        let result = collect_mysql(&mut conn, statement, self.settings.caps).await;
-        let _ = conn.execute("ROLLBACK").await;
-        let _ = conn.close().await;
-        result
-    }
-
-    async fn run_sqlite(&self, allowed: AllowedStatement) -> Result<QueryResult, QueryError> {
-        self.run_sqlite_sql(allowed.normalized_sql())
+        .await
+        .map_err(fail)?;
+        conn.execute("START TRANSACTION READ ONLY")
             .await
-            .map_err(|error| self.sql_error(error))
+            .map_err(fail)?;
+        let started = Instant::now();
+        let (run, columns) = if bound {
+            let prepared = conn
+                .prepare(sqlx::AssertSqlSafe(statement.to_string()).into_sql_str())
+                .await
+                .map_err(|error| attempt.after(started).classify(&error))?;
+            let columns: Vec<MySqlColumn> = prepared
+                .columns()
+                .iter()
+                .map(|c| MySqlColumn {
+                    name: c.name().to_string(),
+                    bounded: bounded::mysql_type_is_bounded(c.type_info().name()),
+                })
+                .collect();
+            let names = columns.iter().map(|c| c.name.clone()).collect();
+            (
+                bounded::mysql(statement, &columns, self.settings.caps),
+                Some(names),
+            )
+        } else {
+            (BoundedStatement::unchanged(statement), None)
+        };
+        let collected = collect_mysql(&mut conn, &run.sql, self.settings.caps).await;
+        finish_mysql(conn, collected, columns, |error| {
+            attempt
+                .after(started)
+                .within(run.statement_offset)
+                .classify(&error)
+        })
+        .await
     }
 
-    async fn run_sqlite_sql(&self, statement: &str) -> Result<QueryResult, sqlx::Error> {
+    async fn run_sqlite(&self, statement: &str) -> Result<QueryResult, SourceError> {
         use sqlx::sqlite::SqliteConnectOptions;
-        let options: SqliteConnectOptions = self.settings.url.parse()?;
+        let attempt = self.attempt(statement);
+        let fail = |error: sqlx::Error| attempt.classify(&error);
+        let options: SqliteConnectOptions = self.settings.url.parse().map_err(fail)?;
         let options = options
             .read_only(true)
             .create_if_missing(false)
-            .busy_timeout(self.settings.lock_timeout);
-        let mut conn = sqlx::SqliteConnection::connect_with(&options).await?;
-        conn.execute("BEGIN").await?;
-        let result = collect_sqlite(&mut conn, statement, self.settings.caps).await;
+            .busy_timeout(self.settings.lock_timeout)
+            .row_buffer_size(SQLITE_ROWS_AHEAD)
+            .disable_statement_logging();
+        // Whatever becomes of this future, the statement stops with it.
+        let stop = StopSignal::default();
+        let _stop_when_dropped = StopOnDrop(stop.clone());
+        let mut conn = sqlx::SqliteConnection::connect_with(&options)
+            .await
+            .map_err(fail)?;
+        let started = Instant::now();
+        sqlite_limits::install(
+            &mut conn,
+            started + self.settings.statement_timeout,
+            stop,
+            self.settings.caps.max_bytes,
+        )
+        .await
+        .map_err(fail)?;
+        if let Err(error) = conn.execute("BEGIN").await {
+            let _ = conn.close().await;
+            return Err(fail(error));
+        }
+        let collected = collect_sqlite(&mut conn, statement, self.settings.caps).await;
         let _ = conn.execute("ROLLBACK").await;
+        // Waits for the worker thread to end: no thread outlives the statement.
         let _ = conn.close().await;
-        result
+        collected
+            .map(|collected| collected.result)
+            .map_err(|error| attempt.after(started).classify(&error))
+    }
+}
+
+/// The statement as the operator will recognise it in an error before it is confirmed: the
+/// checked statement's own text is only handed out once the catalog has vouched for it.
+fn sql_for_messages(checked: &CheckedStatement) -> &'static str {
+    match checked.kind() {
+        StatementKind::Select | StatementKind::Values => "the query",
+        _ => "the statement",
+    }
+}
+
+/// Ends a PostgreSQL or MySQL session: a result read to its end is rolled back and the
+/// connection closed politely; a result cut short (or an error) closes the socket at once,
+/// which aborts the transaction without reading what the server still sends.
+macro_rules! finisher {
+    ($name:ident, $conn:ty) => {
+        async fn $name(
+            mut conn: $conn,
+            collected: Result<Collected, sqlx::Error>,
+            columns: Option<Vec<String>>,
+            fail: impl Fn(sqlx::Error) -> SourceError,
+        ) -> Result<QueryResult, SourceError> {
+            match collected {
+                Ok(collected) if collected.complete => {
+                    let _ = conn.execute("ROLLBACK").await;
+                    let _ = conn.close().await;
+                    Ok(collected.with_columns(columns))
+                }
+                Ok(collected) => {
+                    let _ = conn.close_hard().await;
+                    Ok(collected.with_columns(columns))
+                }
+                Err(error) => {
+                    let _ = conn.close_hard().await;
+                    Err(fail(error))
+                }
+            }
+        }
+    };
+}
+
+finisher!(finish_postgres, sqlx::PgConnection);
+finisher!(finish_mysql, sqlx::MySqlConnection);
+
+/// A result as far as it was read.
+struct Collected {
+    result: QueryResult,
+    /// Every row the statement produced was read (no cap stopped it).
+    complete: bool,
+}
+
+impl Collected {
+    /// The result with the columns the server described, which name them even when no row
+    /// came back.
+    fn with_columns(mut self, columns: Option<Vec<String>>) -> QueryResult {
+        if let Some(columns) = columns {
+            self.result.columns = columns;
+        }
+        self.result
     }
 }
 
@@ -247,7 +372,7 @@ macro_rules! collector {
             conn: &mut $conn,
             statement: &str,
             caps: ResultCaps,
-        ) -> Result<QueryResult, sqlx::Error> {
+        ) -> Result<Collected, sqlx::Error> {
             let mut kept = CappedRows::new(caps);
             let mut columns: Vec<String> = Vec::new();
             let mut stream =
@@ -267,10 +392,13 @@ macro_rules! collector {
                 }
             }
             let (rows, truncated) = kept.into_parts();
-            Ok(QueryResult {
-                columns,
-                rows,
-                truncated,
+            Ok(Collected {
+                complete: truncated.is_none(),
+                result: QueryResult {
+                    columns,
+                    rows,
+                    truncated,
+                },
             })
         }
     };
