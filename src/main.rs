@@ -17,12 +17,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the daemon: every watch on its interval, the ping API, /metrics.
+    /// Run the daemon: every watch on its interval, the ping API, /metrics. Exits 2 at start on
+    /// a wrong configuration or a SQL source whose role can do more than read (unless
+    /// allow_privileged_role = true on it).
     Run {
         #[arg(short, long, env = "SENTINEL_CONFIG", default_value = "sentinel.toml")]
         config: PathBuf,
     },
-    /// Evaluate every watch once (for cron). Exit 0: nothing firing; 1: something firing; 2: could not run.
+    /// Evaluate every watch once (for cron). Exit 0: nothing firing; 1: something firing; 2: could
+    /// not run (a wrong configuration, or a SQL source whose role can do more than read).
     Check {
         /// Run one pass and exit (the only mode; kept for clarity in crontabs).
         #[arg(long, default_value_t = true)]
@@ -50,6 +53,8 @@ enum Command {
     /// Run one read-only query against a configured source and print a table: SQL through the
     /// statement guard (READ ONLY transaction, timeouts, caps), PromQL at this instant, or
     /// LogQL (a metric query at this instant; a log query shows the last hour's newest lines).
+    /// Exit 1: the statement or query is refused; 2: the source cannot be reached, the
+    /// configuration is wrong, or the SQL source's role can do more than read.
     Query {
         /// The name of a [sources.NAME] of kind postgres, mysql, sqlite, prometheus or loki.
         source: String,

@@ -86,6 +86,7 @@ pub struct RawSource {
     pub allow_show: S<bool>,
     pub allow_explain: S<bool>,
     pub deny_functions: S<Vec<String>>,
+    pub allow_privileged_role: S<bool>,
 }
 
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]

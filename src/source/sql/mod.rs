@@ -1,5 +1,6 @@
 //! Read-only access to watched SQL databases: the statement guard every query
-//! passes, caps on how much of a result is kept, and analysis of query plans.
+//! passes, the role gate that refuses a role able to do more than read, caps on how much of a
+//! result is kept, and analysis of query plans.
 
 pub mod caps;
 pub mod database;
@@ -7,3 +8,4 @@ pub mod explain;
 pub mod guard;
 pub mod pg_stat;
 pub mod privileges;
+pub mod role_gate;
