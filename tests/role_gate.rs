@@ -307,7 +307,7 @@ async fn mariadb_root_and_writers_are_refused_with_the_configured_database() {
     assert_refused(
         &root,
         "user root@",
-        "can ALL PRIVILEGES on *.*",
+        "can ALL PRIVILEGES/GRANT OPTION on *.*",
         "GRANT SELECT, SHOW VIEW ON `test`.* TO 'sentinel_ro'@'%';",
     );
 

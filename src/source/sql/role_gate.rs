@@ -206,7 +206,7 @@ mod tests {
             "{message}"
         );
         assert!(
-            message.contains("or set allow_privileged_role = true on [sources.app] to run anyway"),
+            message.contains("Or set allow_privileged_role = true on [sources.app] to run anyway."),
             "{message}"
         );
     }
