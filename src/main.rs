@@ -17,12 +17,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the daemon: every watch on its interval, the ping API, /metrics.
+    /// Run the daemon: every watch on its interval, the ping API, /metrics. Exits 2 at start on
+    /// a wrong configuration or a SQL source whose role can do more than read (unless
+    /// allow_privileged_role = true on it).
     Run {
         #[arg(short, long, env = "SENTINEL_CONFIG", default_value = "sentinel.toml")]
         config: PathBuf,
     },
-    /// Evaluate every watch once (for cron). Exit 0: nothing firing; 1: something firing; 2: could not run.
+    /// Evaluate every watch once (for cron). Exit 0: nothing firing; 1: something firing; 2: could
+    /// not run (a wrong configuration, or a SQL source whose role can do more than read).
     Check {
         /// Run one pass and exit (the only mode; kept for clarity in crontabs).
         #[arg(long, default_value_t = true)]
@@ -52,7 +55,8 @@ enum Command {
     /// LogQL (a metric query at this instant; a log query shows the last hour's newest lines).
     /// Exit 0: the table (a cap that cut it is named under it); 1: the query is at fault
     /// (refused by the guard, rejected by the source, stopped at its timeout); 2: it could not
-    /// be run (configuration, unknown source, source unreachable).
+    /// be run (configuration, unknown source, source unreachable, or a SQL source's role can
+    /// do more than read).
     Query {
         /// The name of a [sources.NAME] of kind postgres, mysql, sqlite, prometheus or loki.
         source: String,

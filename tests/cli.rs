@@ -645,6 +645,16 @@ fn new_error_watches_are_validated() {
         "`tenant` applies to loki sources only",
     );
     assert_error_at(
+        "[sources.prom]\nkind = \"prometheus\"\nurl = \"http://127.0.0.1:9090\"\nallow_privileged_role = true\n",
+        "4:25",
+        "`allow_privileged_role` applies to postgres, mysql and sqlite sources only",
+    );
+    assert_error_at(
+        "[sources.queues]\nkind = \"redis\"\nurl = \"redis://127.0.0.1:6379/0\"\nmax_rows = 5\n",
+        "4:12",
+        "`max_rows` applies to postgres, mysql and sqlite sources only",
+    );
+    assert_error_at(
         "[sources.logs]\nkind = \"loki\"\nurl = \"http://127.0.0.1:3100\"\nusername = \"sentinel\"\n",
         "4:12",
         "`username` needs password",

@@ -151,7 +151,7 @@ async fn a_postgres_role_that_can_set_role_to_a_writer_is_a_warning() {
     assert_eq!(code, 1, "{out}{err}");
     assert!(
         out.starts_with(&format!(
-            "WARNING app (postgres): role {reader} can SET ROLE to {writer}, which can write"
+            "WARNING app (postgres): role {reader} can SET ROLE to {writer}, which can do more than read"
         )),
         "{out}"
     );

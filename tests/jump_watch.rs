@@ -8,8 +8,6 @@ use sentinel::config::Config;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use support::{MARIADB, POSTGRES};
-
 fn config(dir: &Path, kind: &str, url: &str, query: &str, direction: &str) -> Config {
     let text = format!(
         r#"
@@ -69,7 +67,13 @@ async fn spend_buckets_on_postgres_page_early_and_never_on_the_open_hour() {
         "SELECT date_trunc('hour', at) AS time, sum(cost) AS value FROM {table} GROUP BY 1"
     );
     let dir = tempfile::tempdir().unwrap();
-    let both = config(dir.path(), "postgres", POSTGRES, &query, "both");
+    let both = config(
+        dir.path(),
+        "postgres",
+        &support::postgres_reader().await,
+        &query,
+        "both",
+    );
     let pages = Arc::new(Mutex::new(Vec::new()));
 
     // The hour now open has one small charge: the usual start of an hour, not a drop.
@@ -123,7 +127,13 @@ async fn a_whole_hour_without_spend_pages_as_a_drop_on_mariadb() {
     );
     let dir = tempfile::tempdir().unwrap();
     let pages = Arc::new(Mutex::new(Vec::new()));
-    let up_only = config(dir.path(), "mysql", MARIADB, &query, "up");
+    let up_only = config(
+        dir.path(),
+        "mysql",
+        &support::mariadb_reader().await,
+        &query,
+        "up",
+    );
     let report = support::engine_pass(&up_only, &pages).await;
     assert_eq!(
         (report.firing, report.blind),
@@ -131,7 +141,13 @@ async fn a_whole_hour_without_spend_pages_as_a_drop_on_mariadb() {
         "a drop is no page when only rises are asked for: {report:?}"
     );
     let dir = tempfile::tempdir().unwrap();
-    let both = config(dir.path(), "mysql", MARIADB, &query, "both");
+    let both = config(
+        dir.path(),
+        "mysql",
+        &support::mariadb_reader().await,
+        &query,
+        "both",
+    );
     let report = support::engine_pass(&both, &pages).await;
     assert_eq!((report.firing, report.blind), (1, 0), "{report:?}");
     {

@@ -30,6 +30,7 @@ fn source(url: &str) -> SqlSource {
             lock_timeout: Duration::from_secs(2),
             caps: ResultCaps::default(),
             policy: GuardPolicy::new(SqlDialectKind::Postgres),
+            allow_privileged_role: false,
         },
     )
 }
@@ -44,7 +45,8 @@ fn config() -> SlowQueryConfig {
     }
 }
 
-/// The application's database: 200k orders with an index on `customer_email`.
+/// The application's database: 200k orders with an index on `customer_email`. Returns the URL
+/// Sentinel reads it with (a read-only role) and the application's own connection.
 async fn app_database(name: &str) -> (String, PgConnection) {
     let url = pg_cluster::fresh_database(name, true).await;
     let mut app = PgConnection::connect(&url).await.expect("app connects");
@@ -66,7 +68,7 @@ async fn app_database(name: &str) -> (String, PgConnection) {
         .await
         .expect("create index");
     app.execute("ANALYZE orders").await.expect("analyze");
-    (url, app)
+    (support::reader_url(&url).await, app)
 }
 
 /// Runs the application's query `calls` times with varying constants.
@@ -262,12 +264,12 @@ fn assert_missing_extension(result: Result<impl std::fmt::Debug, QueryError>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_extension_is_a_clear_error() {
     // A database of the throwaway cluster without CREATE EXTENSION.
-    let url = pg_cluster::fresh_database("slowq_noext", false).await;
+    let url = support::reader_url(&pg_cluster::fresh_database("slowq_noext", false).await).await;
     assert_missing_extension(pg_stat::read_snapshot(&source(&url)).await);
     assert_missing_extension(pg_stat::query_text(&source(&url), 1, None, None).await);
 
     // The machine's own PostgreSQL, where pg_stat_statements is not set up.
-    let local = source("postgres://postgres@127.0.0.1:5432/test");
+    let local = source(&support::postgres_reader().await);
     assert_missing_extension(pg_stat::read_snapshot(&local).await);
 }
 

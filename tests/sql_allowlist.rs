@@ -20,6 +20,7 @@ fn source(url: &str, policy: GuardPolicy) -> SqlSource {
             lock_timeout: Duration::from_secs(1),
             caps: ResultCaps::default(),
             policy,
+            allow_privileged_role: false,
         },
     )
 }
@@ -134,7 +135,8 @@ async fn mariadb_everyday_reads_run() {
             .to_string(),
     ])
     .await;
-    let app = source(support::MARIADB, GuardPolicy::new(SqlDialectKind::MySql));
+    let reader = support::mariadb_reader().await;
+    let app = source(&reader, GuardPolicy::new(SqlDialectKind::MySql));
     all_run(&app, MARIADB_READS).await;
 }
 

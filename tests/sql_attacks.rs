@@ -13,7 +13,9 @@ use sqlx::{Connection, Executor, Row};
 use std::time::Duration;
 use support::pg_cluster;
 
-fn source(name: &str, url: &str, dialect: SqlDialectKind) -> SqlSource {
+/// A source as an operator configures it; `privileged` is `allow_privileged_role`, which the
+/// superuser sources need to run at all (the guard then stands alone).
+fn source(name: &str, url: &str, dialect: SqlDialectKind, privileged: bool) -> SqlSource {
     SqlSource::new(
         name,
         SqlSettings {
@@ -22,6 +24,7 @@ fn source(name: &str, url: &str, dialect: SqlDialectKind) -> SqlSource {
             lock_timeout: Duration::from_secs(1),
             caps: ResultCaps::default(),
             policy: GuardPolicy::new(dialect),
+            allow_privileged_role: privileged,
         },
     )
 }
@@ -249,8 +252,15 @@ async fn postgres_attacks_are_refused_with_a_superuser_and_with_a_read_only_role
         })
         .collect();
     let reader_url = url.replacen("postgres@", "attack_reader@", 1);
-    for (name, url) in [("superuser", url.as_str()), ("reader", reader_url.as_str())] {
-        all_refused(&source(name, url, SqlDialectKind::Postgres), &attacks).await;
+    for (name, url, privileged) in [
+        ("superuser", url.as_str(), true),
+        ("reader", reader_url.as_str(), false),
+    ] {
+        all_refused(
+            &source(name, url, SqlDialectKind::Postgres, privileged),
+            &attacks,
+        )
+        .await;
     }
     assert_eq!(postgres_state(&mut admin, &table).await, before);
 
@@ -278,7 +288,7 @@ async fn postgres_attacks_are_refused_with_a_superuser_and_with_a_read_only_role
     );
 
     // A positive control: the same path does run reads, built-ins included.
-    let reader = source("reader", &reader_url, SqlDialectKind::Postgres);
+    let reader = source("reader", &reader_url, SqlDialectKind::Postgres, false);
     let result = reader
         .query(&format!(
             "SELECT count(*), pg_catalog.lower('A'), upper('abc'), now() IS NOT NULL FROM {table} WHERE balance = 100 AND id <> ALL (ARRAY[0])"
@@ -414,8 +424,15 @@ async fn mariadb_attacks_are_refused_with_root_and_with_a_read_only_user() {
                 .replace("{dir}", &dir.path().display().to_string())
         })
         .collect();
-    for (name, url) in [("root", root_url.as_str()), ("reader", reader_url.as_str())] {
-        all_refused(&source(name, url, SqlDialectKind::MySql), &attacks).await;
+    for (name, url, privileged) in [
+        ("root", root_url.as_str(), true),
+        ("reader", reader_url.as_str(), false),
+    ] {
+        all_refused(
+            &source(name, url, SqlDialectKind::MySql, privileged),
+            &attacks,
+        )
+        .await;
     }
     assert_eq!(mariadb_state(&mut admin, table).await, before);
     bystander
@@ -424,7 +441,7 @@ async fn mariadb_attacks_are_refused_with_root_and_with_a_read_only_user() {
         .expect("the other session survives");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 
-    let reader = source("reader", &reader_url, SqlDialectKind::MySql);
+    let reader = source("reader", &reader_url, SqlDialectKind::MySql, false);
     let result = reader
         .query(&format!(
             "SELECT COUNT(*), LOWER('A'), DATE_FORMAT(NOW(), '%Y') > '2000' FROM {table} WHERE balance = 100"
@@ -500,7 +517,7 @@ async fn sqlite_attacks_are_refused_and_the_file_is_unchanged() {
                 .replace("{dir}", &target.path().display().to_string())
         })
         .collect();
-    let app = source("app", &url, SqlDialectKind::Sqlite);
+    let app = source("app", &url, SqlDialectKind::Sqlite, false);
     all_refused(&app, &attacks).await;
     assert_eq!(
         std::fs::read(&path).unwrap(),

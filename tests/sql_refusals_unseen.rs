@@ -74,11 +74,12 @@ async fn refused_statements_are_absent_from_the_servers_statement_statistics() {
     let source = SqlSource::new(
         "app",
         SqlSettings {
-            url: url.clone(),
+            url: support::reader_url(&url).await,
             statement_timeout: Duration::from_secs(2),
             lock_timeout: Duration::from_secs(1),
             caps: ResultCaps::default(),
             policy: GuardPolicy::new(SqlDialectKind::Postgres),
+            allow_privileged_role: false,
         },
     );
     for hazard in HAZARDS {

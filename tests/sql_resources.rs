@@ -16,20 +16,41 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 use support::{MARIADB, POSTGRES};
 
-fn source(
+/// A source on `url`; the machine's PostgreSQL and MariaDB are reached as the read-only
+/// [`support::READER`], as an operator's source would be.
+async fn source(
     dialect: SqlDialectKind,
     url: &str,
     statement_timeout: Duration,
     caps: ResultCaps,
 ) -> SqlSource {
+    source_allowing(dialect, url, statement_timeout, caps, &[]).await
+}
+
+/// [`source`] that also allows the operator's own `functions`.
+async fn source_allowing(
+    dialect: SqlDialectKind,
+    url: &str,
+    statement_timeout: Duration,
+    caps: ResultCaps,
+    functions: &[String],
+) -> SqlSource {
+    let url = if url == POSTGRES || url == MARIADB {
+        support::reader_url(url).await
+    } else {
+        url.to_string()
+    };
+    let mut policy = GuardPolicy::new(dialect);
+    policy.allowed_functions = functions.to_vec();
     SqlSource::new(
         "app",
         SqlSettings {
-            url: url.to_string(),
+            url,
             statement_timeout,
             lock_timeout: Duration::from_millis(300),
             caps,
-            policy: GuardPolicy::new(dialect),
+            policy,
+            allow_privileged_role: false,
         },
     )
 }
@@ -104,7 +125,7 @@ async fn sqlite_runaway_statement_stops_at_its_timeout_and_leaves_no_thread() {
     let dir = tempfile::tempdir().unwrap();
     let url = sqlite_file(dir.path()).await;
     let timeout = Duration::from_millis(500);
-    let lite = source(SqlDialectKind::Sqlite, &url, timeout, ResultCaps::default());
+    let lite = source(SqlDialectKind::Sqlite, &url, timeout, ResultCaps::default()).await;
     // A first query so that whatever the runtime starts once is already there.
     lite.query("SELECT 1").await.unwrap();
     let threads = threads_of_this_process();
@@ -133,7 +154,8 @@ async fn sqlite_runaway_statement_stops_at_its_timeout_and_leaves_no_thread() {
         &url,
         Duration::from_secs(60),
         ResultCaps::default(),
-    );
+    )
+    .await;
     let gave_up =
         tokio::time::timeout(Duration::from_millis(300), patient.query(INFINITE_CTE)).await;
     assert!(gave_up.is_err(), "the statement cannot finish");
@@ -160,7 +182,8 @@ async fn sqlite_refuses_a_value_over_the_byte_cap_before_holding_it() {
         &url,
         Duration::from_secs(5),
         ResultCaps::default(),
-    );
+    )
+    .await;
     let error = source_error(lite.query("SELECT randomblob(400000000)").await);
     assert_eq!(error.kind, SourceErrorKind::QueryRejected, "{error}");
     assert!(
@@ -175,7 +198,8 @@ async fn sqlite_refuses_a_value_over_the_byte_cap_before_holding_it() {
         &url,
         Duration::from_secs(5),
         caps(10, 103),
-    );
+    )
+    .await;
     let at_cap = small
         .query("SELECT length(hex(randomblob(50))) AS n, hex(randomblob(50)) AS h")
         .await
@@ -206,7 +230,8 @@ async fn sqlite_millions_of_rows_stop_at_the_row_cap() {
         &url,
         Duration::from_secs(3),
         caps(10, 1024 * 1024),
-    );
+    )
+    .await;
     let result = lite
         .query("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r LIMIT 20000000) SELECT n FROM r")
         .await
@@ -223,7 +248,8 @@ async fn postgres_cuts_a_huge_cell_on_the_server_and_reports_the_byte_cap() {
         POSTGRES,
         Duration::from_secs(20),
         ResultCaps::default(),
-    );
+    )
+    .await;
     let result = pg
         .query("SELECT g AS id, CASE WHEN g = 3 THEN repeat('x', 300000000) ELSE 'small' END AS body FROM generate_series(1, 5) AS g ORDER BY g")
         .await
@@ -245,7 +271,8 @@ async fn postgres_cuts_a_huge_cell_on_the_server_and_reports_the_byte_cap() {
         POSTGRES,
         Duration::from_secs(5),
         caps(10, 10),
-    );
+    )
+    .await;
     let at_cap = tiny.query("SELECT repeat('é', 5) AS e").await.unwrap();
     assert_eq!(at_cap.rows, vec![cells(&[Some("ééééé")])]);
     assert_eq!(at_cap.truncated, None);
@@ -261,7 +288,8 @@ async fn postgres_values_columns_and_order_are_as_the_server_prints_them() {
         POSTGRES,
         Duration::from_secs(5),
         ResultCaps::default(),
-    );
+    )
+    .await;
     let result = pg
         .query("SELECT 1 AS a, 2 AS a, true AS yes, NULL::text AS nothing, '' AS empty, ROW(NULL, NULL) AS r, '1.2.3.4'::inet AS ip, 1.5::float8 AS f, ARRAY[1, 2] AS arr")
         .await
@@ -310,7 +338,8 @@ async fn postgres_twenty_million_rows_stop_at_the_row_cap_within_the_timeout() {
         POSTGRES,
         Duration::from_secs(3),
         caps(10, 1024 * 1024),
-    );
+    )
+    .await;
     let result = pg
         .query("SELECT generate_series(1, 20000000) AS g, repeat('y', 20) AS pad")
         .await
@@ -322,7 +351,8 @@ async fn postgres_twenty_million_rows_stop_at_the_row_cap_within_the_timeout() {
         POSTGRES,
         Duration::from_secs(3),
         caps(1_000_000, 1000),
-    );
+    )
+    .await;
     let result = bytes
         .query("SELECT repeat('y', 100) AS pad, generate_series(1, 20000000) AS g")
         .await
@@ -349,7 +379,8 @@ async fn postgres_errors_say_what_to_fix_without_server_source_lines() {
         POSTGRES,
         Duration::from_secs(5),
         ResultCaps::default(),
-    );
+    )
+    .await;
     let write = source_error(pg.query(&format!("SELECT {schema}.bump()")).await);
     assert_eq!(write.kind, SourceErrorKind::QueryRejected, "{write}");
     assert!(
@@ -388,7 +419,8 @@ async fn postgres_timeout_and_cancel_are_told_apart() {
         POSTGRES,
         Duration::from_millis(300),
         ResultCaps::default(),
-    );
+    )
+    .await;
     let timeout = source_error(
         quick
             .query("SELECT count(*) FROM generate_series(1, 300000000)")
@@ -405,7 +437,8 @@ async fn postgres_timeout_and_cancel_are_told_apart() {
         POSTGRES,
         Duration::from_secs(20),
         ResultCaps::default(),
-    );
+    )
+    .await;
     let marker = 300_000_000 + std::process::id();
     let statement = format!("SELECT count(*) FROM generate_series(1, {marker})");
     let running = tokio::spawn(async move { patient.query(&statement).await });
@@ -445,7 +478,8 @@ async fn mariadb_statement_time_is_a_timeout() {
         MARIADB,
         Duration::from_millis(300),
         ResultCaps::default(),
-    );
+    )
+    .await;
     let error = source_error(
         maria
             .query("SELECT sum(a.seq * b.seq) FROM seq_1_to_100000 AS a, seq_1_to_100000 AS b")
@@ -478,7 +512,8 @@ async fn mariadb_cuts_big_cells_keeps_names_order_and_stops_at_the_row_cap() {
         MARIADB,
         Duration::from_secs(10),
         ResultCaps::default(),
-    );
+    )
+    .await;
     let ordered = maria
         .query(&format!("SELECT v, body FROM {table} ORDER BY v"))
         .await
@@ -510,7 +545,8 @@ async fn mariadb_cuts_big_cells_keeps_names_order_and_stops_at_the_row_cap() {
         MARIADB,
         Duration::from_secs(3),
         caps(10, 1024 * 1024),
-    );
+    )
+    .await;
     let rows = many
         .query("SELECT seq FROM seq_1_to_20000000 ORDER BY seq DESC")
         .await

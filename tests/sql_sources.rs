@@ -12,7 +12,6 @@ use sqlx::Connection;
 use std::time::Duration;
 
 const POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
-const MARIADB: &str = "mysql://root@127.0.0.1:3306/test";
 
 fn source(dialect: SqlDialectKind, url: &str, max_rows: usize) -> SqlSource {
     SqlSource::new(
@@ -26,6 +25,7 @@ fn source(dialect: SqlDialectKind, url: &str, max_rows: usize) -> SqlSource {
                 ..ResultCaps::default()
             },
             policy: GuardPolicy::new(dialect),
+            allow_privileged_role: false,
         },
     )
 }
@@ -57,7 +57,11 @@ async fn postgres_jobs() -> String {
 #[tokio::test]
 async fn postgres_reads_through_the_guard_with_caps_in_a_read_only_transaction() {
     let schema = postgres_jobs().await;
-    let pg = source(SqlDialectKind::Postgres, POSTGRES, 10);
+    let pg = source(
+        SqlDialectKind::Postgres,
+        &support::postgres_reader().await,
+        10,
+    );
     let result = pg
         .query(&format!("SELECT kind, count(*) AS n, min(started_at) IS NOT NULL AS has_oldest FROM {schema}.jobs WHERE state = 'running' GROUP BY kind"))
         .await
@@ -149,7 +153,7 @@ async fn a_refused_statement_never_reaches_the_database() {
 
 #[tokio::test]
 async fn mariadb_reads_and_refuses_writes() {
-    let maria = source(SqlDialectKind::MySql, MARIADB, 100);
+    let maria = source(SqlDialectKind::MySql, &support::mariadb_reader().await, 100);
     let result = maria
         .query("SELECT 1 AS one, 2.5 AS x, NULL AS nothing")
         .await
@@ -217,13 +221,14 @@ async fn sqlite_is_opened_read_only_and_left_untouched() {
     );
 }
 
-#[test]
-fn sentinel_query_prints_a_table_and_refuses_with_exit_1() {
+#[tokio::test]
+async fn sentinel_query_prints_a_table_and_refuses_with_exit_1() {
     let dir = tempfile::tempdir().unwrap();
+    let reader = support::postgres_reader().await;
     let config = support::write_config(
         dir.path(),
         &format!(
-            "[store]\npath = \"{}/s.db\"\n[sources.app]\nkind = \"postgres\"\nurl = \"{POSTGRES}\"\n",
+            "[store]\npath = \"{}/s.db\"\n[sources.app]\nkind = \"postgres\"\nurl = \"{reader}\"\n",
             dir.path().display()
         ),
     );

@@ -10,8 +10,6 @@ use sqlx::Connection;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use support::{MARIADB, POSTGRES};
-
 fn config(dir: &Path, kind: &str, url: &str, table: &str) -> Config {
     let text = format!(
         r#"
@@ -53,7 +51,12 @@ async fn stuck_jobs_page_once_and_resolve_when_they_finish() {
     ])
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let config = config(dir.path(), "postgres", POSTGRES, &format!("{schema}.jobs"));
+    let config = config(
+        dir.path(),
+        "postgres",
+        &support::postgres_reader().await,
+        &format!("{schema}.jobs"),
+    );
     let pages = Arc::new(Mutex::new(Vec::new()));
 
     let first = support::engine_pass(&config, &pages).await;
@@ -117,7 +120,16 @@ async fn mariadb_and_sqlite_find_stuck_rows_with_their_own_time_types() {
     .await;
     let dir = tempfile::tempdir().unwrap();
     let pages = Arc::new(Mutex::new(Vec::new()));
-    let report = support::engine_pass(&config(dir.path(), "mysql", MARIADB, &table), &pages).await;
+    let report = support::engine_pass(
+        &config(
+            dir.path(),
+            "mysql",
+            &support::mariadb_reader().await,
+            &table,
+        ),
+        &pages,
+    )
+    .await;
     assert_eq!((report.firing, report.blind), (1, 0), "{report:?}");
     assert!(pages.lock().unwrap()[0].title.contains("1 sync job stuck"));
     support::mariadb_setup(&[format!("DROP TABLE {table}")]).await;

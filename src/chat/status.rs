@@ -1,4 +1,5 @@
-//! `/status`: what is firing, pending, snoozed and muted, as one short HTML message.
+//! `/status`: what is firing, pending, snoozed and muted, as one short HTML message; first, a
+//! warning for every SQL source running with a role that can do more than read.
 
 use crate::alert::tracker::{AlertRecord, AlertState};
 use crate::notify::telegram::render::escape;
@@ -29,9 +30,25 @@ fn silence_target(silence: &Silence) -> String {
     }
 }
 
-/// The status message.
+/// The status message, with the warnings of the SQL sources this process runs although their
+/// role can do more than read (`allow_privileged_role = true`).
 pub fn render(alerts: &[AlertRecord], silences: &[Silence], now: DateTime<Utc>) -> String {
+    let warnings = crate::source::sql::role_gate::privileged_warnings();
+    render_with_warnings(alerts, silences, &warnings, now)
+}
+
+/// The status message, `warnings` first.
+pub fn render_with_warnings(
+    alerts: &[AlertRecord],
+    silences: &[Silence],
+    warnings: &[String],
+    now: DateTime<Utc>,
+) -> String {
     let mut out = Vec::new();
+    if !warnings.is_empty() {
+        out.push("⚠️ <b>Privileged database roles</b>".to_string());
+        out.extend(warnings.iter().map(|w| format!("• {}", escape(w))));
+    }
     for (state, heading) in [
         (AlertState::Firing, "🔴 <b>Firing</b>"),
         (AlertState::Pending, "🟡 <b>Pending</b>"),
@@ -137,5 +154,27 @@ mod tests {
         assert!(text.contains("<b>Muted</b>\n• disk · /home"), "{text}");
         let quiet = render(&[], &[], now);
         assert!(quiet.contains("<b>Firing</b>: none"), "{quiet}");
+    }
+
+    #[test]
+    fn privileged_roles_are_warned_about_first() {
+        let now = DateTime::<Utc>::from_timestamp(1_800_003_600, 0).unwrap();
+        let warnings = vec![
+            "source app: role postgres can do more than read (is a superuser); running anyway because allow_privileged_role = true <!>".to_string(),
+        ];
+        let text = render_with_warnings(&[], &[], &warnings, now);
+        assert!(
+            text.starts_with(
+                "⚠️ <b>Privileged database roles</b>\n• source app: role postgres can do more than read"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("allow_privileged_role = true &lt;!&gt;"),
+            "{text}"
+        );
+        assert!(text.contains("<b>Firing</b>: none"), "{text}");
+        let quiet = render_with_warnings(&[], &[], &[], now);
+        assert!(!quiet.contains("Privileged"), "{quiet}");
     }
 }

@@ -134,7 +134,11 @@ async fn check_sql(source: &SqlSource, spec: &SourceSpec) -> (&'static str, Find
         SqlDialectKind::MySql => "mysql",
         SqlDialectKind::Sqlite => "sqlite",
     };
-    let finding = match privileges::check(source).await {
+    let url = match &spec.kind {
+        SourceSpecKind::Sql(settings) => settings.url.as_str(),
+        _ => "",
+    };
+    let finding = match privileges::check(source, url).await {
         Ok(verdict) if source.dialect() == SqlDialectKind::Sqlite => {
             let mut text = verdict.notes.join(", ");
             if let SourceSpecKind::Sql(settings) = &spec.kind

@@ -149,6 +149,9 @@ pub async fn run(config_path: &Path, source_name: &str, query: &str) -> i32 {
         return EXIT_CANNOT_RUN;
     };
     if let SourceSpecKind::Sql(settings) = &spec.kind {
+        if let Err(refusal) = build::judge_roles(&config, Some(source_name)).await {
+            return cannot_run(refusal);
+        }
         return sql(&SqlSource::new(source_name, settings.clone()), query).await;
     }
     let sources = match build::sources(&config) {

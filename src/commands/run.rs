@@ -37,6 +37,9 @@ pub async fn run(path: &Path) -> i32 {
 
 async fn serve(path: &Path) -> Result<i32, i32> {
     let config = load_config(path)?;
+    build::judge_roles(&config, None)
+        .await
+        .map_err(cannot_run)?;
     let store = Store::open_exclusive(&config.store.path)
         .await
         .map_err(cannot_run)?;

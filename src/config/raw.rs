@@ -98,6 +98,7 @@ pub struct RawSource {
     pub allow_explain: S<bool>,
     pub deny_functions: S<Vec<String>>,
     pub allow_functions: S<Vec<String>>,
+    pub allow_privileged_role: S<bool>,
 }
 
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]

@@ -72,6 +72,7 @@ fn shop_database(world_dir: &std::path::Path) -> SourceSpec {
             lock_timeout: Duration::from_secs(1),
             caps: crate::source::sql::caps::ResultCaps::default(),
             policy: GuardPolicy::new(SqlDialectKind::Sqlite),
+            allow_privileged_role: false,
         }),
     }
 }

@@ -1,5 +1,5 @@
 //! Builds the engine's parts from a validated configuration: sources, channels, dispatcher,
-//! and the Telegram listener.
+//! and the Telegram listener; and judges the SQL sources' roles before anything runs.
 
 use super::Engine;
 use crate::chat::ChatBot;
@@ -86,6 +86,44 @@ pub fn sources(config: &Config) -> Result<Sources, String> {
         }
     }
     Ok(sources)
+}
+
+/// Judges the role of every SQL source of `config` (only `only`, when given) before anything
+/// runs on it: `Err` with every refusal (a role that can do more than read, without
+/// `allow_privileged_role = true`); an allowed one is logged as a warning. A source that cannot
+/// be reached now is not held against start-up: its role is judged on the first connection
+/// that works, before any statement of a watch runs on it.
+pub async fn judge_roles(config: &Config, only: Option<&str>) -> Result<(), String> {
+    use crate::source::sql::role_gate::{self, Admission};
+    let judgements = config
+        .sources
+        .iter()
+        .filter(|spec| only.is_none_or(|name| name == spec.name))
+        .filter_map(|spec| match &spec.kind {
+            SourceSpecKind::Sql(settings) => Some(async move {
+                (
+                    spec.name.as_str(),
+                    role_gate::judge(&spec.name, settings).await,
+                )
+            }),
+            _ => None,
+        });
+    let mut refusals = Vec::new();
+    for (name, judgement) in futures_util::future::join_all(judgements).await {
+        match judgement {
+            Ok(Admission::Refused(message)) => refusals.push(message),
+            Ok(Admission::ReadOnly | Admission::Privileged(_)) => {}
+            Err(error) => tracing::warn!(
+                "source {name}: its role is not checked yet ({error}); it will be on the first \
+                 connection that works, before any watch's statement runs on it"
+            ),
+        }
+    }
+    if refusals.is_empty() {
+        Ok(())
+    } else {
+        Err(refusals.join("\n"))
+    }
 }
 
 /// Every configured channel; with none configured, the console. Telegram keeps its button

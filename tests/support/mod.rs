@@ -303,25 +303,8 @@ pub const POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
 /// Runs `statements` in order, as the administrator, on the PostgreSQL or MariaDB at `url`: a
 /// test's own setup, never Sentinel's.
 pub async fn run_sql(url: &str, statements: &[String]) {
-    use sqlx::Connection;
-    async fn run<C: Connection>(url: &str, statements: &[String])
-    where
-        for<'c> &'c mut C: sqlx::Executor<'c>,
-    {
-        let mut conn = C::connect(url)
-            .await
-            .unwrap_or_else(|e| panic!("{url} (scripts/test.sh starts it): {e}"));
-        for statement in statements {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(statement.clone()))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-        }
-    }
-    if url.starts_with("postgres") {
-        run::<sqlx::PgConnection>(url, statements).await;
-    } else {
-        run::<sqlx::MySqlConnection>(url, statements).await;
+    if let Err(error) = try_run_sql(url, statements).await {
+        panic!("{url} (scripts/test.sh starts it): {error}");
     }
 }
 
@@ -336,4 +319,96 @@ pub const MARIADB: &str = "mysql://root@127.0.0.1:3306/test";
 /// [`run_sql`] on the machine's MariaDB.
 pub async fn mariadb_setup(statements: &[String]) {
     run_sql(MARIADB, statements).await;
+}
+
+/// The login role (PostgreSQL) and account (MariaDB) the tests give Sentinel: it only reads,
+/// as an operator's should. The tests' own setup keeps the administrator.
+pub const READER: &str = "sentinel_reader";
+
+/// Makes [`READER`] able to read every table of the database at `admin_url` (PostgreSQL or
+/// MariaDB, reached as the administrator), now and the ones created later, and returns the URL
+/// that logs in as it. Idempotent and safe while other test binaries do the same.
+pub async fn reader_url(admin_url: &str) -> String {
+    let (scheme, rest) = admin_url.split_once("://").unwrap();
+    let (_, server) = rest.split_once('@').unwrap();
+    let statements: Vec<String> = if scheme == "postgres" {
+        vec![
+            format!(
+                "DO $$ BEGIN CREATE ROLE {READER} LOGIN; \
+                 EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+            ),
+            format!("GRANT pg_read_all_stats TO {READER}"),
+            format!(
+                "ALTER DEFAULT PRIVILEGES FOR ROLE postgres GRANT SELECT ON TABLES TO {READER}"
+            ),
+            format!(
+                "ALTER DEFAULT PRIVILEGES FOR ROLE postgres GRANT USAGE ON SCHEMAS TO {READER}"
+            ),
+            format!(
+                "DO $$ DECLARE s text; BEGIN \
+                 FOR s IN SELECT nspname FROM pg_namespace \
+                   WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' LOOP \
+                   EXECUTE format('GRANT USAGE ON SCHEMA %I TO {READER}', s); \
+                   EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA %I TO {READER}', s); \
+                 END LOOP; END $$"
+            ),
+        ]
+    } else {
+        let database = server.rsplit_once('/').map_or("test", |(_, db)| db);
+        ["127.0.0.1", "localhost"]
+            .iter()
+            .flat_map(|host| {
+                [
+                    format!("CREATE USER IF NOT EXISTS '{READER}'@'{host}'"),
+                    format!("GRANT SELECT ON `{database}`.* TO '{READER}'@'{host}'"),
+                ]
+            })
+            .collect()
+    };
+    // Concurrent GRANTs on one object can fail ("tuple concurrently updated"): try again.
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match try_run_sql(admin_url, &statements).await {
+            Ok(()) => break,
+            Err(error) if attempt < 10 => {
+                eprintln!("setting up {READER} (attempt {attempt}): {error}");
+                tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+            }
+            Err(error) => panic!("cannot set up {READER} on {admin_url}: {error}"),
+        }
+    }
+    format!("{scheme}://{READER}@{server}")
+}
+
+/// [`run_sql`] that reports the first error instead of panicking.
+async fn try_run_sql(url: &str, statements: &[String]) -> Result<(), sqlx::Error> {
+    use sqlx::Connection;
+    async fn run<C: Connection>(url: &str, statements: &[String]) -> Result<(), sqlx::Error>
+    where
+        for<'c> &'c mut C: sqlx::Executor<'c>,
+    {
+        let mut conn = C::connect(url).await?;
+        for statement in statements {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(statement.clone()))
+                .execute(&mut conn)
+                .await?;
+        }
+        Ok(())
+    }
+    if url.starts_with("postgres") {
+        run::<sqlx::PgConnection>(url, statements).await
+    } else {
+        run::<sqlx::MySqlConnection>(url, statements).await
+    }
+}
+
+/// [`reader_url`] on the machine's PostgreSQL.
+pub async fn postgres_reader() -> String {
+    reader_url(POSTGRES).await
+}
+
+/// [`reader_url`] on the machine's MariaDB.
+pub async fn mariadb_reader() -> String {
+    reader_url(MARIADB).await
 }

@@ -195,6 +195,10 @@ impl Validator<'_> {
                     }),
                 },
                 policy,
+                allow_privileged_role: raw
+                    .allow_privileged_role
+                    .as_ref()
+                    .is_some_and(|v| *v.get_ref()),
             },
         ))
     }
@@ -213,6 +217,30 @@ impl Validator<'_> {
             ("units", span(&raw.units), SourceKind::Journald),
             ("directory", span(&raw.directory), SourceKind::Journald),
         ];
+        let sql_only = [
+            ("statement_timeout", span(&raw.statement_timeout)),
+            ("lock_timeout", span(&raw.lock_timeout)),
+            ("max_rows", span(&raw.max_rows)),
+            ("max_bytes", span(&raw.max_bytes)),
+            ("allow_show", span(&raw.allow_show)),
+            ("allow_explain", span(&raw.allow_explain)),
+            ("deny_functions", span(&raw.deny_functions)),
+            ("allow_privileged_role", span(&raw.allow_privileged_role)),
+        ];
+        let is_sql = matches!(
+            kind,
+            SourceKind::Postgres | SourceKind::Mysql | SourceKind::Sqlite
+        );
+        for (key, span) in sql_only {
+            if let Some(span) = span
+                && !is_sql
+            {
+                self.error(
+                    span,
+                    format!("`{key}` applies to postgres, mysql and sqlite sources only"),
+                );
+            }
+        }
         for (key, span, owner) in only {
             if let Some(span) = span
                 && kind != owner

@@ -49,6 +49,8 @@ pub struct SqlSettings {
     pub lock_timeout: Duration,
     pub caps: ResultCaps,
     pub policy: GuardPolicy,
+    /// Run even when the role can do more than read (see `role_gate`); off by default.
+    pub allow_privileged_role: bool,
 }
 
 /// A configured SQL source.
@@ -101,6 +103,7 @@ impl SqlSource {
     /// Runs `sql` through the guard and, if allowed, read-only against the database.
     pub async fn query(&self, sql: &str) -> Result<QueryResult, QueryError> {
         let checked = guard::check(sql, &self.settings.policy)?;
+        super::role_gate::admit(&self.name, &self.settings).await?;
         let bound = matches!(
             checked.kind(),
             StatementKind::Select | StatementKind::Values

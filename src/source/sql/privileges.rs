@@ -1,7 +1,10 @@
-//! What a watched database would let Sentinel's role change, were a statement ever to slip
-//! past the guard: the checks behind `sentinel doctor`. Every check is a read that runs through
-//! [`SqlSource::query`], the one guarded read-only path; the answers are judged here by pure
-//! functions, and a role that can write gets the SQL that creates a read-only one.
+//! What a watched database would let Sentinel's role do beyond reading, were a statement ever
+//! to slip past the guard: be a superuser, replicate, bypass row security, signal other
+//! sessions, write a table, create objects, touch the server's files. These checks are what
+//! the role gate ([`super::role_gate`]) refuses on and what `sentinel doctor` reports. Every
+//! check is a read that runs through [`SqlSource::query`], the one guarded read-only path; the
+//! answers are judged here by pure functions, and a role that can do more than read gets the
+//! SQL that creates a read-only one for the configured database.
 
 use super::database::{QueryError, QueryResult, SqlSource};
 use super::guard::SqlDialectKind;
@@ -11,7 +14,8 @@ use super::guard::SqlDialectKind;
 pub struct Verdict {
     /// Who the database says Sentinel is (`sentinel`, `sentinel@%`).
     pub role: String,
-    /// Every way the role can write; empty when it is read-only.
+    /// Everything the role can do beyond reading (write, create, signal, replicate, ...);
+    /// empty when it only reads.
     pub writes: Vec<String>,
     /// Facts worth printing either way (`default_transaction_read_only=on`).
     pub notes: Vec<String>,
@@ -26,8 +30,10 @@ impl Verdict {
 }
 
 /// PostgreSQL: who the role is and what it may do beyond single tables, including the roles it
-/// could `SET ROLE` to that can write where it cannot itself (superuser and the CREATE
-/// attributes are never inherited; table privileges are not, for a NOINHERIT membership).
+/// could `SET ROLE` to that can do more where it cannot itself (superuser, REPLICATION,
+/// BYPASSRLS and the CREATE attributes are never inherited; table privileges are not, for a
+/// NOINHERIT membership). Membership of the predefined roles (`pg_signal_backend`, the server
+/// file roles) counts through any chain of roles, inherited or not.
 pub const PG_ROLE: &str = "SELECT current_user AS role, current_database() AS db, \
      r.rolsuper, r.rolcreaterole, r.rolcreatedb, \
      has_database_privilege(current_database(), 'CREATE') AS create_db, \
@@ -45,8 +51,16 @@ pub const PG_ROLE: &str = "SELECT current_user AS role, current_database() AS db
                  SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
                  WHERE c.relkind IN ('r', 'p', 'v', 'f') \
                    AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
-                   AND has_table_privilege(m.oid, c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE'))))) \
-       AS set_roles \
+                   AND has_table_privilege(m.oid, c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE'))) \
+             OR m.rolreplication OR m.rolbypassrls)) \
+       AS set_roles, \
+     r.rolreplication, r.rolbypassrls, \
+     NOT r.rolsuper AND EXISTS (SELECT 1 FROM pg_roles s WHERE s.rolname = 'pg_signal_backend' \
+             AND pg_has_role(current_user, s.oid, 'MEMBER')) AS signal_backend, \
+     COALESCE((SELECT string_agg(f.rolname, ', ' ORDER BY f.rolname) FROM pg_roles f \
+      WHERE NOT r.rolsuper AND f.rolname IN ('pg_read_server_files', 'pg_write_server_files', \
+            'pg_execute_server_program') AND pg_has_role(current_user, f.oid, 'MEMBER')), '') \
+       AS server_files \
      FROM pg_roles r WHERE r.rolname = current_user";
 
 /// PostgreSQL: user tables the role may INSERT, UPDATE, DELETE or TRUNCATE: how many, the
@@ -67,17 +81,30 @@ pub const PG_TABLES: &str = "WITH w AS (SELECT n.nspname || '.' || c.relname AS 
 /// MySQL/MariaDB: the grants of the account Sentinel logged in as.
 pub const MYSQL_GRANTS: &str = "SHOW GRANTS";
 
-/// MySQL/MariaDB: the account (`user@host`) the server matched.
-pub const MYSQL_USER: &str = "SELECT CURRENT_USER()";
+/// MySQL/MariaDB: the account (`user@host`) the server matched, and the database it is in.
+pub const MYSQL_USER: &str = "SELECT CURRENT_USER(), DATABASE()";
 
-/// Runs the checks for `source`'s dialect. SQLite files are opened read-only, so they always
-/// pass here; whether the file itself is writable is the caller's (informational) concern.
-pub async fn check(source: &SqlSource) -> Result<Verdict, QueryError> {
+/// Runs the checks for `source`'s dialect; `url` is the source's URL, whose database the remedy
+/// names. SQLite files are opened read-only and have no role, so they always pass here;
+/// whether the file itself is writable is the caller's (informational) concern.
+///
+/// The checks read through the guarded path with the role gate open for them (they are how the
+/// gate learns its verdict), so `sentinel doctor` reports on a role the gate would refuse.
+pub async fn check(source: &SqlSource, url: &str) -> Result<Verdict, QueryError> {
+    super::role_gate::judging(check_role(source, url)).await
+}
+
+async fn check_role(source: &SqlSource, url: &str) -> Result<Verdict, QueryError> {
+    let configured = database_of(source.dialect(), url);
     match source.dialect() {
         SqlDialectKind::Postgres => {
             let role = source.query(PG_ROLE).await?;
             let tables = source.query(PG_TABLES).await?;
-            Ok(judge_postgres(&first_row(&role), &first_row(&tables)))
+            let role = first_row(&role);
+            let database = configured
+                .or_else(|| role.get(1).filter(|db| !db.is_empty()).cloned())
+                .unwrap_or_else(|| "app".to_string());
+            Ok(judge_postgres(&role, &first_row(&tables), &database))
         }
         SqlDialectKind::MySql => {
             let user = source.query(MYSQL_USER).await?;
@@ -87,8 +114,12 @@ pub async fn check(source: &SqlSource) -> Result<Verdict, QueryError> {
                 .iter()
                 .filter_map(|row| row.first().cloned().flatten())
                 .collect();
-            let user = first_row(&user).first().cloned().unwrap_or_default();
-            Ok(judge_mysql(&user, &lines))
+            let user = first_row(&user);
+            let database = configured
+                .or_else(|| user.get(1).filter(|db| !db.is_empty()).cloned())
+                .unwrap_or_else(|| "app".to_string());
+            let account = user.first().cloned().unwrap_or_default();
+            Ok(judge_mysql(&account, &database, &lines))
         }
         SqlDialectKind::Sqlite => {
             source.query("SELECT 1").await?;
@@ -100,6 +131,25 @@ pub async fn check(source: &SqlSource) -> Result<Verdict, QueryError> {
             })
         }
     }
+}
+
+/// The database a PostgreSQL or MySQL/MariaDB URL names (`None` when it names none or does
+/// not parse; the server then says which one it connected to).
+pub fn database_of(dialect: SqlDialectKind, url: &str) -> Option<String> {
+    let database = match dialect {
+        SqlDialectKind::Postgres => url
+            .parse::<sqlx::postgres::PgConnectOptions>()
+            .ok()?
+            .get_database()
+            .map(str::to_string),
+        SqlDialectKind::MySql => url
+            .parse::<sqlx::mysql::MySqlConnectOptions>()
+            .ok()?
+            .get_database()
+            .map(str::to_string),
+        SqlDialectKind::Sqlite => None,
+    };
+    database.filter(|db| !db.is_empty())
 }
 
 fn first_row(result: &QueryResult) -> Vec<String> {
@@ -117,10 +167,10 @@ fn truthy(value: Option<&String>) -> bool {
     )
 }
 
-/// Judges the answers of [`PG_ROLE`] and [`PG_TABLES`] (as text, in their column order).
-pub fn judge_postgres(role: &[String], tables: &[String]) -> Verdict {
+/// Judges the answers of [`PG_ROLE`] and [`PG_TABLES`] (as text, in their column order) for a
+/// source configured on `database`.
+pub fn judge_postgres(role: &[String], tables: &[String], database: &str) -> Verdict {
     let name = role.first().cloned().unwrap_or_default();
-    let database = role.get(1).cloned().unwrap_or_default();
     let mut writes = Vec::new();
     for (index, what) in [
         (2, "is a superuser"),
@@ -128,6 +178,15 @@ pub fn judge_postgres(role: &[String], tables: &[String]) -> Verdict {
         (4, "can create databases (CREATEDB)"),
         (5, "can CREATE schemas in the database"),
         (6, "is a member of pg_write_all_data"),
+        (
+            10,
+            "has REPLICATION (can stream every table, bypassing grants)",
+        ),
+        (11, "has BYPASSRLS (reads past row-level security)"),
+        (
+            12,
+            "can signal other sessions: cancel or terminate them (member of pg_signal_backend)",
+        ),
     ] {
         if truthy(role.get(index)) {
             writes.push(what.to_string());
@@ -137,9 +196,14 @@ pub fn judge_postgres(role: &[String], tables: &[String]) -> Verdict {
     if let Some(schemas) = role.get(8).filter(|s| !s.is_empty()) {
         writes.push(format!("can CREATE in schema {schemas}"));
     }
+    if let Some(roles) = role.get(13).filter(|s| !s.is_empty()) {
+        writes.push(format!(
+            "can read, write or run programs on the database server's machine (member of {roles})"
+        ));
+    }
     if let Some(roles) = role.get(9).filter(|s| !s.is_empty()) {
         writes.push(format!(
-            "can SET ROLE to {roles}, which can write (revoke the membership)"
+            "can SET ROLE to {roles}, which can do more than read (revoke the membership)"
         ));
     }
     let count: u64 = tables
@@ -176,11 +240,7 @@ pub fn judge_postgres(role: &[String], tables: &[String]) -> Verdict {
         role: name,
         writes,
         notes,
-        remedy: postgres_remedy(if database.is_empty() {
-            "app"
-        } else {
-            &database
-        }),
+        remedy: postgres_remedy(if database.is_empty() { "app" } else { database }),
     }
 }
 
@@ -211,10 +271,13 @@ fn quote_ident(name: &str) -> String {
     }
 }
 
-/// Privileges that change data, schema or the server. Anything else (SELECT, SHOW VIEW,
-/// PROCESS, USAGE, ...) only reads.
+/// Privileges that do more than read: change data, schema or the server, kill other sessions
+/// (SUPER, CONNECTION ADMIN), replicate (the binary log carries every table), lock tables
+/// against the app, manage accounts, or act on the server's files. Anything else (SELECT, SHOW
+/// VIEW, PROCESS, USAGE, SHOW DATABASES, CREATE TEMPORARY TABLES, ...) only reads or stays
+/// within the session.
 fn is_write_privilege(privilege: &str) -> bool {
-    let p = privilege.trim().to_ascii_uppercase();
+    let p = privilege.trim().to_ascii_uppercase().replace('_', " ");
     matches!(
         p.as_str(),
         "ALL"
@@ -232,7 +295,16 @@ fn is_write_privilege(privilege: &str) -> bool {
             | "SUPER"
             | "FILE"
             | "GRANT OPTION"
-    ) || (p.starts_with("CREATE") && p != "CREATE TEMPORARY TABLES")
+            | "LOCK TABLES"
+            | "RELOAD"
+            | "SHUTDOWN"
+            | "REPLICATION SLAVE"
+            | "REPLICATION REPLICA"
+            | "BINLOG REPLAY"
+            | "SET USER"
+            | "PROXY"
+    ) || p.contains("ADMIN")
+        || (p.starts_with("CREATE") && p != "CREATE TEMPORARY TABLES")
 }
 
 /// One `GRANT ... ON ... TO ...` line, split. `None` for lines that grant a role or a proxy.
@@ -313,14 +385,15 @@ fn granted_role(line: &str) -> Option<(String, String)> {
     (!role.is_empty() && !role.contains(' ')).then(|| (role.to_string(), grantee_of(grantee)))
 }
 
-/// Judges `SHOW GRANTS` output for the account `user` (`name@host`).
+/// Judges `SHOW GRANTS` output for the account `user` (`name@host`) of a source configured on
+/// `database`.
 ///
 /// The output lists the privileges of the account and of its active roles (the default role
 /// and the roles it holds); a write through one of them names the role. A role that is granted
 /// but not active lists nothing: the account could still `SET ROLE` to it (Sentinel never
 /// does; `SET` is refused), so it is counted as a way to write until an administrator revokes
 /// it or shows it reads only.
-pub fn judge_mysql(user: &str, grants: &[String]) -> Verdict {
+pub fn judge_mysql(user: &str, database: &str, grants: &[String]) -> Verdict {
     let mut writes = Vec::new();
     let notes = Vec::new();
     let mut parsed: Vec<GrantLine> = Vec::new();
@@ -367,21 +440,11 @@ pub fn judge_mysql(user: &str, grants: &[String]) -> Verdict {
             ));
         }
     }
-    let database_hint = grants
-        .iter()
-        .filter_map(|line| parse_grant(line))
-        .map(|grant| grant.object)
-        .find_map(|object| {
-            let (db, _) = object.split_once('.')?;
-            let db = db.trim_matches('`');
-            (db != "*").then(|| db.to_string())
-        })
-        .unwrap_or_else(|| "app".to_string());
     Verdict {
         role: user.to_string(),
         writes,
         notes,
-        remedy: mysql_remedy(&database_hint),
+        remedy: mysql_remedy(database),
     }
 }
 
@@ -417,6 +480,7 @@ mod tests {
                 "",
             ]),
             &strings(&["0", "", "f", "f", "f", "f"]),
+            "app",
         );
         assert!(verdict.read_only(), "{verdict:?}");
         assert_eq!(verdict.notes, ["default_transaction_read_only=on"]);
@@ -436,6 +500,10 @@ mod tests {
                 "",
                 "public, sales",
                 "loader",
+                "t",
+                "t",
+                "t",
+                "pg_read_server_files, pg_write_server_files",
             ]),
             &strings(&[
                 "12",
@@ -445,6 +513,7 @@ mod tests {
                 "f",
                 "t",
             ]),
+            "shop",
         );
         assert_eq!(
             verdict.writes,
@@ -454,8 +523,12 @@ mod tests {
                 "can create databases (CREATEDB)",
                 "can CREATE schemas in the database",
                 "is a member of pg_write_all_data",
+                "has REPLICATION (can stream every table, bypassing grants)",
+                "has BYPASSRLS (reads past row-level security)",
+                "can signal other sessions: cancel or terminate them (member of pg_signal_backend)",
                 "can CREATE in schema public, sales",
-                "can SET ROLE to loader, which can write (revoke the membership)",
+                "can read, write or run programs on the database server's machine (member of pg_read_server_files, pg_write_server_files)",
+                "can SET ROLE to loader, which can do more than read (revoke the membership)",
                 "can INSERT/UPDATE/TRUNCATE on 12 tables (public.a, public.b, public.c, public.d, public.e, ...)",
             ]
         );
@@ -501,6 +574,7 @@ mod tests {
     fn mysql_select_only_and_usage_are_read_only() {
         let verdict = judge_mysql(
             "sentinel@%",
+            "shop",
             &strings(&[
                 "GRANT USAGE ON *.* TO `sentinel`@`%` IDENTIFIED BY PASSWORD '*ABC'",
                 "GRANT SELECT, SHOW VIEW, PROCESS ON `shop`.* TO `sentinel`@`%`",
@@ -519,6 +593,7 @@ mod tests {
     fn mysql_write_grants_are_named_with_their_objects() {
         let verdict = judge_mysql(
             "app@%",
+            "shop",
             &strings(&[
                 "GRANT USAGE ON *.* TO `app`@`%`",
                 "GRANT SELECT, INSERT, DELETE ON `shop`.`orders` TO `app`@`%`",
@@ -544,6 +619,7 @@ mod tests {
         // MariaDB's SHOW GRANTS for an account whose default role holds another role.
         let verdict = judge_mysql(
             "app@%",
+            "shop",
             &strings(&[
                 "GRANT `reporting` TO `app`@`%`",
                 "GRANT USAGE ON *.* TO `app`@`%`",
@@ -566,6 +642,7 @@ mod tests {
     fn an_active_role_that_only_reads_is_read_only() {
         let verdict = judge_mysql(
             "app@%",
+            "shop",
             &strings(&[
                 "GRANT `reporting` TO `app`@`%`",
                 "GRANT USAGE ON *.* TO `app`@`%`",
@@ -574,5 +651,97 @@ mod tests {
             ]),
         );
         assert!(verdict.read_only(), "{verdict:?}");
+    }
+
+    #[test]
+    fn one_predefined_role_or_attribute_is_enough_to_do_more_than_read() {
+        let base = [
+            "sentinel", "app", "f", "f", "f", "f", "f", "", "", "", "f", "f", "f", "",
+        ];
+        let no_tables = strings(&["0", "", "f", "f", "f", "f"]);
+        for (index, value, expected) in [
+            (10, "t", "has REPLICATION"),
+            (11, "t", "has BYPASSRLS"),
+            (12, "t", "member of pg_signal_backend"),
+            (5, "t", "can CREATE schemas"),
+            (8, "public", "can CREATE in schema public"),
+            (13, "pg_execute_server_program", "pg_execute_server_program"),
+        ] {
+            let mut role = strings(&base);
+            role[index] = value.to_string();
+            let verdict = judge_postgres(&role, &no_tables, "app");
+            assert_eq!(verdict.writes.len(), 1, "{verdict:?}");
+            assert!(verdict.writes[0].contains(expected), "{verdict:?}");
+        }
+        let one_table = strings(&["1", "public.orders", "f", "t", "f", "f"]);
+        let verdict = judge_postgres(&strings(&base), &one_table, "app");
+        assert_eq!(verdict.writes, ["can UPDATE on 1 table (public.orders)"]);
+        assert!(judge_postgres(&strings(&base), &no_tables, "app").read_only());
+    }
+
+    #[test]
+    fn the_remedy_names_the_configured_database_not_one_from_the_grants() {
+        let verdict = judge_mysql(
+            "root@localhost",
+            "billing",
+            &strings(&[
+                "GRANT ALL PRIVILEGES ON *.* TO `root`@`localhost` WITH GRANT OPTION",
+                "GRANT SELECT ON `shop`.* TO `root`@`localhost`",
+            ]),
+        );
+        assert!(
+            verdict.remedy.contains("ON `billing`.* TO"),
+            "{}",
+            verdict.remedy
+        );
+        assert!(!verdict.remedy.contains("shop"), "{}", verdict.remedy);
+        let verdict = judge_postgres(
+            &strings(&["postgres", "postgres", "t"]),
+            &strings(&["0"]),
+            "billing",
+        );
+        assert!(
+            verdict
+                .remedy
+                .contains("GRANT CONNECT ON DATABASE billing TO"),
+            "{}",
+            verdict.remedy
+        );
+    }
+
+    #[test]
+    fn mysql_kill_replication_and_lock_privileges_do_more_than_read() {
+        for grant in [
+            "GRANT CONNECTION ADMIN ON *.* TO `s`@`%`",
+            "GRANT CONNECTION_ADMIN ON *.* TO `s`@`%`",
+            "GRANT REPLICATION SLAVE ON *.* TO `s`@`%`",
+            "GRANT LOCK TABLES ON `shop`.* TO `s`@`%`",
+            "GRANT CREATE ROUTINE ON `shop`.* TO `s`@`%`",
+            "GRANT FILE ON *.* TO `s`@`%`",
+            "GRANT UPDATE (email) ON `shop`.`users` TO `s`@`%`",
+        ] {
+            let verdict = judge_mysql("s@%", "shop", &strings(&[grant]));
+            assert_eq!(verdict.writes.len(), 1, "{grant}: {verdict:?}");
+        }
+    }
+
+    #[test]
+    fn databases_come_from_the_source_url() {
+        assert_eq!(
+            database_of(
+                SqlDialectKind::Postgres,
+                "postgres://ro:pw@127.0.0.1:5432/billing?sslmode=disable"
+            )
+            .as_deref(),
+            Some("billing")
+        );
+        assert_eq!(
+            database_of(SqlDialectKind::MySql, "mysql://ro@127.0.0.1:3306/shop").as_deref(),
+            Some("shop")
+        );
+        assert_eq!(
+            database_of(SqlDialectKind::MySql, "mysql://ro@127.0.0.1:3306"),
+            None
+        );
     }
 }
