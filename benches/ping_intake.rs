@@ -182,7 +182,7 @@ struct Figures {
 
 /// The best of `ROUNDS` runs of each measurement on a store at `path`.
 async fn measure(path: &Path, filled: bool) -> Figures {
-    let store = Store::open(path).await.expect("store");
+    let mut store = Store::open(path).await.expect("store");
     if filled {
         let started = Instant::now();
         prefill(&store).await;
@@ -190,6 +190,9 @@ async fn measure(path: &Path, filled: bool) -> Figures {
             "prefilled {PREFILLED} pings over {CHECKS} checks in {:.1} s",
             started.elapsed().as_secs_f64()
         );
+        // Closing checkpoints the log into the file, as in a store that has been running.
+        store.close().await;
+        store = Store::open(path).await.expect("store");
     }
     let config = config(path);
     let clock: SharedClock = Arc::new(SystemClock);

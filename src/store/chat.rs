@@ -34,8 +34,7 @@ fn subjects_from(text: &str) -> Result<Vec<String>, StoreError> {
 impl Store {
     /// Stores the payload of one button under `id`.
     pub async fn add_button(&self, button: &Button, now: DateTime<Utc>) -> Result<(), StoreError> {
-        self.write_one(
-sqlx::query(
+        let statement = sqlx::query(
             "INSERT INTO chat_buttons (id, action, watch, subjects, notice_key, title, chat_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&button.id)
@@ -45,9 +44,8 @@ sqlx::query(
         .bind(&button.page.notice_key)
         .bind(&button.page.title)
         .bind(button.chat_id)
-        .bind(millis(now)),
-)
-        .await?;
+        .bind(millis(now));
+        self.write_one(statement).await?;
         Ok(())
     }
 
@@ -82,8 +80,7 @@ sqlx::query(
         page: &PageRef,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.write_one(
-sqlx::query(
+        let statement = sqlx::query(
             "INSERT OR REPLACE INTO chat_pages (chat_id, message_id, watch, subjects, notice_key, title, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(chat_id)
@@ -92,9 +89,8 @@ sqlx::query(
         .bind(subjects_json(&page.subjects)?)
         .bind(&page.notice_key)
         .bind(&page.title)
-        .bind(millis(now)),
-)
-        .await?;
+        .bind(millis(now));
+        self.write_one(statement).await?;
         Ok(())
     }
 
@@ -132,14 +128,12 @@ sqlx::query(
     }
 
     pub async fn set_chat_state(&self, name: &str, value: &str) -> Result<(), StoreError> {
-        self.write_one(
-sqlx::query(
+        let statement = sqlx::query(
             "INSERT INTO chat_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
         )
         .bind(name)
-        .bind(value),
-)
-        .await?;
+        .bind(value);
+        self.write_one(statement).await?;
         Ok(())
     }
 }

@@ -49,8 +49,7 @@ impl Store {
         question: &str,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        let result = self.write_one(
-sqlx::query(
+        let statement = sqlx::query(
             "INSERT INTO investigation_requests (requested_by, requested_at, watch, subjects, notice_key, question) VALUES (?, ?, ?, ?, ?, ?)",
         )
         .bind(requested_by)
@@ -58,9 +57,8 @@ sqlx::query(
         .bind(about.watch)
         .bind(json(about.subjects)?)
         .bind(about.notice_key)
-        .bind(question),
-)
-        .await?;
+        .bind(question);
+        let result = self.write_one(statement).await?;
         Ok(result.last_insert_rowid())
     }
 
@@ -99,15 +97,13 @@ sqlx::query(
         customer: &str,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        let result = self.write_one(
-sqlx::query(
+        let statement = sqlx::query(
             "INSERT INTO evidence_requests (requested_by, requested_at, customer) VALUES (?, ?, ?)",
         )
         .bind(requested_by)
         .bind(millis(now))
-        .bind(customer),
-)
-        .await?;
+        .bind(customer);
+        let result = self.write_one(statement).await?;
         Ok(result.last_insert_rowid())
     }
 
@@ -128,8 +124,7 @@ sqlx::query(
         verdict: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.write_one(
-sqlx::query(
+        let statement = sqlx::query(
             "INSERT INTO verdicts (watch, subjects, notice_key, verdict, given_by, given_at) VALUES (?, ?, ?, ?, ?, ?)",
         )
         .bind(about.watch.unwrap_or_default())
@@ -137,9 +132,8 @@ sqlx::query(
         .bind(about.notice_key.unwrap_or_default())
         .bind(verdict)
         .bind(given_by)
-        .bind(millis(now)),
-)
-        .await?;
+        .bind(millis(now));
+        self.write_one(statement).await?;
         Ok(())
     }
 

@@ -91,13 +91,11 @@ impl Store {
         external_id: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.write_one(
-sqlx::query("UPDATE outbox SET state = 'sent', sent_at = ?, external_id = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?")
+        let statement = sqlx::query("UPDATE outbox SET state = 'sent', sent_at = ?, external_id = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?")
             .bind(millis(now))
             .bind(external_id)
-            .bind(id),
-)
-            .await?;
+            .bind(id);
+        self.write_one(statement).await?;
         Ok(())
     }
 
@@ -108,24 +106,20 @@ sqlx::query("UPDATE outbox SET state = 'sent', sent_at = ?, external_id = ?, att
         next_attempt: DateTime<Utc>,
         error: &str,
     ) -> Result<(), StoreError> {
-        self.write_one(
-sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?")
+        let statement = sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?")
             .bind(millis(next_attempt))
             .bind(error)
-            .bind(id),
-)
-            .await?;
+            .bind(id);
+        self.write_one(statement).await?;
         Ok(())
     }
 
     /// Delivery failed in a way retrying cannot fix (the channel rejected the message).
     pub async fn outbox_dead(&self, id: i64, error: &str) -> Result<(), StoreError> {
-        self.write_one(
-sqlx::query("UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ? WHERE id = ?")
+        let statement = sqlx::query("UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ? WHERE id = ?")
             .bind(error)
-            .bind(id),
-)
-            .await?;
+            .bind(id);
+        self.write_one(statement).await?;
         Ok(())
     }
 

@@ -28,8 +28,7 @@ impl Store {
         created_by: &str,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        let result = self.write_one(
-sqlx::query(
+        let statement = sqlx::query(
             "INSERT INTO silences (watch, subject, until_at, reason, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
         )
         .bind(watch)
@@ -37,9 +36,8 @@ sqlx::query(
         .bind(until.map(millis))
         .bind(reason)
         .bind(created_by)
-        .bind(millis(now)),
-)
-        .await?;
+        .bind(millis(now));
+        let result = self.write_one(statement).await?;
         Ok(result.last_insert_rowid())
     }
 
