@@ -84,10 +84,8 @@ async fn postgres_everyday_reads_run_and_own_functions_run_once_allowed() {
             .to_string(),
     ])
     .await;
-    let plain = source(
-        support::POSTGRES,
-        GuardPolicy::new(SqlDialectKind::Postgres),
-    );
+    let reader = support::postgres_reader().await;
+    let plain = source(&reader, GuardPolicy::new(SqlDialectKind::Postgres));
     all_run(&plain, POSTGRES_READS).await;
 
     let own = "SELECT round(allow_app.net_price(total), 2) FROM allow_orders WHERE id = 12";
@@ -101,10 +99,7 @@ async fn postgres_everyday_reads_run_and_own_functions_run_once_allowed() {
         allowed_functions: vec!["allow_app.net_price".to_string()],
         ..GuardPolicy::new(SqlDialectKind::Postgres)
     };
-    let result = source(support::POSTGRES, allowing)
-        .query(own)
-        .await
-        .unwrap();
+    let result = source(&reader, allowing).query(own).await.unwrap();
     assert_eq!(result.rows[0][0].as_deref(), Some("15.00"));
 }
 
