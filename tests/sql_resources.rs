@@ -374,11 +374,14 @@ async fn postgres_errors_say_what_to_fix_without_server_source_lines() {
         ),
     ])
     .await;
-    let pg = source(
+    // The function is the operator's own, allowed by name: the READ ONLY transaction is what
+    // stops the write it hides.
+    let pg = source_allowing(
         SqlDialectKind::Postgres,
         POSTGRES,
         Duration::from_secs(5),
         ResultCaps::default(),
+        &[format!("{schema}.bump")],
     )
     .await;
     let write = source_error(pg.query(&format!("SELECT {schema}.bump()")).await);
@@ -573,6 +576,7 @@ fn sentinel_query(config: &Path, source: &str, query: &str) -> std::process::Out
 async fn sentinel_query_exit_codes_are_as_documented() {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = sqlite_file(dir.path()).await;
+    let reader = support::postgres_reader().await;
     let closed = format!(
         "postgres://postgres@127.0.0.1:{}/test",
         support::free_port()
@@ -581,7 +585,7 @@ async fn sentinel_query_exit_codes_are_as_documented() {
         dir.path(),
         &format!(
             "[store]\npath = \"{store}/s.db\"\n\
-             [sources.pg]\nkind = \"postgres\"\nurl = \"{POSTGRES}\"\nstatement_timeout = \"300ms\"\n\
+             [sources.pg]\nkind = \"postgres\"\nurl = \"{reader}\"\nstatement_timeout = \"300ms\"\n\
              [sources.lite]\nkind = \"sqlite\"\nurl = \"{sqlite}\"\n\
              [sources.gone]\nkind = \"postgres\"\nurl = \"{closed}\"\n",
             store = dir.path().display()

@@ -187,7 +187,9 @@ fn failed(error: &SourceError) -> i32 {
             eprintln!("{error}");
             EXIT_QUERY_FAILED
         }
-        SourceErrorKind::Unreachable | SourceErrorKind::BadResponse => cannot_run(error),
+        SourceErrorKind::Unreachable
+        | SourceErrorKind::BadResponse
+        | SourceErrorKind::RoleRefused => cannot_run(error),
     }
 }
 

@@ -32,6 +32,9 @@ pub enum SourceErrorKind {
     /// The source answered but refused the query itself (bad PromQL): the watch, not the
     /// source, is at fault.
     QueryRejected,
+    /// Sentinel itself will not use the source: its database role can do more than read
+    /// (or could not be checked), and `allow_privileged_role` is not set.
+    RoleRefused,
 }
 
 impl SourceError {
@@ -51,6 +54,8 @@ impl fmt::Display for SourceError {
             SourceErrorKind::Timeout => "timed out",
             SourceErrorKind::BadResponse => "bad response",
             SourceErrorKind::QueryRejected => "query rejected",
+            // The detail says it all: "refusing to run with role ...".
+            SourceErrorKind::RoleRefused => return write!(f, "{}: {}", self.source, self.detail),
         };
         write!(f, "{} {what}: {}", self.source, self.detail)
     }

@@ -111,11 +111,17 @@ pub async fn admit(name: &str, settings: &SqlSettings) -> Result<(), QueryError>
         return Ok(());
     }
     match judge(name, settings).await? {
-        Admission::Refused(message) => Err(QueryError::Source(SourceError::new(
-            name,
-            SourceErrorKind::BadResponse,
-            message,
-        ))),
+        Admission::Refused(message) => {
+            let detail = message
+                .strip_prefix(&format!("source {name}: "))
+                .unwrap_or(&message)
+                .to_string();
+            Err(QueryError::Source(SourceError::new(
+                name,
+                SourceErrorKind::RoleRefused,
+                detail,
+            )))
+        }
         Admission::ReadOnly | Admission::Privileged(_) => Ok(()),
     }
 }
