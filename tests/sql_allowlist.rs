@@ -8,7 +8,6 @@ mod support;
 use sentinel::source::sql::caps::ResultCaps;
 use sentinel::source::sql::database::{QueryError, SqlSettings, SqlSource};
 use sentinel::source::sql::guard::{GuardPolicy, Refusal, SqlDialectKind};
-use sqlx::Connection;
 use std::time::Duration;
 
 fn source(url: &str, policy: GuardPolicy) -> SqlSource {
@@ -151,24 +150,14 @@ const SQLITE_READS: &[&str] = &[
 #[tokio::test]
 async fn sqlite_everyday_reads_run() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("app.db");
-    let url = format!("sqlite://{}", path.display());
-    {
-        let options: sqlx::sqlite::SqliteConnectOptions = url.parse().unwrap();
-        let mut conn = sqlx::SqliteConnection::connect_with(&options.create_if_missing(true))
-            .await
-            .unwrap();
-        sqlx::raw_sql(
-            "CREATE TABLE orders (id INTEGER PRIMARY KEY, email TEXT, state TEXT, total REAL, \
-             created_at TEXT, meta TEXT); \
-             INSERT INTO orders VALUES (1, 'a@example.com', 'paid', 12.5, datetime('now'), \
-             '{\"plan\": \"pro\", \"tags\": [1, 2]}')",
-        )
-        .execute(&mut conn)
-        .await
-        .unwrap();
-        conn.close().await.unwrap();
-    }
+    let url = support::sqlite_file_with(
+        &dir.path().join("app.db"),
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, email TEXT, state TEXT, total REAL, \
+         created_at TEXT, meta TEXT); \
+         INSERT INTO orders VALUES (1, 'a@example.com', 'paid', 12.5, datetime('now'), \
+         '{\"plan\": \"pro\", \"tags\": [1, 2]}')",
+    )
+    .await;
     let app = source(&url, GuardPolicy::new(SqlDialectKind::Sqlite));
     all_run(&app, SQLITE_READS).await;
 }

@@ -48,6 +48,22 @@ async fn all_refused(source: &SqlSource, attacks: &[String]) {
     );
 }
 
+/// Each probe's one value, read on the administrator's connection `$admin`, as
+/// `probe => value` lines to compare before and after.
+macro_rules! read_probes {
+    ($admin:expr, $probes:expr) => {{
+        let mut state = Vec::new();
+        for probe in $probes {
+            let value: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(probe.clone()))
+                .fetch_one(&mut *$admin)
+                .await
+                .unwrap_or_else(|e| panic!("{probe}: {e}"));
+            state.push(format!("{probe} => {}", value.unwrap_or_default()));
+        }
+        state
+    }};
+}
+
 // ------------------------------------------------------------------------ PostgreSQL
 
 /// `{t}` is the canary table, `{dir}` a directory no statement may write into.
@@ -175,15 +191,7 @@ async fn postgres_state(admin: &mut sqlx::PgConnection, table: &str) -> Vec<Stri
         "SELECT count(*)::text FROM pg_replication_origin".to_string(),
         "SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class WHERE relname LIKE 'attack%'".to_string(),
     ];
-    let mut state = Vec::new();
-    for probe in probes {
-        let value: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(probe.clone()))
-            .fetch_one(&mut *admin)
-            .await
-            .unwrap_or_else(|e| panic!("{probe}: {e}"));
-        state.push(format!("{probe} => {}", value.unwrap_or_default()));
-    }
-    state
+    read_probes!(admin, probes)
 }
 
 #[tokio::test]
@@ -365,15 +373,7 @@ async fn mariadb_state(admin: &mut sqlx::MySqlConnection, table: &str) -> Vec<St
         "SELECT CAST(NEXT_NOT_CACHED_VALUE AS CHAR) FROM attack_seq".to_string(),
         "SELECT COALESCE(GROUP_CONCAT(TABLE_NAME), '') FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'attacks' AND TABLE_NAME LIKE 'attack%' AND TABLE_NAME <> 'attack_seq'".to_string(),
     ];
-    let mut state = Vec::new();
-    for probe in probes {
-        let value: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(probe.clone()))
-            .fetch_one(&mut *admin)
-            .await
-            .unwrap_or_else(|e| panic!("{probe}: {e}"));
-        state.push(format!("{probe} => {}", value.unwrap_or_default()));
-    }
-    state
+    read_probes!(admin, probes)
 }
 
 #[tokio::test]
@@ -494,21 +494,13 @@ async fn sqlite_attacks_are_refused_and_the_file_is_unchanged() {
     let dir = tempfile::tempdir().unwrap();
     let target = tempfile::tempdir().unwrap();
     let path = dir.path().join("app.db");
-    let url = format!("sqlite://{}", path.display());
-    {
-        let options: sqlx::sqlite::SqliteConnectOptions = url.parse().unwrap();
-        let mut conn = sqlx::SqliteConnection::connect_with(&options.create_if_missing(true))
-            .await
-            .unwrap();
-        conn.execute(
-            "CREATE TABLE canary (id INTEGER PRIMARY KEY, balance INT); \
-             WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 50) \
-             INSERT INTO canary SELECT n, 100 FROM g",
-        )
-        .await
-        .unwrap();
-        conn.close().await.unwrap();
-    }
+    let url = support::sqlite_file_with(
+        &path,
+        "CREATE TABLE canary (id INTEGER PRIMARY KEY, balance INT); \
+         WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 50) \
+         INSERT INTO canary SELECT n, 100 FROM g",
+    )
+    .await;
     let before = std::fs::read(&path).unwrap();
     let attacks: Vec<String> = SQLITE_ATTACKS
         .iter()

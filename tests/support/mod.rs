@@ -297,6 +297,24 @@ fn start_prometheus() -> Prometheus {
     }
 }
 
+/// Creates the SQLite file `path` with `script` (a test's own setup, read-write) and returns
+/// the URL a source reads it by.
+pub async fn sqlite_file_with(path: &Path, script: &str) -> String {
+    use sqlx::Connection;
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true);
+    let mut conn = sqlx::SqliteConnection::connect_with(&options)
+        .await
+        .unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(script.to_string()))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    format!("sqlite://{}", path.display())
+}
+
 /// The machine's PostgreSQL, as the tests reach it (scripts/test.sh starts it).
 pub const POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
 
