@@ -63,15 +63,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const WRITER_WAIT: Duration = Duration::from_secs(30);
 
 /// The writer's page cache (SQLite's negative size: KiB), grown only as pages are used: enough
-/// for the index pages pings touch (the newest leaves of every check in each ping index, and
-/// the inner pages above them) in a store of a million pings, so a ping does not wait on the
-/// disk.
-const WRITER_CACHE: &str = "-65536";
-
-/// Pages the WAL may hold before the writer copies them back into the database file. Pings
-/// touch the same few pages of each check over and over; a longer WAL lets one checkpoint
-/// write each of them once, however large the store has grown.
-const WAL_CHECKPOINT_PAGES: &str = "10000";
+/// for the index pages every ping touches (one leaf per check in each ping index) in a store of
+/// a million pings, so a ping does not wait on the disk.
+const WRITER_CACHE: &str = "-16384";
 
 /// Read-only connections: the heartbeat watches, /status, the dispatcher's lookups.
 const READERS: u32 = 4;
@@ -144,8 +138,7 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true)
-            .pragma("cache_size", WRITER_CACHE)
-            .pragma("wal_autocheckpoint", WAL_CHECKPOINT_PAGES);
+            .pragma("cache_size", WRITER_CACHE);
         // The writer lives as long as the store: it keeps the WAL files in place for the
         // read-only connections, which cannot create them.
         let writer = SqlitePoolOptions::new()
