@@ -212,11 +212,12 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use chrono::Duration;
 
-    fn ping(kind: PingKind, at: DateTime<Utc>) -> Ping {
+    /// A ping of `kind` at `at` from loopback, without output or run id.
+    pub(crate) fn ping(kind: PingKind, at: DateTime<Utc>) -> Ping {
         Ping {
             kind,
             at,

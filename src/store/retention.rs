@@ -175,18 +175,9 @@ pub async fn sweep_periodically(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::heartbeats::tests::ping;
     use crate::store::heartbeats::{Ping, PingKind};
     use chrono::Duration as Span;
-
-    fn ping(kind: PingKind, at: DateTime<Utc>) -> Ping {
-        Ping {
-            kind,
-            at,
-            remote: "127.0.0.1".into(),
-            body: String::new(),
-            run_id: None,
-        }
-    }
 
     async fn count(store: &Store, table: &str, check: &str) -> i64 {
         sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
