@@ -47,7 +47,8 @@ fn cpu_ticks() -> u64 {
 const INFINITE_CTE: &str =
     "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r";
 
-/// Waits (briefly) until the process is back to at most `threads` threads.
+/// Waits (briefly) until the process is back to at most `threads` threads. Fewer is fine: the
+/// runtime may retire an idle worker of its own meanwhile.
 fn settle_threads(threads: usize) -> usize {
     let deadline = Instant::now() + Duration::from_secs(2);
     loop {
@@ -85,10 +86,10 @@ async fn sqlite_runaway_statement_stops_at_its_timeout_and_leaves_no_thread() {
         took < timeout + Duration::from_secs(1),
         "stopped after {took:?}, the timeout is {timeout:?}"
     );
-    assert_eq!(
-        settle_threads(threads),
-        threads,
-        "a worker thread outlived the statement"
+    let after = settle_threads(threads);
+    assert!(
+        after <= threads,
+        "a worker thread outlived the statement: {after} threads, {threads} before it"
     );
 
     // A caller that stops waiting (a watch's own timeout) stops the statement too.
@@ -96,10 +97,10 @@ async fn sqlite_runaway_statement_stops_at_its_timeout_and_leaves_no_thread() {
     let gave_up =
         tokio::time::timeout(Duration::from_millis(300), patient.query(INFINITE_CTE)).await;
     assert!(gave_up.is_err(), "the statement cannot finish");
-    assert_eq!(
-        settle_threads(threads),
-        threads,
-        "the abandoned statement kept its thread"
+    let after = settle_threads(threads);
+    assert!(
+        after <= threads,
+        "the abandoned statement kept its thread: {after} threads, {threads} before it"
     );
     let before = cpu_ticks();
     std::thread::sleep(Duration::from_secs(1));
