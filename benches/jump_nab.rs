@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
-use sentinel::watch::jump_detector::{
+use sentinel::watch::jump::detector::{
     BaselineWindow, Direction, JumpConfig, JumpDetector, Seasonality,
 };
 

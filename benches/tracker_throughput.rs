@@ -73,7 +73,6 @@ async fn through_store() -> (f64, usize) {
         kind: WatchSpecKind::Threshold(ThresholdSpec {
             source: "prom".into(),
             query: "disk_free < 0.05".into(),
-            loki: false,
         }),
     };
     config.watches = vec![spec.clone()];

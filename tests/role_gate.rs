@@ -207,7 +207,7 @@ async fn watches_on_a_privileged_source_are_blind_with_the_refusal() {
     let report = support::engine_pass(&privileged, &pages).await;
     assert_eq!((report.evaluated, report.blind), (1, 1), "{report:?}");
     let sources = sentinel::engine::build::sources(&privileged).unwrap();
-    match sources.sql["app"].query("SELECT 1").await {
+    match sources.database("app").unwrap().query("SELECT 1").await {
         Err(QueryError::Source(error)) => {
             let text = error.to_string();
             assert!(

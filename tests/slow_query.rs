@@ -11,7 +11,7 @@ use sentinel::source::sql::explain::Finding;
 use sentinel::source::sql::guard::{GuardPolicy, SqlDialectKind};
 use sentinel::source::sql::pg_stat::{self, PG_STAT_STATEMENTS_MISSING};
 use sentinel::source::{SourceError, SourceErrorKind};
-use sentinel::watch::slow_query_core::{SlowQuery, SlowQueryConfig, SlowQueryState};
+use sentinel::watch::slow_query::core::{SlowQuery, SlowQueryConfig, SlowQueryState};
 use sqlx::{Connection, Executor, PgConnection};
 use std::time::Duration;
 use support::pg_cluster;

@@ -13,7 +13,7 @@ use super::{EXIT_CANNOT_RUN, cannot_run, load_config};
 use crate::config::{Config, SourceSpecKind};
 use crate::engine::build;
 use crate::source::loki::{Direction, LokiResult, LokiSource};
-use crate::source::prometheus::{PrometheusSource, Series, subject_of};
+use crate::source::prometheus::{Series, subject_of};
 use crate::source::sql::caps::CapHit;
 use crate::source::sql::database::{QueryError, QueryResult, SqlSource};
 use crate::source::{SourceError, SourceErrorKind};
@@ -158,10 +158,14 @@ pub async fn run(config_path: &Path, source_name: &str, query: &str) -> i32 {
         Ok(sources) => sources,
         Err(error) => return cannot_run(error),
     };
-    let answer = if let Some(prometheus) = sources.prometheus.get(source_name) {
-        promql(prometheus, query).await
-    } else if let Some(loki) = sources.loki.get(source_name) {
+    let source = match sources.get(source_name) {
+        Ok(source) => source,
+        Err(error) => return cannot_run(error),
+    };
+    let answer = if let Some(loki) = source.loki() {
         logql(loki, query).await
+    } else if let Some(readings) = source.readings() {
+        readings.readings(query, Utc::now()).await.map(series_table)
     } else {
         eprintln!(
             "source {source_name:?} cannot be queried: `sentinel query` reads SQL, Prometheus and Loki sources"
@@ -189,7 +193,8 @@ fn failed(error: &SourceError) -> i32 {
         }
         SourceErrorKind::Unreachable
         | SourceErrorKind::BadResponse
-        | SourceErrorKind::RoleRefused => cannot_run(error),
+        | SourceErrorKind::RoleRefused
+        | SourceErrorKind::Store => cannot_run(error),
     }
 }
 
@@ -237,11 +242,6 @@ fn series_table(series: Vec<Series>) -> QueryResult {
             .collect(),
         truncated: None,
     }
-}
-
-async fn promql(prometheus: &PrometheusSource, query: &str) -> Result<QueryResult, SourceError> {
-    let series = prometheus.instant(query, Utc::now().timestamp()).await?;
-    Ok(series_table(series))
 }
 
 async fn logql(loki: &LokiSource, query: &str) -> Result<QueryResult, SourceError> {

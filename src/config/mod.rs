@@ -8,6 +8,15 @@ pub mod raw;
 pub mod units;
 mod validate;
 
+pub use crate::watch::error_class::spec::ErrorClassSpec;
+pub use crate::watch::freshness::spec::{FreshnessSpec, FreshnessTarget};
+pub use crate::watch::heartbeat::spec::{HeartbeatSpec, Schedule};
+pub use crate::watch::http::spec::HttpSpec;
+pub use crate::watch::jump::spec::JumpSpec;
+pub use crate::watch::new_error::spec::NewErrorSpec;
+pub use crate::watch::slow_query::spec::SlowQuerySpec;
+pub use crate::watch::stuck::spec::StuckSpec;
+pub use crate::watch::threshold::spec::ThresholdSpec;
 pub use error::{ConfigError, ConfigErrors};
 pub use intake::{AlertmanagerSpec, IntakeAuth};
 pub use raw::{ChannelKind, LogFormat, Severity, SourceKind, WatchKind};
@@ -187,17 +196,7 @@ pub struct WatchSpec {
 impl WatchSpec {
     /// The source this watch reads through, if it names one.
     pub fn source_name(&self) -> Option<&str> {
-        match &self.kind {
-            WatchSpecKind::Threshold(spec) => Some(&spec.source),
-            WatchSpecKind::Stuck(spec) => Some(spec.source()),
-            WatchSpecKind::Jump(spec) => Some(spec.source()),
-            WatchSpecKind::SlowQuery(spec) => Some(&spec.source),
-            WatchSpecKind::Freshness(FreshnessSpec {
-                target: FreshnessTarget::Query { source, .. },
-                ..
-            }) => Some(source),
-            _ => None,
-        }
+        self.kind.watch().source_name()
     }
 }
 
@@ -213,117 +212,6 @@ pub enum WatchSpecKind {
     SlowQuery(SlowQuerySpec),
     Alertmanager(AlertmanagerSpec),
     Http(HttpSpec),
-}
-
-/// `http`: an endpoint answers as it should (status, body, in time).
-#[derive(Debug, Clone)]
-pub struct HttpSpec {
-    /// The request, with the statuses and body it must answer with.
-    pub probe: crate::source::http::HttpProbe,
-    /// An answer slower than this is a failure too.
-    pub max_latency: Option<Duration>,
-}
-
-/// `slow_query`: a PostgreSQL statement's mean time per call leaves its own baseline.
-#[derive(Debug, Clone)]
-pub struct SlowQuerySpec {
-    /// A PostgreSQL source with `pg_stat_statements`.
-    pub source: String,
-    pub judge: crate::watch::slow_query_core::SlowQueryConfig,
-}
-
-/// `error_class`: bad client input answered with a server error, per route.
-#[derive(Debug, Clone)]
-pub struct ErrorClassSpec {
-    /// The access log (files, a Loki stream or the journal): nginx/Apache combined or JSON.
-    pub access_log: LogFeed,
-    pub access_format: crate::logs::access::AccessFormat,
-    /// The app's own log (files, or a Loki stream), whose errors tell why a request failed.
-    pub app_log: Option<LogFeed>,
-    /// A route pages once this many bad-input 5xx happened within `window`.
-    pub min_count: u32,
-    pub window: Duration,
-}
-
-/// `stuck`: work that is not draining.
-#[derive(Debug, Clone)]
-pub enum StuckSpec {
-    /// Rows of a job table in a waiting/running state for longer than `older_than`, per job type.
-    Sql {
-        source: String,
-        table: String,
-        state_column: String,
-        states: Vec<String>,
-        /// The column holding when the row entered its state (or was created).
-        since_column: String,
-        /// The column naming the job type; without it all rows are one subject.
-        group_by: Option<String>,
-        older_than: Duration,
-    },
-    /// A Redis job queue: stuck when its oldest job waited longer than `older_than`, or when
-    /// it stayed above zero without falling for `stalled_for` observations.
-    Redis {
-        source: String,
-        queue: crate::source::redis::QueueProbe,
-        older_than: Option<Duration>,
-        stalled_for: u32,
-    },
-    /// A PromQL expression of queue lengths, one series per queue: stuck when a series stayed
-    /// above zero without falling across `stalled_for` steps of `step`.
-    Prometheus {
-        source: String,
-        query: String,
-        step: Duration,
-        stalled_for: u32,
-    },
-}
-
-impl StuckSpec {
-    pub fn source(&self) -> &str {
-        match self {
-            StuckSpec::Sql { source, .. }
-            | StuckSpec::Redis { source, .. }
-            | StuckSpec::Prometheus { source, .. } => source,
-        }
-    }
-}
-
-/// `jump`: a series departs from its own recent baseline.
-#[derive(Debug, Clone)]
-pub struct JumpSpec {
-    pub source: String,
-    /// PromQL or a LogQL metric query (every returned series judged on its own), or SQL
-    /// returning `time, value` rows (and optionally a `subject` column).
-    pub query: String,
-    pub sql: bool,
-    /// The source is Loki (a LogQL metric query) rather than Prometheus or SQL.
-    pub loki: bool,
-    /// Spacing of the points judged.
-    pub step: Duration,
-    /// How far back the points reach (the baseline window plus seasons).
-    pub lookback: Duration,
-    pub detector: crate::watch::jump_detector::JumpConfig,
-}
-
-impl JumpSpec {
-    pub fn source(&self) -> &str {
-        &self.source
-    }
-}
-
-/// `new_error`: page for an error template never seen before on a log source.
-#[derive(Debug, Clone)]
-pub struct NewErrorSpec {
-    /// Where the lines come from.
-    pub feed: LogFeed,
-    pub format: LogFormat,
-    /// A new template pages once it has occurred this often within `window`.
-    pub min_count: u32,
-    pub window: Duration,
-    /// When first attached, everything seen this long is learned, not paged.
-    pub learn_for: Duration,
-    /// Extra substrings that make a line an error, besides its level and stack traces.
-    pub patterns: Vec<String>,
 }
 
 /// Where a log watch reads its lines.
@@ -354,49 +242,14 @@ impl LogFeed {
             LogFeed::Loki { source, .. } | LogFeed::Journald { source, .. } => source.clone(),
         }
     }
-}
 
-#[derive(Debug, Clone)]
-pub struct HeartbeatSpec {
-    pub token: String,
-    pub schedule: Schedule,
-    pub grace: Duration,
-}
-
-/// When a heartbeat is expected.
-#[derive(Debug, Clone)]
-pub enum Schedule {
-    /// Every `period` after the previous success.
-    Period(Duration),
-    /// At the times of a 5-field cron expression, in a time zone.
-    Cron {
-        expression: Box<croner::Cron>,
-        text: String,
-        tz: chrono_tz::Tz,
-    },
-}
-
-#[derive(Debug, Clone)]
-pub struct FreshnessSpec {
-    pub target: FreshnessTarget,
-    pub max_age: Duration,
-}
-
-#[derive(Debug, Clone)]
-pub enum FreshnessTarget {
-    /// The newest file matching a glob.
-    Files { pattern: String },
-    /// A PromQL expression returning Unix timestamps (seconds), one per subject.
-    Query { source: String, query: String },
-}
-
-#[derive(Debug, Clone)]
-pub struct ThresholdSpec {
-    pub source: String,
-    /// PromQL, or a LogQL metric query when the source is Loki.
-    pub query: String,
-    /// The source is Loki (a LogQL metric query) rather than Prometheus.
-    pub loki: bool,
+    /// The log files this feed tails, if it reads files.
+    pub fn files(&self) -> Option<crate::watch::kind::WatchedFiles<'_>> {
+        match self {
+            LogFeed::Files { pattern } => Some(crate::watch::kind::WatchedFiles::Logs(pattern)),
+            LogFeed::Loki { .. } | LogFeed::Journald { .. } => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -79,7 +79,7 @@ fn shop_database(world_dir: &std::path::Path) -> SourceSpec {
 
 /// The second act's watches: bad input answered with 5xx, stuck jobs, a spend jump.
 fn fault_watches(world_dir: &std::path::Path) -> Vec<WatchSpec> {
-    use crate::watch::jump_detector::{BaselineWindow, Direction, JumpConfig};
+    use crate::watch::jump::detector::{BaselineWindow, Direction, JumpConfig};
     let mut jobs = watch(
         "jobs",
         "Background jobs",
@@ -103,7 +103,7 @@ fn fault_watches(world_dir: &std::path::Path) -> Vec<WatchSpec> {
         0,
         WatchSpecKind::SlowQuery(SlowQuerySpec {
             source: "shop".into(),
-            judge: crate::watch::slow_query_core::SlowQueryConfig::default(),
+            judge: crate::watch::slow_query::core::SlowQueryConfig::default(),
         }),
     );
     queries.notify_resolved = true;
@@ -135,8 +135,6 @@ fn fault_watches(world_dir: &std::path::Path) -> Vec<WatchSpec> {
             WatchSpecKind::Jump(JumpSpec {
                 source: "shop".into(),
                 query: "SELECT strftime('%Y-%m-%d %H:00:00', at) AS time, sum(cost_usd) AS value FROM api_spend GROUP BY 1".into(),
-                sql: true,
-                loki: false,
                 step: Duration::from_secs(3600),
                 lookback: Duration::from_secs(25 * 3600),
                 detector: JumpConfig {
@@ -290,11 +288,18 @@ async fn run_inner(real_time: Duration, json: bool) -> Result<(), String> {
     };
     let mut sources = build::sources(&config)?;
     // SQLite keeps no statement statistics: the demo simulates PostgreSQL's for the shop.
-    sources.simulated_statements.insert(
-        "shop".into(),
-        Arc::new(world::statements::ShopStatements {
-            start,
-            index_dropped: script.faults.index_dropped,
+    let shop = sources
+        .database("shop")
+        .map_err(|error| error.to_string())?
+        .clone();
+    sources.insert(
+        "shop",
+        Arc::new(world::statements::SimulatedShop {
+            database: shop,
+            statements: world::statements::ShopStatements {
+                start,
+                index_dropped: script.faults.index_dropped,
+            },
         }),
     );
     let engine =
@@ -451,57 +456,5 @@ fn describe(spec: &WatchSpec) -> String {
     } else {
         format!(", must hold {}", crate::humanize::duration(spec.for_))
     };
-    match &spec.kind {
-        WatchSpecKind::Heartbeat(h) => match &h.schedule {
-            Schedule::Cron { text, tz, .. } => format!(
-                "heartbeat, cron {text} ({tz}), grace {}{for_text}",
-                crate::humanize::duration(h.grace)
-            ),
-            Schedule::Period(p) => format!(
-                "heartbeat every {}, grace {}{for_text}",
-                crate::humanize::duration(*p),
-                crate::humanize::duration(h.grace)
-            ),
-        },
-        WatchSpecKind::Freshness(f) => format!(
-            "newest file younger than {}{for_text}",
-            crate::humanize::duration(f.max_age)
-        ),
-        WatchSpecKind::Threshold(t) => format!("threshold {}{for_text}", t.query),
-        WatchSpecKind::NewError(n) => format!(
-            "error templates never seen before, {}+ times in {} (learns for {} first)",
-            n.min_count,
-            crate::humanize::duration(n.window),
-            crate::humanize::duration(n.learn_for)
-        ),
-        WatchSpecKind::Stuck(crate::config::StuckSpec::Sql {
-            table,
-            states,
-            older_than,
-            ..
-        }) => format!(
-            "rows of {table} in {} for longer than {}{for_text}",
-            states.join("/"),
-            crate::humanize::duration(*older_than)
-        ),
-        WatchSpecKind::ErrorClass(e) => format!(
-            "bad input answered with 5xx, {}+ requests in {} per route",
-            e.min_count,
-            crate::humanize::duration(e.window)
-        ),
-        WatchSpecKind::SlowQuery(q) => format!(
-            "statements {}x slower than usual (and {} ms more per call)",
-            q.judge.ratio, q.judge.min_increase_ms
-        ),
-        WatchSpecKind::Stuck(_) => format!("queue lengths that stop falling{for_text}"),
-        WatchSpecKind::Jump(j) => format!(
-            "departures from the usual (median of the last {}){for_text}",
-            crate::humanize::duration(j.lookback)
-        ),
-        WatchSpecKind::Alertmanager(_) => "alerts sent by Alertmanager".to_string(),
-        WatchSpecKind::Http(h) => format!(
-            "GET {} answers as it should{for_text}",
-            crate::source::http::redact(&h.probe.url)
-        ),
-    }
+    spec.kind.watch().describe(&for_text)
 }

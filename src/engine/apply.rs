@@ -24,6 +24,7 @@ fn blind_watch_name(spec: &WatchSpec, error: Option<&SourceError>) -> String {
         Some(error) if error.kind == SourceErrorKind::QueryRejected => {
             format!("{BLIND_PREFIX}watch {}", spec.name)
         }
+        Some(error) if error.kind == SourceErrorKind::Store => format!("{BLIND_PREFIX}store"),
         _ => format!(
             "{BLIND_PREFIX}{}",
             crate::watch::source_label(spec).unwrap_or_else(|| "store".to_string())

@@ -29,7 +29,7 @@ pub fn sources(config: &Config) -> Result<Sources, String> {
                 let source =
                     PrometheusSource::new(&spec.name, url, *timeout, bearer_token.as_deref())
                         .map_err(|e| format!("source {}: {e}", spec.name))?;
-                sources.prometheus.insert(spec.name.clone(), source);
+                sources.insert(&spec.name, Arc::new(source));
             }
             SourceSpecKind::Loki {
                 url,
@@ -47,7 +47,7 @@ pub fn sources(config: &Config) -> Result<Sources, String> {
                     bearer_token.clone(),
                 )
                 .map_err(|e| format!("source {}: {e}", spec.name))?;
-                sources.loki.insert(spec.name.clone(), Arc::new(source));
+                sources.insert(&spec.name, Arc::new(source));
             }
             SourceSpecKind::Journald {
                 journalctl,
@@ -64,17 +64,17 @@ pub fn sources(config: &Config) -> Result<Sources, String> {
                     ..Default::default()
                 };
                 let source = crate::source::journald::JournaldSource::new(&spec.name, options);
-                sources.journald.insert(spec.name.clone(), Arc::new(source));
+                sources.insert(&spec.name, Arc::new(source));
             }
             SourceSpecKind::Redis { url, timeout } => {
                 let source = crate::source::redis::RedisSource::new(&spec.name, url, *timeout)
                     .map_err(|e| format!("source {}: {e}", spec.name))?;
-                sources.redis.insert(spec.name.clone(), Arc::new(source));
+                sources.insert(&spec.name, Arc::new(source));
             }
             SourceSpecKind::Sql(settings) => {
                 let source =
                     crate::source::sql::database::SqlSource::new(&spec.name, settings.clone());
-                sources.sql.insert(spec.name.clone(), source);
+                sources.insert(&spec.name, Arc::new(source));
             }
         }
     }
@@ -82,7 +82,7 @@ pub fn sources(config: &Config) -> Result<Sources, String> {
         if let crate::config::WatchSpecKind::Http(_) = watch.kind {
             let client = crate::watch::http::client(&watch.name)
                 .map_err(|e| format!("watch {}: {e}", watch.name))?;
-            sources.http.insert(watch.name.clone(), Arc::new(client));
+            sources.insert_http(&watch.name, Arc::new(client));
         }
     }
     Ok(sources)

@@ -461,5 +461,32 @@ fn parse_entry(json: &[u8], max_line_bytes: usize) -> Option<JournalLine> {
     })
 }
 
+impl super::registry::Source for JournaldSource {
+    fn kind(&self) -> &'static str {
+        "journald"
+    }
+
+    fn check(&self) -> futures_util::future::BoxFuture<'_, super::registry::Finding> {
+        use super::registry::Finding;
+        Box::pin(async move {
+            match self.read(None).await {
+                Ok(read) if read.lines.is_empty() => Finding::Warning(
+                    "readable, but nothing in the last hour: check `units`".to_string(),
+                ),
+                Ok(read) => Finding::Ok(format!(
+                    "readable: {}{} entries in the last hour",
+                    read.lines.len(),
+                    if read.more { "+" } else { "" }
+                )),
+                Err(error) => Finding::Fail(format!("cannot read the journal: {error}")),
+            }
+        })
+    }
+
+    fn journal(&self) -> Option<&JournaldSource> {
+        Some(self)
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -615,5 +615,33 @@ fn level_of(labels: &Labels) -> Option<String> {
     Some(known.to_string())
 }
 
+impl super::registry::Source for LokiSource {
+    fn kind(&self) -> &'static str {
+        "loki"
+    }
+
+    fn check(&self) -> futures_util::future::BoxFuture<'_, super::registry::Finding> {
+        use super::registry::Finding;
+        Box::pin(async move {
+            match self.query("vector(1)", Utc::now()).await {
+                Ok(_) => Finding::Ok("reachable, queries only".to_string()),
+                Err(error) => Finding::Fail(format!("cannot query: {error}")),
+            }
+        })
+    }
+
+    fn readings(&self) -> Option<&dyn super::series::ReadingSource> {
+        Some(self)
+    }
+
+    fn series(&self) -> Option<&dyn super::series::SeriesSource> {
+        Some(self)
+    }
+
+    fn loki(&self) -> Option<&LokiSource> {
+        Some(self)
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -7,6 +7,8 @@ pub mod logfile;
 pub mod loki;
 pub mod prometheus;
 pub mod redis;
+pub mod registry;
+pub mod series;
 pub mod sql;
 
 use std::fmt;
@@ -35,6 +37,9 @@ pub enum SourceErrorKind {
     /// Sentinel itself will not use the source: its database role can do more than read
     /// (or could not be checked), and `allow_privileged_role` is not set.
     RoleRefused,
+    /// Sentinel's own store failed while a watch read or wrote what it remembers: the
+    /// blindness is the store's, not the watched source's.
+    Store,
 }
 
 impl SourceError {
@@ -54,6 +59,7 @@ impl fmt::Display for SourceError {
             SourceErrorKind::Timeout => "timed out",
             SourceErrorKind::BadResponse => "bad response",
             SourceErrorKind::QueryRejected => "query rejected",
+            SourceErrorKind::Store => "failed",
             // The detail says it all: "refusing to run with role ...".
             SourceErrorKind::RoleRefused => return write!(f, "{}: {}", self.source, self.detail),
         };

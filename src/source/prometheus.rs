@@ -40,6 +40,7 @@ pub fn subject_of(labels: &BTreeMap<String, String>) -> String {
 #[derive(Clone)]
 pub struct PrometheusSource {
     name: String,
+    url: String,
     client: Client,
     timeout: Duration,
 }
@@ -86,6 +87,7 @@ impl PrometheusSource {
         })?;
         Ok(Self {
             name: name.to_string(),
+            url: url.to_string(),
             client,
             timeout,
         })
@@ -208,6 +210,33 @@ impl PrometheusSource {
             other => (SourceErrorKind::BadResponse, other.to_string()),
         };
         SourceError::new(&self.name, kind, detail)
+    }
+}
+
+impl super::registry::Source for PrometheusSource {
+    fn kind(&self) -> &'static str {
+        "prometheus"
+    }
+
+    fn check(&self) -> futures_util::future::BoxFuture<'_, super::registry::Finding> {
+        use super::registry::Finding;
+        Box::pin(async move {
+            match self
+                .instant("vector(1)", chrono::Utc::now().timestamp())
+                .await
+            {
+                Ok(_) => Finding::Ok(format!("reachable at {}, queries only", self.url)),
+                Err(error) => Finding::Fail(format!("cannot query {}: {error}", self.url)),
+            }
+        })
+    }
+
+    fn readings(&self) -> Option<&dyn super::series::ReadingSource> {
+        Some(self)
+    }
+
+    fn series(&self) -> Option<&dyn super::series::SeriesSource> {
+        Some(self)
     }
 }
 

@@ -723,5 +723,28 @@ impl RedisSource {
     }
 }
 
+impl super::registry::Source for RedisSource {
+    fn kind(&self) -> &'static str {
+        "redis"
+    }
+
+    fn check(&self) -> futures_util::future::BoxFuture<'_, super::registry::Finding> {
+        use super::registry::Finding;
+        Box::pin(async move {
+            match self.ping().await {
+                Ok(()) => Finding::Ok(
+                    "reachable; Sentinel sends only read commands (an allowlist checked before sending)"
+                        .to_string(),
+                ),
+                Err(error) => Finding::Fail(format!("cannot reach: {error}")),
+            }
+        })
+    }
+
+    fn queues(&self) -> Option<&RedisSource> {
+        Some(self)
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,5 @@
 //! Sentinel's own embedded SQLite store (WAL): alert states, silences, heartbeat pings and
-//! runs, baselines, the outbox, and what the operator decided through the chat. The only
+//! runs, what watches remember, the outbox, and what the operator decided through the chat. The only
 //! database Sentinel ever writes.
 //!
 //! One writer: every write goes through [`Store::write`], a `BEGIN IMMEDIATE` transaction on
@@ -229,25 +229,26 @@ impl Store {
         self.writer.close().await;
     }
 
-    /// Reads a remembered value of a watch (a baseline, a learned number).
-    pub async fn baseline(
+    /// Reads what a watch remembered under `subject` and `name` (a baseline, a read position).
+    pub async fn remembered(
         &self,
         watch: &str,
         subject: &str,
         name: &str,
     ) -> Result<Option<String>, StoreError> {
-        let row =
-            sqlx::query("SELECT value FROM baselines WHERE watch = ? AND subject = ? AND name = ?")
-                .bind(watch)
-                .bind(subject)
-                .bind(name)
-                .fetch_optional(&self.reader)
-                .await?;
+        let row = sqlx::query(
+            "SELECT value FROM watch_memory WHERE watch = ? AND subject = ? AND name = ?",
+        )
+        .bind(watch)
+        .bind(subject)
+        .bind(name)
+        .fetch_optional(&self.reader)
+        .await?;
         Ok(row.map(|r| r.get::<String, _>(0)))
     }
 
-    /// Remembers a value of a watch.
-    pub async fn set_baseline(
+    /// Remembers a value of a watch under `subject` and `name`.
+    pub async fn remember(
         &self,
         watch: &str,
         subject: &str,
@@ -257,7 +258,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         sqlx::query(
-            "INSERT INTO baselines (watch, subject, name, value, updated_at) VALUES (?, ?, ?, ?, ?)
+            "INSERT INTO watch_memory (watch, subject, name, value, updated_at) VALUES (?, ?, ?, ?, ?)
              ON CONFLICT (watch, subject, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
         )
         .bind(watch)
@@ -341,21 +342,25 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn baselines_round_trip_and_overwrite() {
+    async fn watch_memory_round_trips_and_overwrites() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("s.db")).await.unwrap();
         let now = Utc::now();
-        assert_eq!(store.baseline("w", "s", "median").await.unwrap(), None);
+        assert_eq!(store.remembered("w", "s", "median").await.unwrap(), None);
         store
-            .set_baseline("w", "s", "median", "4.5", now)
+            .remember("w", "s", "median", "4.5", now)
             .await
             .unwrap();
         store
-            .set_baseline("w", "s", "median", "5.5", now)
+            .remember("w", "s", "median", "5.5", now)
             .await
             .unwrap();
         assert_eq!(
-            store.baseline("w", "s", "median").await.unwrap().as_deref(),
+            store
+                .remembered("w", "s", "median")
+                .await
+                .unwrap()
+                .as_deref(),
             Some("5.5")
         );
     }
@@ -389,12 +394,12 @@ mod tests {
                     // when the transaction is deferred.
                     let mut tx = store.write().await?;
                     let seen: i64 =
-                        sqlx::query_scalar("SELECT COUNT(*) FROM baselines WHERE watch = ?")
+                        sqlx::query_scalar("SELECT COUNT(*) FROM watch_memory WHERE watch = ?")
                             .bind(&watch)
                             .fetch_one(&mut *tx)
                             .await?;
                     tokio::task::yield_now().await;
-                    sqlx::query("INSERT INTO baselines (watch, subject, name, value, updated_at) VALUES (?, ?, ?, ?, 0)")
+                    sqlx::query("INSERT INTO watch_memory (watch, subject, name, value, updated_at) VALUES (?, ?, ?, ?, 0)")
                         .bind(&watch)
                         .bind(format!("{n}"))
                         .bind(format!("r{round}"))
@@ -405,7 +410,7 @@ mod tests {
                     store
                         .set_chat_state(&format!("task{n}"), &round.to_string())
                         .await?;
-                    store.baseline(&watch, &format!("{n}"), "r0").await?;
+                    store.remembered(&watch, &format!("{n}"), "r0").await?;
                     store.ensure_heartbeat(&watch, now).await?;
                 }
                 Ok::<(), StoreError>(())
@@ -414,7 +419,7 @@ mod tests {
         while let Some(result) = tasks.join_next().await {
             result.unwrap().unwrap();
         }
-        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM baselines")
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM watch_memory")
             .fetch_one(store.reader())
             .await
             .unwrap();

@@ -3,11 +3,12 @@
 //! position in the store (file offsets, a Loki cursor, a journal cursor) under the watch's name
 //! and a key prefix, so a restart neither skips nor re-reads lines.
 
+use super::memory::{Memory, store_failure};
 use crate::config::{LogFeed, LogFormat};
 use crate::source::logfile::{LineFormat, LogLine, LogTail, Offsets, TailOptions, parse_line};
 use crate::source::loki::{Labels, TailCursor};
 use crate::source::{SourceError, SourceErrorKind, files};
-use crate::watch::{WatchContext, not_configured, time_before};
+use crate::watch::{WatchContext, time_before};
 use std::path::PathBuf;
 
 /// An open feed and where it stands.
@@ -52,7 +53,8 @@ fn line_format(format: LogFormat) -> LineFormat {
     }
 }
 
-fn store_error(feed: &LogFeed, error: impl ToString) -> SourceError {
+/// The feed's own source could not be read (a file, a tail task).
+fn feed_error(feed: &LogFeed, error: impl ToString) -> SourceError {
     SourceError::new(
         &feed.source_label(),
         SourceErrorKind::Unreachable,
@@ -70,11 +72,10 @@ impl Feed {
         format: LogFormat,
         ctx: &WatchContext<'_>,
     ) -> Result<Feed, SourceError> {
-        let stored = |key: &'static str| async move {
-            ctx.store
-                .baseline(watch, "", &format!("{prefix}{key}"))
-                .await
-                .map_err(|e| store_error(feed, e))
+        let memory = Memory::of(ctx, watch);
+        let stored = |key: &'static str| {
+            let memory = &memory;
+            async move { memory.load_text("", &format!("{prefix}{key}")).await }
         };
         match feed {
             LogFeed::Files { pattern } => {
@@ -88,7 +89,7 @@ impl Feed {
                     format: line_format(format),
                     ..TailOptions::default()
                 };
-                let tail = LogTail::new(pattern, options).map_err(|e| store_error(feed, e))?;
+                let tail = LogTail::new(pattern, options).map_err(|e| feed_error(feed, e))?;
                 Ok(Feed::Files {
                     tail: Some(tail),
                     offsets,
@@ -134,7 +135,7 @@ impl Feed {
                 }
                 let Some(mut polling) = tail.take() else {
                     return Err(FeedError {
-                        error: store_error(feed, "tail unavailable"),
+                        error: feed_error(feed, "tail unavailable"),
                         reopen: true,
                     });
                 };
@@ -148,10 +149,10 @@ impl Feed {
                     Ok((polled_tail, polled_offsets, result)) => {
                         *tail = Some(polled_tail);
                         *offsets = polled_offsets;
-                        result.map_err(|e| store_error(feed, e).into())
+                        result.map_err(|e| feed_error(feed, e).into())
                     }
                     Err(join) => Err(FeedError {
-                        error: store_error(feed, join),
+                        error: feed_error(feed, join),
                         reopen: true,
                     }),
                 }
@@ -161,11 +162,7 @@ impl Feed {
                 query,
                 cursor,
             } => {
-                let loki = ctx
-                    .sources
-                    .loki
-                    .get(source.as_str())
-                    .ok_or_else(|| not_configured(source))?;
+                let loki = ctx.sources.loki(source)?;
                 let read = loki.tail_since(query, cursor).await?;
                 *cursor = read.cursor;
                 Ok(read
@@ -185,11 +182,7 @@ impl Feed {
                 cursor,
                 since,
             } => {
-                let journal = ctx
-                    .sources
-                    .journald
-                    .get(source.as_str())
-                    .ok_or_else(|| not_configured(source))?;
+                let journal = ctx.sources.journal(source)?;
                 let read = journal.read_from(cursor.as_deref(), Some(since)).await?;
                 if read.cursor.is_some() {
                     *cursor = read.cursor;
@@ -216,24 +209,19 @@ impl Feed {
         &self,
         watch: &str,
         prefix: &str,
-        feed: &LogFeed,
         ctx: &WatchContext<'_>,
     ) -> Result<(), SourceError> {
         let (key, value) = match self {
-            Feed::Files { offsets, .. } => (
-                "offsets",
-                offsets.to_json().map_err(|e| store_error(feed, e))?,
-            ),
+            Feed::Files { offsets, .. } => ("offsets", offsets.to_json().map_err(store_failure)?),
             Feed::Loki { cursor, .. } => ("cursor", cursor.to_string()),
             Feed::Journald { cursor, .. } => match cursor {
                 Some(cursor) => ("cursor", cursor.clone()),
                 None => return Ok(()),
             },
         };
-        ctx.store
-            .set_baseline(watch, "", &format!("{prefix}{key}"), &value, ctx.now)
+        Memory::of(ctx, watch)
+            .save_text("", &format!("{prefix}{key}"), &value)
             .await
-            .map_err(|e| store_error(feed, e))
     }
 }
 

@@ -8,54 +8,20 @@ pub mod freshness;
 pub mod heartbeat;
 pub mod http;
 pub mod jump;
-pub mod jump_detector;
+pub mod kind;
 pub mod log_feed;
+pub(crate) mod memory;
 pub mod new_error;
 pub mod observation;
 pub mod slow_query;
-pub mod slow_query_core;
-pub mod sql_values;
 pub mod stuck;
 pub mod threshold;
 
-use crate::config::{WatchSpec, WatchSpecKind};
-use crate::source::prometheus::PrometheusSource;
+use crate::config::WatchSpec;
+pub use crate::source::registry::Sources;
 use crate::store::Store;
 use chrono::{DateTime, Utc};
 use observation::Evaluation;
-use std::collections::BTreeMap;
-
-/// The read-only connections every watch may use, by configured name.
-#[derive(Clone, Default, Debug)]
-pub struct Sources {
-    pub prometheus: BTreeMap<String, PrometheusSource>,
-    pub sql: BTreeMap<String, crate::source::sql::database::SqlSource>,
-    pub redis: BTreeMap<String, std::sync::Arc<crate::source::redis::RedisSource>>,
-    pub loki: BTreeMap<String, std::sync::Arc<crate::source::loki::LokiSource>>,
-    pub journald: BTreeMap<String, std::sync::Arc<crate::source::journald::JournaldSource>>,
-    /// Simulated statement statistics standing in for a SQL source (the demo), by source name.
-    pub simulated_statements: BTreeMap<String, std::sync::Arc<dyn slow_query::SimulatedStatements>>,
-    /// One HTTP client per `http` watch, by watch name.
-    pub http: BTreeMap<String, std::sync::Arc<crate::source::http::HttpSource>>,
-}
-
-impl Sources {
-    pub fn prometheus(&self, name: &str) -> Result<&PrometheusSource, crate::source::SourceError> {
-        self.prometheus
-            .get(name)
-            .ok_or_else(|| not_configured(name))
-    }
-
-    pub fn loki(
-        &self,
-        name: &str,
-    ) -> Result<&crate::source::loki::LokiSource, crate::source::SourceError> {
-        self.loki
-            .get(name)
-            .map(|source| source.as_ref())
-            .ok_or_else(|| not_configured(name))
-    }
-}
 
 /// The moment `back` before `now`; the Unix epoch when that is out of range.
 pub(crate) fn time_before(now: DateTime<Utc>, back: std::time::Duration) -> DateTime<Utc> {
@@ -63,15 +29,6 @@ pub(crate) fn time_before(now: DateTime<Utc>, back: std::time::Duration) -> Date
         .ok()
         .and_then(|back| now.checked_sub_signed(back))
         .unwrap_or(DateTime::UNIX_EPOCH)
-}
-
-/// The blindness of a watch whose source is not in the configuration.
-pub(crate) fn not_configured(name: &str) -> crate::source::SourceError {
-    crate::source::SourceError::new(
-        name,
-        crate::source::SourceErrorKind::Unreachable,
-        "source is not configured",
-    )
 }
 
 /// What a watch may look at while it evaluates.
@@ -83,31 +40,22 @@ pub struct WatchContext<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// Per-watch memory that lives between evaluations (a tail position, a template miner).
+/// Per-watch memory that lives between evaluations (a tail position, a template miner), by
+/// watch name; each behind its own lock, so one watch's evaluation never waits for another's.
+/// Each kind keeps its own type of state here.
 #[derive(Default)]
-pub struct WatchStates {
-    new_error: StateMap<new_error::State>,
-    slow_query: StateMap<slow_query::State>,
-    error_class: StateMap<error_class::State>,
-}
-
-/// The memory of every watch of one kind, by watch name; each behind its own lock, so one
-/// watch's evaluation never waits for another's.
-struct StateMap<T>(
-    std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<tokio::sync::Mutex<T>>>>,
+pub struct WatchStates(
+    std::sync::Mutex<
+        std::collections::HashMap<String, std::sync::Arc<dyn std::any::Any + Send + Sync>>,
+    >,
 );
 
-impl<T> Default for StateMap<T> {
-    fn default() -> Self {
-        Self(std::sync::Mutex::default())
-    }
-}
-
-impl<T: Default> StateMap<T> {
-    fn of(
+impl WatchStates {
+    /// The state of the watch `watch`, locked for one evaluation; a new one on first use.
+    pub(crate) async fn of<T: Default + Send + 'static>(
         &self,
         watch: &str,
-    ) -> Result<std::sync::Arc<tokio::sync::Mutex<T>>, crate::source::SourceError> {
+    ) -> Result<tokio::sync::OwnedMutexGuard<T>, crate::source::SourceError> {
         let unavailable = || {
             crate::source::SourceError::new(
                 watch,
@@ -115,52 +63,27 @@ impl<T: Default> StateMap<T> {
                 "watch state unavailable",
             )
         };
-        let mut map = self.0.lock().map_err(|_| unavailable())?;
-        Ok(map.entry(watch.to_string()).or_default().clone())
+        let state = {
+            let mut map = self.0.lock().map_err(|_| unavailable())?;
+            map.entry(watch.to_string())
+                .or_insert_with(|| std::sync::Arc::new(tokio::sync::Mutex::new(T::default())))
+                .clone()
+        };
+        let state = state
+            .downcast::<tokio::sync::Mutex<T>>()
+            .map_err(|_| unavailable())?;
+        Ok(state.lock_owned().await)
     }
 }
 
 /// Runs one evaluation of a watch.
 pub async fn evaluate(spec: &WatchSpec, ctx: &WatchContext<'_>) -> Evaluation {
-    let states = ctx.states;
-    match &spec.kind {
-        WatchSpecKind::Heartbeat(heartbeat) => heartbeat::evaluate(spec, heartbeat, ctx).await,
-        WatchSpecKind::Freshness(freshness) => freshness::evaluate(spec, freshness, ctx).await,
-        WatchSpecKind::Threshold(threshold) => threshold::evaluate(spec, threshold, ctx).await,
-        WatchSpecKind::Stuck(stuck) => stuck::evaluate(spec, stuck, ctx).await,
-        WatchSpecKind::Jump(jump) => jump::evaluate(spec, jump, ctx).await,
-        WatchSpecKind::Alertmanager(_) => alertmanager::evaluate(spec, ctx).await,
-        WatchSpecKind::Http(http) => http::evaluate(spec, http, ctx).await,
-        WatchSpecKind::ErrorClass(error_class) => match states.error_class.of(&spec.name) {
-            Ok(state) => {
-                error_class::evaluate(spec, error_class, ctx, &mut *state.lock().await).await
-            }
-            Err(error) => Evaluation::Blind(error),
-        },
-        WatchSpecKind::SlowQuery(slow_query) => match states.slow_query.of(&spec.name) {
-            Ok(state) => {
-                slow_query::evaluate(spec, slow_query, ctx, &mut *state.lock().await).await
-            }
-            Err(error) => Evaluation::Blind(error),
-        },
-        WatchSpecKind::NewError(new_error) => match states.new_error.of(&spec.name) {
-            Ok(state) => new_error::evaluate(spec, new_error, ctx, &mut *state.lock().await).await,
-            Err(error) => Evaluation::Blind(error),
-        },
-    }
+    spec.kind.watch().evaluate(spec, ctx).await
 }
 
 /// The name of the source a watch depends on, for blindness alerts.
 pub fn source_label(spec: &WatchSpec) -> Option<String> {
-    match &spec.kind {
-        WatchSpecKind::Freshness(crate::config::FreshnessSpec {
-            target: crate::config::FreshnessTarget::Files { pattern },
-            ..
-        }) => Some(crate::source::files::source_name(pattern)),
-        WatchSpecKind::NewError(new_error) => Some(new_error.feed.source_label()),
-        WatchSpecKind::ErrorClass(error_class) => Some(error_class.access_log.source_label()),
-        _ => spec.source_name().map(str::to_string),
-    }
+    spec.kind.watch().blind_label()
 }
 
 /// Formats a value for a page: integers without decimals, others with up to 3 significant decimals.

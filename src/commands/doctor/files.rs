@@ -3,8 +3,9 @@
 //! folder a `freshness` watch looks in must be listable. A file is only ever opened to read.
 
 use super::Finding;
-use crate::config::{Config, FreshnessSpec, FreshnessTarget, LogFeed, WatchSpecKind};
+use crate::config::Config;
 use crate::source::files;
+use crate::watch::kind::WatchedFiles;
 use std::collections::BTreeSet;
 
 /// One line per distinct glob: `(watch, "files", finding)`, in configuration order.
@@ -12,40 +13,17 @@ pub fn check(config: &Config) -> Vec<(String, &'static str, Finding)> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for watch in &config.watches {
-        for (pattern, is_log) in globs(&watch.kind) {
-            if seen.insert(pattern.to_string()) {
-                let finding = if is_log {
-                    check_log(pattern)
-                } else {
-                    check_folder(pattern)
+        for files in watch.kind.watch().files() {
+            if seen.insert(files.pattern().to_string()) {
+                let finding = match files {
+                    WatchedFiles::Logs(pattern) => check_log(pattern),
+                    WatchedFiles::Folder(pattern) => check_folder(pattern),
                 };
                 out.push((watch.name.clone(), "files", finding));
             }
         }
     }
     out
-}
-
-/// The globs a watch reads: logs it tails (`true`) or folders it looks in (`false`).
-fn globs(kind: &WatchSpecKind) -> Vec<(&str, bool)> {
-    fn log(feed: &LogFeed) -> Option<(&str, bool)> {
-        match feed {
-            LogFeed::Files { pattern } => Some((pattern.as_str(), true)),
-            _ => None,
-        }
-    }
-    match kind {
-        WatchSpecKind::NewError(new_error) => log(&new_error.feed).into_iter().collect(),
-        WatchSpecKind::ErrorClass(error_class) => log(&error_class.access_log)
-            .into_iter()
-            .chain(error_class.app_log.as_ref().and_then(log))
-            .collect(),
-        WatchSpecKind::Freshness(FreshnessSpec {
-            target: FreshnessTarget::Files { pattern },
-            ..
-        }) => vec![(pattern.as_str(), false)],
-        _ => Vec::new(),
-    }
 }
 
 fn check_log(pattern: &str) -> Finding {

@@ -5,7 +5,7 @@ use super::{Validator, dur};
 use crate::config::raw::{DirectionName, QueueLayoutName, RawWatch, SeasonalityName, SourceKind};
 use crate::config::*;
 use crate::source::redis::{QueueLayout, QueueProbe};
-use crate::watch::jump_detector::{BaselineWindow, Direction, JumpConfig, Seasonality};
+use crate::watch::jump::detector::{BaselineWindow, Direction, JumpConfig, Seasonality};
 use std::collections::BTreeMap;
 
 /// A table or column name that can be put into generated SQL as it is.
@@ -383,7 +383,7 @@ impl Validator<'_> {
     ) -> Option<WatchSpecKind> {
         let (source, _) =
             self.source_of(raw, sources, "slow_query", &[SourceKind::Postgres], missing)?;
-        let mut judge = crate::watch::slow_query_core::SlowQueryConfig::default();
+        let mut judge = crate::watch::slow_query::core::SlowQueryConfig::default();
         if let Some(ratio) = &raw.ratio {
             if !(ratio.get_ref().is_finite() && *ratio.get_ref() > 1.0) {
                 self.error(
@@ -469,8 +469,6 @@ impl Validator<'_> {
         Some(WatchSpecKind::Jump(JumpSpec {
             source,
             query: query.get_ref().clone(),
-            sql: is_sql(kind),
-            loki: kind == SourceKind::Loki,
             step,
             lookback,
             detector,

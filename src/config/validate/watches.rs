@@ -211,11 +211,10 @@ impl Validator<'_> {
                     );
                     return None;
                 };
-                let (source, kind) = source?;
+                let (source, _) = source?;
                 WatchSpecKind::Threshold(ThresholdSpec {
                     source,
                     query: query.get_ref().clone(),
-                    loki: kind == SourceKind::Loki,
                 })
             }
             WatchKind::NewError => {

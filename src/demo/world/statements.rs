@@ -5,10 +5,14 @@
 //! lookup scans all 2.1 million orders. Plans are those PostgreSQL gives for these statements
 //! (`EXPLAIN (FORMAT JSON)`), analysed by the same code as a real database's.
 
+use crate::source::registry::{Finding, Source};
+use crate::source::series::SeriesSource;
+use crate::source::sql::database::{QueryError, SqlSource};
 use crate::source::sql::pg_stat::{PlanEvidence, evidence_from_plan};
-use crate::watch::slow_query::{SEQ_SCAN_ROWS, SimulatedStatements};
-use crate::watch::slow_query_core::{Snapshot, StatementStat};
+use crate::source::sql::statements::{SEQ_SCAN_ROWS, StatementStatistics};
+use crate::watch::slow_query::core::{Snapshot, StatementStat};
 use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
 use std::collections::HashMap;
 
 const ORDERS_ROWS: u64 = 2_100_000;
@@ -79,8 +83,51 @@ impl ShopStatements {
     }
 }
 
-impl SimulatedStatements for ShopStatements {
-    fn snapshot(&self, now: DateTime<Utc>) -> Snapshot {
+/// The shop's SQLite database, with the statement statistics PostgreSQL would keep for it.
+pub struct SimulatedShop {
+    pub database: SqlSource,
+    pub statements: ShopStatements,
+}
+
+impl Source for SimulatedShop {
+    fn kind(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn check(&self) -> BoxFuture<'_, Finding> {
+        self.database.check()
+    }
+
+    fn series(&self) -> Option<&dyn SeriesSource> {
+        Some(&self.database)
+    }
+
+    fn statements(&self) -> Option<&dyn StatementStatistics> {
+        Some(&self.statements)
+    }
+
+    fn database(&self) -> Option<&SqlSource> {
+        Some(&self.database)
+    }
+}
+
+impl StatementStatistics for ShopStatements {
+    fn snapshot(&self, now: DateTime<Utc>) -> BoxFuture<'_, Result<Snapshot, QueryError>> {
+        Box::pin(std::future::ready(Ok(self.simulated_snapshot(now))))
+    }
+
+    fn explain<'a>(
+        &'a self,
+        query: &'a str,
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<PlanEvidence, String>> {
+        Box::pin(std::future::ready(self.simulated_plan(query, now)))
+    }
+}
+
+impl ShopStatements {
+    /// The counters `pg_stat_statements` would show at `now`.
+    fn simulated_snapshot(&self, now: DateTime<Utc>) -> Snapshot {
         let minutes = (now - self.start).num_seconds().max(0) / 60;
         Snapshot {
             taken_at: now,
@@ -100,7 +147,8 @@ impl SimulatedStatements for ShopStatements {
         }
     }
 
-    fn explain(&self, query: &str, now: DateTime<Utc>) -> Result<PlanEvidence, String> {
+    /// The plan PostgreSQL would give for `query` at `now`, analysed.
+    fn simulated_plan(&self, query: &str, now: DateTime<Utc>) -> Result<PlanEvidence, String> {
         let statement = STATEMENTS
             .iter()
             .find(|s| s.query == query)

@@ -87,6 +87,11 @@ impl SqlSource {
         self.settings.policy.dialect
     }
 
+    /// The configured URL (with its password, if it has one: never print it as is).
+    pub fn url(&self) -> &str {
+        &self.settings.url
+    }
+
     /// What is being run, for wording an error about it.
     fn attempt<'a>(&'a self, statement: &'a str) -> Attempt<'a> {
         Attempt {
@@ -410,3 +415,29 @@ macro_rules! collector {
 collector!(collect_postgres, sqlx::PgConnection);
 collector!(collect_mysql, sqlx::MySqlConnection);
 collector!(collect_sqlite, sqlx::SqliteConnection);
+
+impl crate::source::registry::Source for SqlSource {
+    fn kind(&self) -> &'static str {
+        match self.dialect() {
+            SqlDialectKind::Postgres => "postgres",
+            SqlDialectKind::MySql => "mysql",
+            SqlDialectKind::Sqlite => "sqlite",
+        }
+    }
+
+    fn check(&self) -> futures_util::future::BoxFuture<'_, crate::source::registry::Finding> {
+        Box::pin(super::check::check(self))
+    }
+
+    fn series(&self) -> Option<&dyn crate::source::series::SeriesSource> {
+        Some(self)
+    }
+
+    fn statements(&self) -> Option<&dyn super::statements::StatementStatistics> {
+        (self.dialect() == SqlDialectKind::Postgres).then_some(self as _)
+    }
+
+    fn database(&self) -> Option<&SqlSource> {
+        Some(self)
+    }
+}

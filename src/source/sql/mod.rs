@@ -5,6 +5,7 @@
 
 pub mod bounded;
 pub mod caps;
+pub mod check;
 pub mod database;
 pub mod explain;
 pub mod failure;
@@ -14,3 +15,5 @@ pub mod pg_stat;
 pub mod privileges;
 pub mod role_gate;
 pub mod sqlite_limits;
+pub mod statements;
+pub mod values;

@@ -17,7 +17,7 @@
 use super::database::{QueryError, QueryResult, SqlSource};
 use super::explain::{self, ExplainConfig, Finding};
 use crate::source::{SourceError, SourceErrorKind};
-use crate::watch::slow_query_core::{Snapshot, StatementStat};
+use crate::watch::slow_query::core::{Snapshot, StatementStat};
 use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
 use sqlparser::ast::{Expr, Statement, Value, visit_expressions_mut};

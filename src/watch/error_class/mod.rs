@@ -7,9 +7,12 @@
 //! malformed id is recognised as one right after a restart too.
 
 pub mod core;
+pub mod spec;
 
 use super::WatchContext;
+use super::kind::{Watch, WatchedFiles};
 use super::log_feed::Feed;
+use super::memory::{Memory, store_failure};
 use super::observation::{Evaluation, Observation};
 use crate::config::{ErrorClassSpec, LogFeed, LogFormat, WatchSpec};
 use crate::logs::access::parse_access_line;
@@ -18,6 +21,7 @@ use crate::source::logfile::LogLine;
 use crate::source::{SourceError, SourceErrorKind};
 use chrono::{DateTime, FixedOffset};
 use core::{ErrorClassConfig, ErrorClassifier, ErrorEvent};
+use futures_util::future::BoxFuture;
 
 /// Store key prefixes of the two feeds (`access_offsets`, `app_cursor`, ...).
 const ACCESS: &str = "access_";
@@ -38,17 +42,13 @@ async fn classifier(
     spec: &WatchSpec,
     error_class: &ErrorClassSpec,
     ctx: &WatchContext<'_>,
-) -> Result<(ErrorClassifier, u64), String> {
+) -> Result<(ErrorClassifier, u64), SourceError> {
     let mut classifier = ErrorClassifier::new(ErrorClassConfig {
         window: error_class.window,
         min_count: usize::try_from(error_class.min_count).unwrap_or(usize::MAX),
         ..ErrorClassConfig::default()
     });
-    let saved = ctx
-        .store
-        .baseline(&spec.name, "", "routes")
-        .await
-        .map_err(|e| e.to_string())?;
+    let saved = Memory::of(ctx, &spec.name).load_text("", "routes").await?;
     let mut learned = 0;
     if let Some(json) = saved {
         match RouteBook::from_json(classifier.route_limits().clone(), &json) {
@@ -111,7 +111,7 @@ pub async fn evaluate(
                 state.classifier = Some(fresh);
                 state.routes_saved = learned;
             }
-            Err(detail) => return blind(access_feed, detail),
+            Err(error) => return Evaluation::Blind(error),
         }
     }
     let Some(classifier) = state.classifier.as_mut() else {
@@ -177,13 +177,9 @@ pub async fn evaluate(
         })
         .collect();
 
-    let feeds = [
-        (ACCESS, Some(access_feed), &state.access),
-        (APP, error_class.app_log.as_ref(), &state.app),
-    ];
-    for (prefix, feed, open) in feeds {
-        if let (Some(feed), Some(open)) = (feed, open)
-            && let Err(error) = open.save(&spec.name, prefix, feed, ctx).await
+    for (prefix, open) in [(ACCESS, &state.access), (APP, &state.app)] {
+        if let Some(open) = open
+            && let Err(error) = open.save(&spec.name, prefix, ctx).await
         {
             return Evaluation::Blind(error);
         }
@@ -191,16 +187,16 @@ pub async fn evaluate(
     let book = classifier.route_book();
     if book.learned() != state.routes_saved {
         let saved = match book.to_json() {
-            Ok(json) => ctx
-                .store
-                .set_baseline(&spec.name, "", "routes", &json, ctx.now)
-                .await
-                .map_err(|e| e.to_string()),
-            Err(error) => Err(error.to_string()),
+            Ok(json) => {
+                Memory::of(ctx, &spec.name)
+                    .save_text("", "routes", &json)
+                    .await
+            }
+            Err(error) => Err(store_failure(error)),
         };
         match saved {
             Ok(()) => state.routes_saved = book.learned(),
-            Err(detail) => return blind(access_feed, detail),
+            Err(error) => return Evaluation::Blind(error),
         }
     }
     Evaluation::Complete(observations)
@@ -245,7 +241,7 @@ fn app_event(line: &LogLine) -> ErrorEvent {
 }
 
 fn parse_time(text: &str) -> Option<DateTime<FixedOffset>> {
-    super::sql_values::parse_time(text).map(|at| at.fixed_offset())
+    crate::source::sql::values::parse_time(text).map(|at| at.fixed_offset())
 }
 
 /// `request_id=abc`, `req_id: abc`, `[request_id abc]` in a plain line.
@@ -263,6 +259,45 @@ fn plain_request_id(text: &str) -> Option<String> {
         }
     }
     None
+}
+
+impl Watch for ErrorClassSpec {
+    fn kind(&self) -> &'static str {
+        "error_class"
+    }
+
+    fn evaluate<'a>(
+        &'a self,
+        spec: &'a WatchSpec,
+        ctx: &'a WatchContext<'a>,
+    ) -> BoxFuture<'a, Evaluation> {
+        Box::pin(async move {
+            match ctx.states.of::<State>(&spec.name).await {
+                Ok(mut state) => evaluate(spec, self, ctx, &mut state).await,
+                Err(error) => Evaluation::Blind(error),
+            }
+        })
+    }
+
+    fn blind_label(&self) -> Option<String> {
+        Some(self.access_log.source_label())
+    }
+
+    fn describe(&self, _hold: &str) -> String {
+        format!(
+            "bad input answered with 5xx, {}+ requests in {} per route",
+            self.min_count,
+            crate::humanize::duration(self.window)
+        )
+    }
+
+    fn files(&self) -> Vec<WatchedFiles<'_>> {
+        self.access_log
+            .files()
+            .into_iter()
+            .chain(self.app_log.as_ref().and_then(LogFeed::files))
+            .collect()
+    }
 }
 
 #[cfg(test)]

@@ -4,19 +4,23 @@
 //! No answer is what this watch exists to see, so it is a reading, not blindness; only a probe
 //! that cannot be sent (a URL the client refuses) makes the watch blind.
 
+pub mod spec;
+
 use super::WatchContext;
+use super::kind::Watch;
 use super::observation::{Evaluation, Observation};
 use crate::config::{HttpSpec, WatchSpec};
 use crate::humanize;
 use crate::logs::redact::redact;
 use crate::source::http::{HttpReading, HttpSource};
 use crate::source::{SourceError, SourceErrorKind};
+use futures_util::future::BoxFuture;
 
 /// Characters of the body shown in a page.
 const SHOWN_BODY_CHARS: usize = 120;
 
 pub async fn evaluate(spec: &WatchSpec, http: &HttpSpec, ctx: &WatchContext<'_>) -> Evaluation {
-    let Some(source) = ctx.sources.http.get(&spec.name) else {
+    let Some(source) = ctx.sources.http(&spec.name) else {
         return Evaluation::Blind(SourceError::new(
             &spec.name,
             SourceErrorKind::Unreachable,
@@ -101,6 +105,27 @@ fn status_text(status: u16) -> String {
 /// The HTTP client of one watch, named after it in errors.
 pub fn client(watch: &str) -> Result<HttpSource, SourceError> {
     HttpSource::new(watch)
+}
+
+impl Watch for HttpSpec {
+    fn kind(&self) -> &'static str {
+        "http"
+    }
+
+    fn evaluate<'a>(
+        &'a self,
+        spec: &'a WatchSpec,
+        ctx: &'a WatchContext<'a>,
+    ) -> BoxFuture<'a, Evaluation> {
+        Box::pin(evaluate(spec, self, ctx))
+    }
+
+    fn describe(&self, hold: &str) -> String {
+        format!(
+            "GET {} answers as it should{hold}",
+            crate::source::http::redact(&self.probe.url)
+        )
+    }
 }
 
 #[cfg(test)]

@@ -1,24 +1,14 @@
-//! `new_error`: an error nobody has seen before just showed up on a log source. Error events
-//! (error-level lines, stack traces folded into one event, configured patterns) are mined into
-//! templates; a template never seen on that source pages once it has occurred `min_count` times
-//! within `window`. When first attached, everything for `learn_for` is learned, not paged: old
-//! errors that keep occurring never page. A line from Loki or the journal, which stamp every
-//! line themselves, is learned by when it was written, so history read back on attachment and a
-//! backlog read late are learned too. Times written in a file's text are not trusted for this:
-//! an app whose clock or zone is off would otherwise silence new errors for hours. What the miner knows survives restarts (store).
+//! The pure judgement of `new_error`: which lines are error events, which templates are
+//! still being learned, counted or paged. No store, no sources: plain values in and out, so
+//! every rule is tested here without a log file.
 
-use super::WatchContext;
-use super::log_feed::Feed;
-use super::observation::{Evaluation, Observation};
-use crate::config::{LogFeed, LogFormat, NewErrorSpec, WatchSpec};
+use crate::config::{LogFormat, NewErrorSpec};
 use crate::humanize;
 use crate::logs::readable::readable_template;
 use crate::logs::redact::redact;
-use crate::logs::{
-    FingerprintConfig, FoldConfig, LineFolder, Miner, MinerConfig, TemplateId, fingerprint,
-};
+use crate::logs::{FingerprintConfig, FoldConfig, LineFolder, Miner, TemplateId, fingerprint};
 use crate::source::logfile::{LogLine, plain_level};
-use crate::source::{SourceError, SourceErrorKind};
+use crate::watch::observation::Observation;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::PathBuf;
@@ -27,7 +17,7 @@ use std::path::PathBuf;
 /// with the templates, so a restart neither forgets a half-counted candidate nor hands its id
 /// to another template.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-struct Candidate {
+pub(crate) struct Candidate {
     first_seen: DateTime<Utc>,
     seen: VecDeque<DateTime<Utc>>,
     total: u64,
@@ -35,86 +25,11 @@ struct Candidate {
     path: PathBuf,
 }
 
-/// What the watch remembers between evaluations.
-#[derive(Default)]
-pub struct State {
-    loaded: bool,
-    miner: Option<Miner>,
-    feed: Option<Feed>,
-    folders: HashMap<PathBuf, LineFolder>,
-    attached_at: Option<DateTime<Utc>>,
-    candidates: BTreeMap<u64, Candidate>,
-}
-
 const ERROR_LEVELS: [&str; 2] = ["ERROR", "FATAL"];
-
-fn blind(spec: &NewErrorSpec, detail: impl Into<String>) -> Evaluation {
-    Evaluation::Blind(SourceError::new(
-        &spec.feed.source_label(),
-        SourceErrorKind::Unreachable,
-        detail,
-    ))
-}
-
-async fn load(
-    spec: &WatchSpec,
-    new_error: &NewErrorSpec,
-    ctx: &WatchContext<'_>,
-    state: &mut State,
-) -> Result<(), String> {
-    let store = ctx.store;
-    let mut miner = Miner::new(MinerConfig::default());
-    miner.restore(
-        store
-            .load_templates(&spec.name)
-            .await
-            .map_err(|e| e.to_string())?,
-    );
-    state.candidates = match store
-        .baseline(&spec.name, "", "candidates")
-        .await
-        .map_err(|e| e.to_string())?
-    {
-        Some(json) => serde_json::from_str(&json).unwrap_or_default(),
-        None => BTreeMap::new(),
-    };
-    let attached_at = match store
-        .baseline(&spec.name, "", "attached_at")
-        .await
-        .map_err(|e| e.to_string())?
-    {
-        Some(ms) => ms
-            .parse::<i64>()
-            .ok()
-            .and_then(DateTime::from_timestamp_millis)
-            .unwrap_or(ctx.now),
-        None => {
-            store
-                .set_baseline(
-                    &spec.name,
-                    "",
-                    "attached_at",
-                    &ctx.now.timestamp_millis().to_string(),
-                    ctx.now,
-                )
-                .await
-                .map_err(|e| e.to_string())?;
-            ctx.now
-        }
-    };
-    let feed = Feed::open(&spec.name, "", &new_error.feed, new_error.format, ctx)
-        .await
-        .map_err(|e| e.to_string())?;
-    state.miner = Some(miner);
-    state.feed = Some(feed);
-    state.attached_at = Some(attached_at);
-    state.loaded = true;
-    Ok(())
-}
 
 /// An error event: its text, the line's path, the text to mine (a stack trace's signature, so
 /// the same bug from two lines is one template), and when it was written, if the source says.
-struct ErrorEvent {
+pub(crate) struct ErrorEvent {
     text: String,
     path: PathBuf,
     mined: String,
@@ -132,7 +47,7 @@ fn stamped_at(line: &LogLine) -> Option<DateTime<Utc>> {
 /// The level and time of an event's first line.
 type Start = (Option<String>, Option<DateTime<Utc>>);
 
-fn error_events(
+pub(crate) fn error_events(
     lines: Vec<LogLine>,
     new_error: &NewErrorSpec,
     folders: &mut HashMap<PathBuf, LineFolder>,
@@ -223,61 +138,65 @@ fn without_prefix(line: &str) -> &str {
     line
 }
 
-pub async fn evaluate(
-    spec: &WatchSpec,
-    new_error: &NewErrorSpec,
-    ctx: &WatchContext<'_>,
-    state: &mut State,
-) -> Evaluation {
-    if !state.loaded
-        && let Err(detail) = load(spec, new_error, ctx, state).await
-    {
-        return blind(new_error, detail);
-    }
-    let Some(feed) = state.feed.as_mut() else {
-        state.loaded = false;
-        return blind(new_error, "feed unavailable");
-    };
-    let lines = match feed.read(&new_error.feed, new_error.format, ctx).await {
-        Ok(lines) => lines,
-        Err(failure) => {
-            if failure.reopen {
-                state.loaded = false;
-            }
-            return Evaluation::Blind(failure.error);
-        }
-    };
+/// Whether what is read now is learned rather than judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Learning {
+    /// The learning period is still running: everything read is learned.
+    pub(crate) now: bool,
+    /// Lines a log source stamped before this moment are learned, whenever they are read.
+    pub(crate) written_before: Option<DateTime<Utc>>,
+}
 
-    let now = ctx.now;
-    let learn_for = chrono::Duration::from_std(new_error.learn_for).unwrap_or_default();
-    let learning_ends = state.attached_at.map(|at| {
-        at.checked_add_signed(learn_for)
-            .unwrap_or(DateTime::<Utc>::MAX_UTC)
-    });
-    let learning = learning_ends.is_none_or(|until| now < until);
-    // With no learning period at all, everything read is judged, history included. Only times
-    // stamped by a log source count; a file's own text may carry a wrong clock or zone.
-    let source_stamped = !matches!(new_error.feed, LogFeed::Files { .. });
-    let learned_until = learning_ends.filter(|_| !learn_for.is_zero() && source_stamped);
-    let window = chrono::Duration::from_std(new_error.window).unwrap_or_default();
-    let events = error_events(lines, new_error, &mut state.folders);
-    let Some(miner) = state.miner.as_mut() else {
-        return blind(new_error, "miner unavailable");
-    };
+impl Learning {
+    /// Learning for `learn_for` after `attached_at` (not attached yet: learning). Only times
+    /// stamped by a log source count (`source_stamped`); a file's own text may carry a wrong
+    /// clock or zone. With no learning period at all, everything read is judged, history
+    /// included.
+    pub(crate) fn at(
+        attached_at: Option<DateTime<Utc>>,
+        learn_for: std::time::Duration,
+        source_stamped: bool,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let learn_for = chrono::Duration::from_std(learn_for).unwrap_or_default();
+        let learning_ends = attached_at.map(|at| {
+            at.checked_add_signed(learn_for)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC)
+        });
+        Self {
+            now: learning_ends.is_none_or(|until| now < until),
+            written_before: learning_ends.filter(|_| !learn_for.is_zero() && source_stamped),
+        }
+    }
+
+    /// Whether an event written at `at` (if its source says) is learned.
+    fn learns(&self, at: Option<DateTime<Utc>>) -> bool {
+        // Learning goes by when a line was written, where the source says: history read back
+        // on attachment, and a backlog read after the learning period ended, are learned too.
+        self.now
+            || at
+                .zip(self.written_before)
+                .is_some_and(|(at, until)| at < until)
+    }
+}
+
+/// Mines every event; a template first seen after learning becomes a candidate, and every
+/// occurrence of a candidate is counted.
+pub(crate) fn count_events(
+    miner: &mut Miner,
+    candidates: &mut BTreeMap<u64, Candidate>,
+    events: Vec<ErrorEvent>,
+    learning: &Learning,
+    now: DateTime<Utc>,
+) {
     for event in events {
         let matched = miner.add_at(&event.mined, now.timestamp_millis());
         let id = matched.id.0;
-        // Learning goes by when a line was written, where the source says: history read back
-        // on attachment, and a backlog read after the learning period ended, are learned too.
-        let written_while_learning = event
-            .at
-            .zip(learned_until)
-            .is_some_and(|(at, until)| at < until);
-        if learning || written_while_learning {
+        if learning.learns(event.at) {
             continue;
         }
         if matched.is_new {
-            state.candidates.insert(
+            candidates.insert(
                 id,
                 Candidate {
                     first_seen: now,
@@ -288,15 +207,26 @@ pub async fn evaluate(
                 },
             );
         }
-        if let Some(candidate) = state.candidates.get_mut(&id) {
+        if let Some(candidate) = candidates.get_mut(&id) {
             candidate.seen.push_back(now);
             candidate.total += 1;
         }
     }
+}
 
+/// A broken observation for every candidate seen `min_count` times within `window`;
+/// candidates quiet for a whole window are known now and forgotten as candidates.
+pub(crate) fn judge_candidates(
+    miner: &Miner,
+    candidates: &mut BTreeMap<u64, Candidate>,
+    new_error: &NewErrorSpec,
+    description: &str,
+    now: DateTime<Utc>,
+) -> Vec<Observation> {
+    let window = chrono::Duration::from_std(new_error.window).unwrap_or_default();
     let mut observations = Vec::new();
     let mut settled = Vec::new();
-    for (id, candidate) in &mut state.candidates {
+    for (id, candidate) in candidates.iter_mut() {
         while candidate.seen.front().is_some_and(|at| *at + window < now) {
             candidate.seen.pop_front();
         }
@@ -315,7 +245,7 @@ pub async fn evaluate(
             observations.push(
                 Observation::broken(
                     subject,
-                    format!("New error in {}: {}", spec.description, redact(&template)),
+                    format!("New error in {}: {}", description, redact(&template)),
                 )
                 .with_fact(format!("e.g. {example}"))
                 .with_fact(format!(
@@ -334,34 +264,9 @@ pub async fn evaluate(
         }
     }
     for id in settled {
-        state.candidates.remove(&id);
+        candidates.remove(&id);
     }
-
-    // Remember every template, which of them are still candidates, and how far we read.
-    if let Err(error) = ctx
-        .store
-        .save_templates(&spec.name, &miner.snapshot())
-        .await
-    {
-        return blind(new_error, error.to_string());
-    }
-    let candidates = match serde_json::to_string(&state.candidates) {
-        Ok(json) => json,
-        Err(error) => return blind(new_error, error.to_string()),
-    };
-    if let Err(error) = ctx
-        .store
-        .set_baseline(&spec.name, "", "candidates", &candidates, now)
-        .await
-    {
-        return blind(new_error, error.to_string());
-    }
-    if let Some(feed) = &state.feed
-        && let Err(error) = feed.save(&spec.name, "", &new_error.feed, ctx).await
-    {
-        return Evaluation::Blind(error);
-    }
-    Evaluation::Complete(observations)
+    observations
 }
 
 #[cfg(test)]

@@ -10,12 +10,15 @@
 //! and as unique as Alertmanager's fingerprint, which is a hash of the same labels.
 
 use super::WatchContext;
+use super::kind::Watch;
+use super::memory::store_failure;
 use super::observation::{Evaluation, Observation};
+use crate::config::AlertmanagerSpec;
 use crate::config::WatchSpec;
 use crate::humanize;
-use crate::source::{SourceError, SourceErrorKind};
 use crate::store::intake::IntakeAlert;
 use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
 use std::collections::BTreeMap;
 
 /// How many labels (besides the name) a page lists.
@@ -24,11 +27,7 @@ const LABEL_FACTS: usize = 4;
 pub async fn evaluate(spec: &WatchSpec, ctx: &WatchContext<'_>) -> Evaluation {
     match ctx.store.intake_alerts(&spec.name).await {
         Ok(alerts) => Evaluation::Complete(judge(&alerts, ctx.now)),
-        Err(e) => Evaluation::Blind(SourceError::new(
-            "store",
-            SourceErrorKind::Unreachable,
-            e.to_string(),
-        )),
+        Err(e) => Evaluation::Blind(store_failure(e)),
     }
 }
 
@@ -112,6 +111,24 @@ pub fn judge(alerts: &[IntakeAlert], now: DateTime<Utc>) -> Vec<Observation> {
             observation
         })
         .collect()
+}
+
+impl Watch for AlertmanagerSpec {
+    fn kind(&self) -> &'static str {
+        "alertmanager"
+    }
+
+    fn evaluate<'a>(
+        &'a self,
+        spec: &'a WatchSpec,
+        ctx: &'a WatchContext<'a>,
+    ) -> BoxFuture<'a, Evaluation> {
+        Box::pin(evaluate(spec, ctx))
+    }
+
+    fn describe(&self, _hold: &str) -> String {
+        "alerts sent by Alertmanager".to_string()
+    }
 }
 
 #[cfg(test)]

@@ -3,55 +3,27 @@
 //! Every series it returns is a broken subject named by its labels; a series that disappears
 //! has healed.
 
+pub mod spec;
+
+use super::kind::Watch;
 use super::observation::{Evaluation, Observation};
 use super::{WatchContext, format_value};
 use crate::config::{ThresholdSpec, WatchSpec};
 use crate::source::prometheus::Series;
-use crate::source::{SourceError, SourceErrorKind};
+use futures_util::future::BoxFuture;
 
 pub async fn evaluate(
     spec: &WatchSpec,
     threshold: &ThresholdSpec,
     ctx: &WatchContext<'_>,
 ) -> Evaluation {
-    let series = if threshold.loki {
-        loki_series(threshold, ctx).await
-    } else {
-        match ctx.sources.prometheus(&threshold.source) {
-            Ok(prometheus) => {
-                prometheus
-                    .instant(&threshold.query, ctx.now.timestamp())
-                    .await
-            }
-            Err(error) => Err(error),
-        }
+    let series = match ctx.sources.readings(&threshold.source) {
+        Ok(readings) => readings.readings(&threshold.query, ctx.now).await,
+        Err(error) => Err(error),
     };
     match series {
         Ok(series) => Evaluation::Complete(judge(&spec.description, &threshold.query, &series)),
         Err(error) => Evaluation::Blind(error),
-    }
-}
-
-/// The series of a LogQL metric query at `ctx.now`. A log query (lines, not numbers) is the
-/// watch's mistake, reported as a rejected query.
-async fn loki_series(
-    threshold: &ThresholdSpec,
-    ctx: &WatchContext<'_>,
-) -> Result<Vec<Series>, SourceError> {
-    let loki = ctx.sources.loki(&threshold.source)?;
-    let values = loki.query(&threshold.query, ctx.now).await?.latest_values();
-    match values {
-        Some(values) => Ok(values
-            .into_iter()
-            .map(|(labels, value)| Series { labels, value })
-            .collect()),
-        None => Err(SourceError::new(
-            &threshold.source,
-            SourceErrorKind::QueryRejected,
-            "a threshold on Loki needs a metric query that returns numbers, such as \
-             sum by (app) (count_over_time({app=\"shop\"} |= \"timeout\" [5m])) > 10; \
-             this one returns log lines",
-        )),
     }
 }
 
@@ -71,6 +43,28 @@ pub fn judge(description: &str, query: &str, series: &[Series]) -> Vec<Observati
                 .with_value(s.value)
         })
         .collect()
+}
+
+impl Watch for ThresholdSpec {
+    fn kind(&self) -> &'static str {
+        "threshold"
+    }
+
+    fn evaluate<'a>(
+        &'a self,
+        spec: &'a WatchSpec,
+        ctx: &'a WatchContext<'a>,
+    ) -> BoxFuture<'a, Evaluation> {
+        Box::pin(evaluate(spec, self, ctx))
+    }
+
+    fn source_name(&self) -> Option<&str> {
+        Some(&self.source)
+    }
+
+    fn describe(&self, hold: &str) -> String {
+        format!("threshold {}{hold}", self.query)
+    }
 }
 
 #[cfg(test)]

@@ -1,12 +1,16 @@
 //! `freshness`: something must have happened recently: the newest file matching a glob (a
 //! backups folder), or a timestamp a PromQL query returns, must be younger than `max_age`.
 
+pub mod spec;
+
 use super::WatchContext;
+use super::kind::{Watch, WatchedFiles};
 use super::observation::{Evaluation, Observation};
 use crate::config::{FreshnessSpec, FreshnessTarget, WatchSpec};
 use crate::humanize;
 use crate::source::files;
 use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
 
 pub async fn evaluate(
     spec: &WatchSpec,
@@ -34,11 +38,11 @@ pub async fn evaluate(
             }
         }
         FreshnessTarget::Query { source, query } => {
-            let prometheus = match ctx.sources.prometheus(source) {
-                Ok(p) => p,
+            let readings = match ctx.sources.readings(source) {
+                Ok(readings) => readings,
                 Err(error) => return Evaluation::Blind(error),
             };
-            match prometheus.instant(query, ctx.now.timestamp()).await {
+            match readings.readings(query, ctx.now).await {
                 Ok(series) => {
                     let stamps: Vec<(String, f64)> =
                         series.iter().map(|s| (s.subject(), s.value)).collect();
@@ -149,6 +153,48 @@ pub fn judge_timestamps(
         observations.push(Observation::held(""));
     }
     observations
+}
+
+impl Watch for FreshnessSpec {
+    fn kind(&self) -> &'static str {
+        "freshness"
+    }
+
+    fn evaluate<'a>(
+        &'a self,
+        spec: &'a WatchSpec,
+        ctx: &'a WatchContext<'a>,
+    ) -> BoxFuture<'a, Evaluation> {
+        Box::pin(evaluate(spec, self, ctx))
+    }
+
+    fn source_name(&self) -> Option<&str> {
+        match &self.target {
+            FreshnessTarget::Query { source, .. } => Some(source),
+            FreshnessTarget::Files { .. } => None,
+        }
+    }
+
+    fn blind_label(&self) -> Option<String> {
+        match &self.target {
+            FreshnessTarget::Files { pattern } => Some(files::source_name(pattern)),
+            FreshnessTarget::Query { source, .. } => Some(source.clone()),
+        }
+    }
+
+    fn describe(&self, hold: &str) -> String {
+        format!(
+            "newest file younger than {}{hold}",
+            crate::humanize::duration(self.max_age)
+        )
+    }
+
+    fn files(&self) -> Vec<WatchedFiles<'_>> {
+        match &self.target {
+            FreshnessTarget::Files { pattern } => vec![WatchedFiles::Folder(pattern)],
+            FreshnessTarget::Query { .. } => Vec::new(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Reading what SQL watches get back: the text of a cell as a time or a number, and a query
+//! Reading what SQL queries give back: the text of a cell as a time or a number, and a query
 //! failure as the blindness it causes. Databases print times in many shapes (PostgreSQL's
 //! `2026-11-28 02:13:00.5+00`, MySQL's `2026-11-28 02:13:00`, ISO 8601 with `T` and `Z`,
 //! Unix seconds or milliseconds); all of them are read as UTC unless they say otherwise.

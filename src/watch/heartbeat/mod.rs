@@ -2,26 +2,24 @@
 //! started-but-never-finished runs break it; healthchecks.io's semantics (period or cron plus
 //! grace, `/start`, `/fail`, exit statuses).
 
+pub mod spec;
+
 use super::WatchContext;
+use super::kind::Watch;
+use super::memory::store_failure;
 use super::observation::{Evaluation, Observation};
 use crate::config::{HeartbeatSpec, Schedule, WatchSpec};
 use crate::humanize;
-use crate::source::{SourceError, SourceErrorKind};
 use crate::store::heartbeats::HeartbeatStatus;
 use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
 
 pub async fn evaluate(
     spec: &WatchSpec,
     heartbeat: &HeartbeatSpec,
     ctx: &WatchContext<'_>,
 ) -> Evaluation {
-    let store_error = |e: crate::store::StoreError| {
-        Evaluation::Blind(SourceError::new(
-            "store",
-            SourceErrorKind::Unreachable,
-            e.to_string(),
-        ))
-    };
+    let store_error = |e: crate::store::StoreError| Evaluation::Blind(store_failure(e));
     if let Err(e) = ctx.store.ensure_heartbeat(&spec.name, ctx.now).await {
         return store_error(e);
     }
@@ -130,6 +128,34 @@ pub fn judge(
         ));
     }
     observation.with_value((now - reference).num_seconds() as f64)
+}
+
+impl Watch for HeartbeatSpec {
+    fn kind(&self) -> &'static str {
+        "heartbeat"
+    }
+
+    fn evaluate<'a>(
+        &'a self,
+        spec: &'a WatchSpec,
+        ctx: &'a WatchContext<'a>,
+    ) -> BoxFuture<'a, Evaluation> {
+        Box::pin(evaluate(spec, self, ctx))
+    }
+
+    fn describe(&self, hold: &str) -> String {
+        match &self.schedule {
+            Schedule::Cron { text, tz, .. } => format!(
+                "heartbeat, cron {text} ({tz}), grace {}{hold}",
+                humanize::duration(self.grace)
+            ),
+            Schedule::Period(period) => format!(
+                "heartbeat every {}, grace {}{hold}",
+                humanize::duration(*period),
+                humanize::duration(self.grace)
+            ),
+        }
+    }
 }
 
 #[cfg(test)]

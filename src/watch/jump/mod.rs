@@ -2,146 +2,48 @@
 //! The points come from a Prometheus range query or a LogQL metric range query on Loki (every
 //! series judged on its own), or from a SQL query returning `time` and `value` columns (and
 //! optionally `subject`); the judging is the
-//! robust detector in [`super::jump_detector`]. How long a jump must last is the tracker's `for`.
+//! robust detector in [`super::jump::detector`]. How long a jump must last is the tracker's `for`.
 
-use super::jump_detector::JumpDetector;
+pub mod detector;
+pub mod spec;
+
+use super::jump::detector::JumpDetector;
+use super::kind::Watch;
 use super::observation::{Evaluation, Observation};
-use super::sql_values::{blindness, parse_number, parse_time};
 use super::{WatchContext, format_value};
 use crate::config::{JumpSpec, WatchSpec};
-use crate::source::prometheus::subject_of;
-use crate::source::{SourceError, SourceErrorKind};
 use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
 use std::collections::BTreeMap;
 
-/// Points of one subject, oldest first.
-type Points = Vec<(i64, f64)>;
+use crate::source::series::Points;
 
 pub async fn evaluate(spec: &WatchSpec, jump: &JumpSpec, ctx: &WatchContext<'_>) -> Evaluation {
-    let series = if jump.sql {
-        sql_series(jump, ctx).await
-    } else if jump.loki {
-        loki_series(jump, ctx).await
-    } else {
-        prometheus_series(jump, ctx).await
+    let series = match ctx.sources.series(&jump.source) {
+        Ok(source) => {
+            let start = super::time_before(ctx.now, jump.lookback);
+            let filling = source.buckets_fill();
+            (source.series(&jump.query, start, ctx.now, jump.step).await).map(|s| (s, filling))
+        }
+        Err(error) => Err(error),
     };
     match series {
-        Ok(series) => Evaluation::Complete(judge(spec, jump, &series, ctx.now)),
+        Ok((series, filling)) => Evaluation::Complete(judge(spec, jump, &series, filling, ctx.now)),
         Err(error) => Evaluation::Blind(error),
     }
 }
 
-async fn prometheus_series(
-    jump: &JumpSpec,
-    ctx: &WatchContext<'_>,
-) -> Result<BTreeMap<String, Points>, SourceError> {
-    let prometheus = ctx.sources.prometheus(&jump.source)?;
-    let end = ctx.now.timestamp();
-    let start = end - i64::try_from(jump.lookback.as_secs()).unwrap_or(i64::MAX / 2);
-    let found = prometheus
-        .range(&jump.query, start, end, jump.step.as_secs_f64())
-        .await?;
-    Ok(found
-        .into_iter()
-        .map(|(labels, samples)| {
-            let subject = subject_of(&labels);
-            let points = samples.into_iter().map(|(t, v)| (t as i64, v)).collect();
-            (subject, points)
-        })
-        .collect())
-}
-
-async fn loki_series(
-    jump: &JumpSpec,
-    ctx: &WatchContext<'_>,
-) -> Result<BTreeMap<String, Points>, SourceError> {
-    let loki = ctx.sources.loki(&jump.source)?;
-    let start = super::time_before(ctx.now, jump.lookback);
-    let found = loki
-        .metric_range(&jump.query, start, ctx.now, jump.step)
-        .await?;
-    Ok(found
-        .into_iter()
-        .map(|series| {
-            let subject = subject_of(&series.labels);
-            let points = series
-                .samples
-                .into_iter()
-                .map(|(at, value)| (at.timestamp(), value))
-                .collect();
-            (subject, points)
-        })
-        .collect())
-}
-
-async fn sql_series(
-    jump: &JumpSpec,
-    ctx: &WatchContext<'_>,
-) -> Result<BTreeMap<String, Points>, SourceError> {
-    let database = ctx
-        .sources
-        .sql
-        .get(&jump.source)
-        .ok_or_else(|| super::not_configured(&jump.source))?;
-    let result = database
-        .query(&jump.query)
-        .await
-        .map_err(|error| blindness(&jump.source, error))?;
-    let position = |name: &str| {
-        result
-            .columns
-            .iter()
-            .position(|c| c.eq_ignore_ascii_case(name))
-    };
-    let (Some(time), Some(value)) = (position("time"), position("value")) else {
-        return Err(SourceError::new(
-            &jump.source,
-            SourceErrorKind::QueryRejected,
-            format!(
-                "a jump query must return columns named `time` and `value` (and optionally `subject`); it returned: {}",
-                result.columns.join(", ")
-            ),
-        ));
-    };
-    let subject = position("subject");
-    let since = ctx.now.timestamp() - i64::try_from(jump.lookback.as_secs()).unwrap_or(0);
-    let mut series: BTreeMap<String, Points> = BTreeMap::new();
-    for row in &result.rows {
-        let at = row
-            .get(time)
-            .and_then(|c| c.as_deref())
-            .and_then(parse_time);
-        let number = parse_number(row.get(value).and_then(|c| c.as_deref()));
-        let (Some(at), Some(number)) = (at, number) else {
-            continue;
-        };
-        if at.timestamp() < since || at > ctx.now {
-            continue;
-        }
-        let name = subject
-            .and_then(|i| row.get(i).cloned().flatten())
-            .unwrap_or_default();
-        series
-            .entry(name)
-            .or_default()
-            .push((at.timestamp(), number));
-    }
-    for points in series.values_mut() {
-        points.sort_by_key(|(t, _)| *t);
-    }
-    Ok(series)
-}
-
 /// One observation per series: broken when its latest point is a jump.
 ///
-/// A SQL series is bucketed: each row's `time` is the start of a bucket `step` long, and the
-/// newest bucket is usually still filling. Its value so far only ever grows, so it can prove an
+/// A series whose points are buckets (`buckets_fill`, SQL's: each row's `time` is the start of
+/// a bucket `step` long) usually has its newest bucket still filling. Its value so far only ever grows, so it can prove an
 /// upward jump (already above the usual: a jump whatever comes next) but never a downward one
 /// (every bucket starts low). When it proves nothing, the last complete bucket is judged.
 pub fn judge(
     spec: &WatchSpec,
     jump: &JumpSpec,
     series: &BTreeMap<String, Points>,
+    buckets_fill: bool,
     now: DateTime<Utc>,
 ) -> Vec<Observation> {
     let mut detector = JumpDetector::new(jump.detector.clone());
@@ -153,7 +55,7 @@ pub fn judge(
             let open_since = points
                 .last()
                 .map(|(t, _)| *t)
-                .filter(|t| jump.sql && t.saturating_add(step) > now.timestamp());
+                .filter(|t| buckets_fill && t.saturating_add(step) > now.timestamp());
             let (judged, partial) = match open_since {
                 Some(since) => match detector.judge_latest(points) {
                     Ok(verdict) if verdict.is_jump && verdict.change_abs > 0.0 => {
@@ -216,22 +118,46 @@ fn open_bucket_fact(since: i64, step: i64, value: f64, now: DateTime<Utc>) -> St
     )
 }
 
+impl Watch for JumpSpec {
+    fn kind(&self) -> &'static str {
+        "jump"
+    }
+
+    fn evaluate<'a>(
+        &'a self,
+        spec: &'a WatchSpec,
+        ctx: &'a WatchContext<'a>,
+    ) -> BoxFuture<'a, Evaluation> {
+        Box::pin(evaluate(spec, self, ctx))
+    }
+
+    fn source_name(&self) -> Option<&str> {
+        Some(&self.source)
+    }
+
+    fn describe(&self, hold: &str) -> String {
+        format!(
+            "departures from the usual (median of the last {}){hold}",
+            crate::humanize::duration(self.lookback)
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::Severity;
     use crate::config::WatchSpecKind;
-    use crate::watch::jump_detector::{BaselineWindow, Direction, JumpConfig};
+    use crate::watch::jump::detector::{BaselineWindow, Direction, JumpConfig};
     use std::time::Duration;
 
     const HOUR: i64 = 3600;
 
-    fn spec(sql: bool, direction: Direction) -> (WatchSpec, JumpSpec) {
+    /// A watch judging series from SQL (`sql`: buckets that fill) or not.
+    fn spec(sql: bool, direction: Direction) -> (WatchSpec, JumpSpec, bool) {
         let jump = JumpSpec {
             source: "app".into(),
             query: "SELECT hour AS time, sum(cost) AS value FROM spend GROUP BY 1".into(),
-            sql,
-            loki: false,
             step: Duration::from_secs(3600),
             lookback: Duration::from_secs(49 * 3600),
             detector: JumpConfig {
@@ -254,7 +180,7 @@ mod tests {
             channels: None,
             kind: WatchSpecKind::Jump(jump.clone()),
         };
-        (watch, jump)
+        (watch, jump, sql)
     }
 
     /// Two days of hourly buckets worth about 10 (a little noise), the newest `last` complete
@@ -286,9 +212,9 @@ mod tests {
             into in 1i64..3600,
             last in 9.8f64..10.3,
         ) {
-            let (watch, jump) = spec(true, Direction::Both);
+            let (watch, jump, filling) = spec(true, Direction::Both);
             let (points, now) = series(&[last], so_far, into);
-            let judged = judge(&watch, &jump, &points, now);
+            let judged = judge(&watch, &jump, &points, filling, now);
             proptest::prop_assert!(broken(&judged).is_none(), "{:?}", judged);
         }
     }
@@ -296,17 +222,17 @@ mod tests {
     #[test]
     fn a_bucket_still_filling_is_no_drop() {
         // Five minutes into the hour only 0.8 is spent: every hour starts like this.
-        let (watch, jump) = spec(true, Direction::Both);
+        let (watch, jump, filling) = spec(true, Direction::Both);
         let (points, now) = series(&[10.1], 0.8, 300);
-        let judged = judge(&watch, &jump, &points, now);
+        let judged = judge(&watch, &jump, &points, filling, now);
         assert!(broken(&judged).is_none(), "{judged:?}");
     }
 
     #[test]
     fn a_bucket_already_far_above_usual_pages_with_its_pace() {
-        let (watch, jump) = spec(true, Direction::Up);
+        let (watch, jump, filling) = spec(true, Direction::Up);
         let (points, now) = series(&[10.0], 25.0, 300);
-        let judged = judge(&watch, &jump, &points, now);
+        let judged = judge(&watch, &jump, &points, filling, now);
         let page = broken(&judged).expect("25 in five minutes is a jump already");
         assert!(page.title.contains("25.00 is 2.5x its usual"), "{page:?}");
         let facts = page.facts.join("\n");
@@ -316,9 +242,9 @@ mod tests {
 
     #[test]
     fn a_drop_shows_in_the_last_complete_bucket() {
-        let (watch, jump) = spec(true, Direction::Both);
+        let (watch, jump, filling) = spec(true, Direction::Both);
         let (points, now) = series(&[0.0], 0.0, 300);
-        let judged = judge(&watch, &jump, &points, now);
+        let judged = judge(&watch, &jump, &points, filling, now);
         let page = broken(&judged).expect("a whole hour at 0 is a drop");
         assert!(
             page.title.contains("0.00 is 100% below its usual"),
@@ -330,18 +256,18 @@ mod tests {
     #[test]
     fn prometheus_points_are_judged_as_they_are() {
         // A range query's points are whole readings, not buckets: the newest one counts.
-        let (watch, jump) = spec(false, Direction::Both);
+        let (watch, jump, filling) = spec(false, Direction::Both);
         let (points, now) = series(&[10.1], 0.8, 300);
-        let judged = judge(&watch, &jump, &points, now);
+        let judged = judge(&watch, &jump, &points, filling, now);
         assert!(broken(&judged).is_some(), "{judged:?}");
     }
 
     #[test]
     fn a_series_that_stopped_reporting_is_not_judged() {
-        let (watch, jump) = spec(true, Direction::Both);
+        let (watch, jump, filling) = spec(true, Direction::Both);
         let (points, open_now) = series(&[10.0], 90.0, 300);
         let later = open_now + chrono::Duration::hours(3);
-        assert!(broken(&judge(&watch, &jump, &points, open_now)).is_some());
-        assert!(broken(&judge(&watch, &jump, &points, later)).is_none());
+        assert!(broken(&judge(&watch, &jump, &points, filling, open_now)).is_some());
+        assert!(broken(&judge(&watch, &jump, &points, filling, later)).is_none());
     }
 }

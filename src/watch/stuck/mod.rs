@@ -3,21 +3,27 @@
 //! did not fall across several observations). The page names the job type, how many, the oldest
 //! and since when; the tracker makes sure it is said once and resolved when the work drains.
 
+pub mod spec;
+
+use super::kind::Watch;
+use super::memory::Memory;
 use super::observation::{Evaluation, Observation};
-use super::sql_values::{blindness, parse_number};
-use super::{WatchContext, format_value, not_configured};
+use super::{WatchContext, format_value};
 use crate::config::{StuckSpec, WatchSpec};
 use crate::humanize;
+use crate::source::SourceError;
 use crate::source::sql::guard::SqlDialectKind;
-use crate::source::{SourceError, SourceErrorKind};
+use crate::source::sql::values::{blindness, parse_number};
 use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
 use std::time::Duration;
 
 pub async fn evaluate(spec: &WatchSpec, stuck: &StuckSpec, ctx: &WatchContext<'_>) -> Evaluation {
     match stuck {
         StuckSpec::Sql { source, .. } => {
-            let Some(database) = ctx.sources.sql.get(source) else {
-                return Evaluation::Blind(not_configured(source));
+            let database = match ctx.sources.database(source) {
+                Ok(database) => database,
+                Err(error) => return Evaluation::Blind(error),
             };
             let query = table_query(stuck, database.dialect(), ctx.now);
             match database.query(&query).await {
@@ -31,8 +37,9 @@ pub async fn evaluate(spec: &WatchSpec, stuck: &StuckSpec, ctx: &WatchContext<'_
             older_than,
             stalled_for,
         } => {
-            let Some(redis) = ctx.sources.redis.get(source) else {
-                return Evaluation::Blind(not_configured(source));
+            let redis = match ctx.sources.queues(source) {
+                Ok(redis) => redis,
+                Err(error) => return Evaluation::Blind(error),
             };
             let reading = match redis.measure(queue, ctx.now).await {
                 Ok(reading) => reading,
@@ -62,30 +69,19 @@ pub async fn evaluate(spec: &WatchSpec, stuck: &StuckSpec, ctx: &WatchContext<'_
             step,
             stalled_for,
         } => {
-            let prometheus = match ctx.sources.prometheus(source) {
-                Ok(p) => p,
+            let series = match ctx.sources.series(source) {
+                Ok(series) => series,
                 Err(error) => return Evaluation::Blind(error),
             };
-            let end = ctx.now.timestamp();
             let span = step.as_secs_f64() * f64::from(stalled_for.saturating_sub(1));
-            let start = end - span.ceil() as i64;
-            match prometheus
-                .range(query, start, end, step.as_secs_f64())
-                .await
-            {
+            let start = ctx.now - chrono::Duration::seconds(span.ceil() as i64);
+            match series.series(query, start, ctx.now, *step).await {
                 Ok(series) => Evaluation::Complete(
                     series
                         .iter()
-                        .filter_map(|(labels, samples)| {
-                            let subject = crate::source::prometheus::subject_of(labels);
-                            let lengths: Vec<f64> = samples.iter().map(|(_, v)| *v).collect();
-                            judge_lengths(
-                                &spec.description,
-                                &subject,
-                                &lengths,
-                                *stalled_for,
-                                *step,
-                            )
+                        .filter_map(|(subject, points)| {
+                            let lengths: Vec<f64> = points.iter().map(|(_, v)| *v).collect();
+                            judge_lengths(&spec.description, subject, &lengths, *stalled_for, *step)
                         })
                         .collect(),
                 ),
@@ -104,26 +100,14 @@ async fn remember_length(
     keep: u32,
     ctx: &WatchContext<'_>,
 ) -> Result<Vec<f64>, SourceError> {
-    let store_error = |e: crate::store::StoreError| {
-        SourceError::new("store", SourceErrorKind::BadResponse, e.to_string())
-    };
-    let mut lengths: Vec<f64> = ctx
-        .store
-        .baseline(&spec.name, queue, "lengths")
-        .await
-        .map_err(store_error)?
-        .and_then(|json| serde_json::from_str(&json).ok())
-        .unwrap_or_default();
+    let memory = Memory::of(ctx, &spec.name);
+    let mut lengths: Vec<f64> = memory.load(queue, "lengths").await?.unwrap_or_default();
     lengths.push(length as f64);
     let keep = usize::try_from(keep).unwrap_or(usize::MAX);
     if lengths.len() > keep {
         lengths.drain(..lengths.len() - keep);
     }
-    let json = serde_json::to_string(&lengths).unwrap_or_else(|_| "[]".to_string());
-    ctx.store
-        .set_baseline(&spec.name, queue, "lengths", &json, ctx.now)
-        .await
-        .map_err(store_error)?;
+    memory.save(queue, "lengths", &lengths).await?;
     Ok(lengths)
 }
 
@@ -330,6 +314,42 @@ pub fn judge_lengths(
         ))
         .with_value(last),
     )
+}
+
+impl Watch for StuckSpec {
+    fn kind(&self) -> &'static str {
+        "stuck"
+    }
+
+    fn evaluate<'a>(
+        &'a self,
+        spec: &'a WatchSpec,
+        ctx: &'a WatchContext<'a>,
+    ) -> BoxFuture<'a, Evaluation> {
+        Box::pin(evaluate(spec, self, ctx))
+    }
+
+    fn source_name(&self) -> Option<&str> {
+        Some(self.source())
+    }
+
+    fn describe(&self, hold: &str) -> String {
+        match self {
+            StuckSpec::Sql {
+                table,
+                states,
+                older_than,
+                ..
+            } => format!(
+                "rows of {table} in {} for longer than {}{hold}",
+                states.join("/"),
+                crate::humanize::duration(*older_than)
+            ),
+            StuckSpec::Redis { .. } | StuckSpec::Prometheus { .. } => {
+                format!("queue lengths that stop falling{hold}")
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,63 +1,26 @@
 //! `slow_query`: a PostgreSQL statement got slow. Each evaluation reads `pg_stat_statements`
-//! through the guarded read-only path; [`super::slow_query_core`] compares every statement's
+//! through the guarded read-only path; [`super::slow_query::core`] compares every statement's
 //! mean time per call in the last window with its own baseline. A slow statement pages with
 //! its normalized text, the numbers, and the evidence: its plan (EXPLAIN without ANALYZE) and
 //! the likely cause, such as "missing index on orders(customer_email)". What was learned
-//! survives restarts (the store). The demo reads a simulated database's statistics instead
-//! ([`SimulatedStatements`]); every configured source is a real PostgreSQL.
+//! survives restarts (the store). The statistics come from any source with the
+//! statement-statistics capability: a PostgreSQL source, or the demo's simulated database.
+
+pub mod core;
+pub mod spec;
 
 use super::WatchContext;
+use super::kind::Watch;
+use super::memory::{Memory, store_failure};
 use super::observation::{Evaluation, Observation};
-use super::slow_query_core::{SlowQuery, SlowQueryState, StatementKey};
-use super::sql_values::blindness;
+use super::slow_query::core::{SlowQuery, SlowQueryState, StatementKey};
 use crate::config::{SlowQuerySpec, WatchSpec};
-use crate::source::sql::database::QueryError;
-use crate::source::sql::database::SqlSource;
 use crate::source::sql::explain::Finding;
-use crate::source::sql::pg_stat;
-use crate::source::sql::pg_stat::PlanEvidence;
-use crate::source::{SourceError, SourceErrorKind};
-use crate::watch::slow_query_core::Snapshot;
+use crate::source::sql::statements::StatementStatistics;
+use crate::source::sql::values::blindness;
 use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
 use std::collections::BTreeMap;
-
-/// A sequential scan over fewer rows than this is not worth an index.
-pub const SEQ_SCAN_ROWS: u64 = 10_000;
-
-/// Statement statistics and plans that come from a simulation rather than a PostgreSQL
-/// connection: the demo's shop database.
-pub trait SimulatedStatements: Send + Sync + std::fmt::Debug {
-    /// The cumulative counters as `pg_stat_statements` would show them at `now`.
-    fn snapshot(&self, now: DateTime<Utc>) -> Snapshot;
-    /// The plan PostgreSQL would give for `query` at `now`, analysed.
-    fn explain(&self, query: &str, now: DateTime<Utc>) -> Result<PlanEvidence, String>;
-}
-
-/// Where one evaluation reads statistics and plans.
-enum Statistics<'a> {
-    Database(&'a SqlSource),
-    Simulated(&'a dyn SimulatedStatements),
-}
-
-impl Statistics<'_> {
-    async fn snapshot(&self, now: DateTime<Utc>) -> Result<Snapshot, QueryError> {
-        match self {
-            Statistics::Database(database) => pg_stat::read_snapshot(database).await,
-            Statistics::Simulated(simulated) => Ok(simulated.snapshot(now)),
-        }
-    }
-
-    async fn explain(&self, query: &str, now: DateTime<Utc>) -> Result<PlanEvidence, String> {
-        match self {
-            Statistics::Database(database) => {
-                pg_stat::explain_statement(database, query, SEQ_SCAN_ROWS)
-                    .await
-                    .map_err(|e| e.to_string())
-            }
-            Statistics::Simulated(simulated) => simulated.explain(query, now),
-        }
-    }
-}
 
 /// What the watch keeps between evaluations.
 #[derive(Default)]
@@ -68,43 +31,29 @@ pub struct State {
     slow: BTreeMap<i64, (StatementKey, Observation)>,
 }
 
-fn store_error(error: impl std::fmt::Display) -> SourceError {
-    SourceError::new("store", SourceErrorKind::BadResponse, error.to_string())
-}
-
 pub async fn evaluate(
     spec: &WatchSpec,
     slow_query: &SlowQuerySpec,
     ctx: &WatchContext<'_>,
     state: &mut State,
 ) -> Evaluation {
-    let statistics = match (
-        ctx.sources.simulated_statements.get(&slow_query.source),
-        ctx.sources.sql.get(&slow_query.source),
-    ) {
-        (Some(simulated), _) => Statistics::Simulated(simulated.as_ref()),
-        (None, Some(database)) => Statistics::Database(database),
-        (None, None) => {
-            return Evaluation::Blind(super::not_configured(&slow_query.source));
-        }
+    let statistics = match ctx.sources.statements(&slow_query.source) {
+        Ok(statistics) => statistics,
+        Err(error) => return Evaluation::Blind(error),
     };
+    let memory = Memory::of(ctx, &spec.name);
     if state.core.is_none() {
-        let saved = match ctx.store.baseline(&spec.name, "", "statements").await {
-            Ok(saved) => saved,
-            Err(error) => return Evaluation::Blind(store_error(error)),
-        };
-        state.core = Some(
-            saved
-                .and_then(|json| serde_json::from_str(&json).ok())
-                .unwrap_or_default(),
-        );
+        match memory.load("", "statements").await {
+            Ok(saved) => state.core = Some(saved.unwrap_or_default()),
+            Err(error) => return Evaluation::Blind(error),
+        }
     }
     let snapshot = match statistics.snapshot(ctx.now).await {
         Ok(snapshot) => snapshot,
         Err(error) => return Evaluation::Blind(blindness(&slow_query.source, error)),
     };
     let Some(core) = state.core.as_mut() else {
-        return Evaluation::Blind(store_error("watch state unavailable"));
+        return Evaluation::Blind(store_failure("watch state unavailable"));
     };
     let findings = core.observe(&slow_query.judge, &snapshot);
     state.slow.retain(|_, (key, _)| core.is_slow(key));
@@ -114,20 +63,11 @@ pub async fn evaluate(
             dbid: finding.dbid,
             userid: finding.userid,
         };
-        let observation = describe(spec, &statistics, &finding, ctx.now).await;
+        let observation = describe(spec, statistics, &finding, ctx.now).await;
         state.slow.insert(finding.queryid, (key, observation));
     }
-    match serde_json::to_string(&*core) {
-        Ok(json) => {
-            if let Err(error) = ctx
-                .store
-                .set_baseline(&spec.name, "", "statements", &json, ctx.now)
-                .await
-            {
-                return Evaluation::Blind(store_error(error));
-            }
-        }
-        Err(error) => return Evaluation::Blind(store_error(error)),
+    if let Err(error) = memory.save("", "statements", &*core).await {
+        return Evaluation::Blind(error);
     }
     Evaluation::Complete(state.slow.values().map(|(_, o)| o.clone()).collect())
 }
@@ -174,7 +114,7 @@ fn likely_cause(findings: &[Finding]) -> Option<String> {
 /// The page for a slow statement, with its plan and the likely cause.
 async fn describe(
     spec: &WatchSpec,
-    statistics: &Statistics<'_>,
+    statistics: &dyn StatementStatistics,
     slow: &SlowQuery,
     now: DateTime<Utc>,
 ) -> Observation {
@@ -210,6 +150,36 @@ async fn describe(
         }
     }
     observation
+}
+
+impl Watch for SlowQuerySpec {
+    fn kind(&self) -> &'static str {
+        "slow_query"
+    }
+
+    fn evaluate<'a>(
+        &'a self,
+        spec: &'a WatchSpec,
+        ctx: &'a WatchContext<'a>,
+    ) -> BoxFuture<'a, Evaluation> {
+        Box::pin(async move {
+            match ctx.states.of::<State>(&spec.name).await {
+                Ok(mut state) => evaluate(spec, self, ctx, &mut state).await,
+                Err(error) => Evaluation::Blind(error),
+            }
+        })
+    }
+
+    fn source_name(&self) -> Option<&str> {
+        Some(&self.source)
+    }
+
+    fn describe(&self, _hold: &str) -> String {
+        format!(
+            "statements {}x slower than usual (and {} ms more per call)",
+            self.judge.ratio, self.judge.min_increase_ms
+        )
+    }
 }
 
 #[cfg(test)]

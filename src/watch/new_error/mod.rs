@@ -1,0 +1,187 @@
+//! `new_error`: an error nobody has seen before just showed up on a log source. Error events
+//! (error-level lines, stack traces folded into one event, configured patterns) are mined into
+//! templates; a template never seen on that source pages once it has occurred `min_count` times
+//! within `window`. When first attached, everything for `learn_for` is learned, not paged: old
+//! errors that keep occurring never page. A line from Loki or the journal, which stamp every
+//! line themselves, is learned by when it was written, so history read back on attachment and a
+//! backlog read late are learned too. Times written in a file's text are not trusted for this:
+//! an app whose clock or zone is off would otherwise silence new errors for hours. What the miner knows survives restarts (store).
+
+pub mod core;
+pub mod spec;
+
+use self::core::{Candidate, Learning, count_events, error_events, judge_candidates};
+use super::WatchContext;
+use super::kind::{Watch, WatchedFiles};
+use super::log_feed::Feed;
+use super::memory::{Memory, store_failure};
+use super::observation::Evaluation;
+use crate::config::{LogFeed, NewErrorSpec, WatchSpec};
+use crate::logs::{LineFolder, Miner, MinerConfig};
+use crate::source::{SourceError, SourceErrorKind};
+use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+/// What the watch remembers between evaluations.
+#[derive(Default)]
+pub struct State {
+    loaded: bool,
+    miner: Option<Miner>,
+    feed: Option<Feed>,
+    folders: HashMap<PathBuf, LineFolder>,
+    attached_at: Option<DateTime<Utc>>,
+    candidates: BTreeMap<u64, Candidate>,
+}
+
+fn blind(spec: &NewErrorSpec, detail: impl Into<String>) -> Evaluation {
+    Evaluation::Blind(SourceError::new(
+        &spec.feed.source_label(),
+        SourceErrorKind::Unreachable,
+        detail,
+    ))
+}
+
+async fn load(
+    spec: &WatchSpec,
+    new_error: &NewErrorSpec,
+    ctx: &WatchContext<'_>,
+    state: &mut State,
+) -> Result<(), SourceError> {
+    let memory = Memory::of(ctx, &spec.name);
+    let mut miner = Miner::new(MinerConfig::default());
+    miner.restore(
+        ctx.store
+            .load_templates(&spec.name)
+            .await
+            .map_err(store_failure)?,
+    );
+    state.candidates = memory.load("", "candidates").await?.unwrap_or_default();
+    let attached_at = match memory.load::<i64>("", "attached_at").await? {
+        Some(ms) => DateTime::from_timestamp_millis(ms).unwrap_or(ctx.now),
+        None => {
+            memory
+                .save("", "attached_at", &ctx.now.timestamp_millis())
+                .await?;
+            ctx.now
+        }
+    };
+    let feed = Feed::open(&spec.name, "", &new_error.feed, new_error.format, ctx)
+        .await
+        .map_err(|error| {
+            SourceError::new(
+                &new_error.feed.source_label(),
+                SourceErrorKind::Unreachable,
+                error.to_string(),
+            )
+        })?;
+    state.miner = Some(miner);
+    state.feed = Some(feed);
+    state.attached_at = Some(attached_at);
+    state.loaded = true;
+    Ok(())
+}
+
+pub async fn evaluate(
+    spec: &WatchSpec,
+    new_error: &NewErrorSpec,
+    ctx: &WatchContext<'_>,
+    state: &mut State,
+) -> Evaluation {
+    if !state.loaded
+        && let Err(error) = load(spec, new_error, ctx, state).await
+    {
+        return Evaluation::Blind(error);
+    }
+    let Some(feed) = state.feed.as_mut() else {
+        state.loaded = false;
+        return blind(new_error, "feed unavailable");
+    };
+    let lines = match feed.read(&new_error.feed, new_error.format, ctx).await {
+        Ok(lines) => lines,
+        Err(failure) => {
+            if failure.reopen {
+                state.loaded = false;
+            }
+            return Evaluation::Blind(failure.error);
+        }
+    };
+
+    let now = ctx.now;
+    let learning = Learning::at(
+        state.attached_at,
+        new_error.learn_for,
+        !matches!(new_error.feed, LogFeed::Files { .. }),
+        now,
+    );
+    let events = error_events(lines, new_error, &mut state.folders);
+    let Some(miner) = state.miner.as_mut() else {
+        return blind(new_error, "miner unavailable");
+    };
+    count_events(miner, &mut state.candidates, events, &learning, now);
+    let observations = judge_candidates(
+        miner,
+        &mut state.candidates,
+        new_error,
+        &spec.description,
+        now,
+    );
+
+    // Remember every template, which of them are still candidates, and how far we read.
+    if let Err(error) = ctx
+        .store
+        .save_templates(&spec.name, &miner.snapshot())
+        .await
+    {
+        return Evaluation::Blind(store_failure(error));
+    }
+    if let Err(error) = Memory::of(ctx, &spec.name)
+        .save("", "candidates", &state.candidates)
+        .await
+    {
+        return Evaluation::Blind(error);
+    }
+    if let Some(feed) = &state.feed
+        && let Err(error) = feed.save(&spec.name, "", ctx).await
+    {
+        return Evaluation::Blind(error);
+    }
+    Evaluation::Complete(observations)
+}
+
+impl Watch for NewErrorSpec {
+    fn kind(&self) -> &'static str {
+        "new_error"
+    }
+
+    fn evaluate<'a>(
+        &'a self,
+        spec: &'a WatchSpec,
+        ctx: &'a WatchContext<'a>,
+    ) -> BoxFuture<'a, Evaluation> {
+        Box::pin(async move {
+            match ctx.states.of::<State>(&spec.name).await {
+                Ok(mut state) => evaluate(spec, self, ctx, &mut state).await,
+                Err(error) => Evaluation::Blind(error),
+            }
+        })
+    }
+
+    fn blind_label(&self) -> Option<String> {
+        Some(self.feed.source_label())
+    }
+
+    fn describe(&self, _hold: &str) -> String {
+        format!(
+            "error templates never seen before, {}+ times in {} (learns for {} first)",
+            self.min_count,
+            crate::humanize::duration(self.window),
+            crate::humanize::duration(self.learn_for)
+        )
+    }
+
+    fn files(&self) -> Vec<WatchedFiles<'_>> {
+        self.feed.files().into_iter().collect()
+    }
+}

@@ -1,0 +1,19 @@
+//! The typed configuration of a `new_error` watch.
+
+use crate::config::{LogFeed, LogFormat};
+use std::time::Duration;
+
+/// `new_error`: page for an error template never seen before on a log source.
+#[derive(Debug, Clone)]
+pub struct NewErrorSpec {
+    /// Where the lines come from.
+    pub feed: LogFeed,
+    pub format: LogFormat,
+    /// A new template pages once it has occurred this often within `window`.
+    pub min_count: u32,
+    pub window: Duration,
+    /// When first attached, everything seen this long is learned, not paged.
+    pub learn_for: Duration,
+    /// Extra substrings that make a line an error, besides its level and stack traces.
+    pub patterns: Vec<String>,
+}
