@@ -1,8 +1,10 @@
 //! The configuration file exactly as written: serde structures that reject unknown keys and
-//! keep the position of every value that validation may need to point at.
+//! keep the position of every value that validation may need to point at, and the keys each
+//! source, watch and channel section sets, as written.
 
 use super::units::{ByteSize, HumanDuration};
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 use std::collections::BTreeMap;
 use toml::Spanned;
 
@@ -23,6 +25,22 @@ pub struct RawConfig {
     pub watches: BTreeMap<Spanned<String>, RawWatch>,
     #[serde(default)]
     pub channels: BTreeMap<Spanned<String>, RawChannel>,
+}
+
+/// The keys one `[sources.NAME]`, `[watches.NAME]` or `[channels.NAME]` section sets, as
+/// written in the file (`for`, not a field's name), each with the place of its value.
+pub type WrittenKeys = BTreeMap<String, Spanned<IgnoredAny>>;
+
+/// The same file read a second time for the keys each named section sets, whatever they are:
+/// which keys apply to which kind is judged from these, against one list of keys per kind.
+#[derive(Debug, Deserialize, Default)]
+pub struct WrittenSections {
+    #[serde(default)]
+    pub sources: BTreeMap<String, WrittenKeys>,
+    #[serde(default)]
+    pub watches: BTreeMap<String, WrittenKeys>,
+    #[serde(default)]
+    pub channels: BTreeMap<String, WrittenKeys>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -72,6 +90,21 @@ pub enum SourceKind {
     Journald,
 }
 
+impl SourceKind {
+    /// The kind as written after `kind =`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Prometheus => "prometheus",
+            Self::Postgres => "postgres",
+            Self::Mysql => "mysql",
+            Self::Sqlite => "sqlite",
+            Self::Redis => "redis",
+            Self::Loki => "loki",
+            Self::Journald => "journald",
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSource {
@@ -114,6 +147,24 @@ pub enum WatchKind {
     SlowQuery,
     Alertmanager,
     Http,
+}
+
+impl WatchKind {
+    /// The kind as written after `kind =`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Heartbeat => "heartbeat",
+            Self::Freshness => "freshness",
+            Self::Threshold => "threshold",
+            Self::NewError => "new_error",
+            Self::Stuck => "stuck",
+            Self::Jump => "jump",
+            Self::ErrorClass => "error_class",
+            Self::SlowQuery => "slow_query",
+            Self::Alertmanager => "alertmanager",
+            Self::Http => "http",
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -248,6 +299,17 @@ pub enum ChannelKind {
     Console,
     Webhook,
     Telegram,
+}
+
+impl ChannelKind {
+    /// The kind as written after `kind =`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Console => "console",
+            Self::Webhook => "webhook",
+            Self::Telegram => "telegram",
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,18 +1,48 @@
 //! Validation of `[channels.NAME]`: console, webhook and Telegram.
 
+use super::applicable::{Kind, Section};
 use super::{Validator, dur};
-use crate::config::raw::{ChannelKind, RawChannel};
+use crate::config::raw::{ChannelKind, RawChannel, WrittenKeys};
 use crate::config::*;
 use toml::Spanned;
 
-/// Keys that only Telegram channels take.
-const TELEGRAM_KEYS: [&str; 5] = [
+/// Keys every channel takes, whatever its kind.
+pub(super) const CHANNEL_COMMON_KEYS: &[&str] = &["kind"];
+
+/// A console channel writes to standard output: nothing to set.
+pub(super) const CONSOLE_KEYS: &[&str] = &[];
+
+pub(super) const WEBHOOK_KEYS: &[&str] = &["url", "bearer_token", "timeout"];
+
+pub(super) const TELEGRAM_KEYS: &[&str] = &[
     "bot_token",
     "chat_id",
     "allowed_users",
     "api_url",
     "poll_timeout",
+    "timeout",
 ];
+
+/// Every kind of channel and the keys it takes.
+pub(super) const CHANNELS: Section = Section {
+    naming: "{} channels",
+    they_take: "they take",
+    common: CHANNEL_COMMON_KEYS,
+    kinds: &[
+        Kind {
+            name: "console",
+            takes: &[CONSOLE_KEYS],
+        },
+        Kind {
+            name: "webhook",
+            takes: &[WEBHOOK_KEYS],
+        },
+        Kind {
+            name: "telegram",
+            takes: &[TELEGRAM_KEYS],
+        },
+    ],
+};
 
 /// The longest long poll the Bot API holds.
 const MAX_POLL_TIMEOUT: Duration = Duration::from_secs(50);
@@ -22,16 +52,13 @@ impl Validator<'_> {
         &mut self,
         name: &Spanned<String>,
         raw: &RawChannel,
+        written: &WrittenKeys,
     ) -> Option<ChannelSpec> {
         let name_ok = self.name_ok(name, "channel");
+        self.refuse_inapplicable(written, &CHANNELS, raw.kind.get_ref().name());
         let kind = match raw.kind.get_ref() {
-            ChannelKind::Console => {
-                self.inapplicable(raw, "console", &["url", "bearer_token", "timeout"]);
-                self.inapplicable(raw, "console", &TELEGRAM_KEYS);
-                ChannelSpecKind::Console
-            }
+            ChannelKind::Console => ChannelSpecKind::Console,
             ChannelKind::Webhook => {
-                self.inapplicable(raw, "webhook", &TELEGRAM_KEYS);
                 let Some(url) = &raw.url else {
                     self.error(
                         raw.kind.span(),
@@ -47,35 +74,12 @@ impl Validator<'_> {
                     timeout: dur(&raw.timeout).unwrap_or(Duration::from_secs(10)),
                 }
             }
-            ChannelKind::Telegram => {
-                self.inapplicable(raw, "telegram", &["url", "bearer_token"]);
-                ChannelSpecKind::Telegram(self.telegram(name, raw)?)
-            }
+            ChannelKind::Telegram => ChannelSpecKind::Telegram(self.telegram(name, raw)?),
         };
         name_ok.then(|| ChannelSpec {
             name: name.get_ref().clone(),
             kind,
         })
-    }
-
-    /// Reports each of `keys` that is set on a channel of a kind it does not apply to.
-    pub(super) fn inapplicable(&mut self, raw: &RawChannel, kind: &str, keys: &[&str]) {
-        for key in keys {
-            let span = match *key {
-                "url" => raw.url.as_ref().map(|v| v.span()),
-                "bearer_token" => raw.bearer_token.as_ref().map(|v| v.span()),
-                "timeout" => raw.timeout.as_ref().map(|v| v.span()),
-                "bot_token" => raw.bot_token.as_ref().map(|v| v.span()),
-                "chat_id" => raw.chat_id.as_ref().map(|v| v.span()),
-                "allowed_users" => raw.allowed_users.as_ref().map(|v| v.span()),
-                "api_url" => raw.api_url.as_ref().map(|v| v.span()),
-                "poll_timeout" => raw.poll_timeout.as_ref().map(|v| v.span()),
-                _ => None,
-            };
-            if let Some(span) = span {
-                self.error(span, format!("`{key}` does not apply to {kind} channels"));
-            }
-        }
     }
 
     pub(super) fn telegram(

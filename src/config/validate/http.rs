@@ -6,6 +6,14 @@ use crate::config::{HttpSpec, WatchSpecKind};
 use crate::source::http::{ExpectStatus, HttpProbe};
 use std::time::Duration;
 
+pub(super) const HTTP_KEYS: &[&str] = &[
+    "url",
+    "expect_status",
+    "body_match",
+    "max_latency",
+    "bearer_token",
+];
+
 /// The longest body pattern accepted, compiled (a pattern is the operator's, but a huge one
 /// would be a mistake).
 const BODY_PATTERN_LIMIT: usize = 1 << 20;

@@ -6,6 +6,9 @@ use super::Validator;
 use crate::config::raw::{RawConfig, RawWatch, WatchKind};
 use crate::config::*;
 
+/// The intake's credentials: a bearer token, or a username and password.
+pub(super) const ALERTMANAGER_KEYS: &[&str] = &["bearer_token", "username", "password"];
+
 impl Validator<'_> {
     pub(super) fn alertmanager(&mut self, raw: &RawWatch) -> Option<WatchSpecKind> {
         let auth = match (&raw.bearer_token, &raw.username, &raw.password) {

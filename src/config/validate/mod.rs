@@ -3,13 +3,14 @@
 //! problem with its place in the file.
 
 use super::env;
-use super::raw::{ChannelKind, RawConfig, SourceKind};
+use super::raw::{ChannelKind, RawConfig, SourceKind, WrittenKeys, WrittenSections};
 use super::units::HumanDuration;
 use super::*;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use toml::Spanned;
 
+mod applicable;
 mod channels;
 mod http;
 mod intake;
@@ -40,19 +41,38 @@ pub(super) fn parse(
             }
         ConfigErrors(vec![ConfigError::at(path, text, error.span(), message)])
     })?;
+    let written: WrittenSections = toml::from_str(text).map_err(|error| {
+        ConfigErrors(vec![ConfigError::at(
+            path,
+            text,
+            error.span(),
+            error.message().trim(),
+        )])
+    })?;
     let mut validator = Validator {
         path,
         text,
         lookup,
         errors: Vec::new(),
     };
-    let config = validator.config(raw);
+    let config = validator.config(raw, &written);
     if validator.errors.is_empty() {
         Ok(config)
     } else {
         validator.errors.sort_by_key(|e| (e.line, e.col));
         Err(ConfigErrors(validator.errors))
     }
+}
+
+/// The keys of a section the second reading did not find (it reads the same text, so none).
+static NO_KEYS: WrittenKeys = WrittenKeys::new();
+
+/// The keys section `name` sets, as written.
+fn written_in<'a>(
+    sections: &'a BTreeMap<String, WrittenKeys>,
+    name: &Spanned<String>,
+) -> &'a WrittenKeys {
+    sections.get(name.get_ref()).unwrap_or(&NO_KEYS)
 }
 
 fn dur(value: &Option<Spanned<HumanDuration>>) -> Option<Duration> {
@@ -65,14 +85,16 @@ impl Validator<'_> {
             .push(ConfigError::at(self.path, self.text, Some(span), message));
     }
 
-    fn config(&mut self, raw: RawConfig) -> Config {
+    fn config(&mut self, raw: RawConfig, written: &WrittenSections) -> Config {
         let server = self.server(&raw);
         let store = self.store(&raw);
         let engine = self.engine(&raw);
         let sources: Vec<SourceSpec> = raw
             .sources
             .iter()
-            .filter_map(|(name, source)| self.source(name, source, &engine))
+            .filter_map(|(name, source)| {
+                self.source(name, source, written_in(&written.sources, name), &engine)
+            })
             .collect();
         let source_kinds: BTreeMap<String, SourceKind> = raw
             .sources
@@ -82,7 +104,9 @@ impl Validator<'_> {
         let channels: Vec<ChannelSpec> = raw
             .channels
             .iter()
-            .filter_map(|(name, channel)| self.channel(name, channel))
+            .filter_map(|(name, channel)| {
+                self.channel(name, channel, written_in(&written.channels, name))
+            })
             .collect();
         let channel_names: Vec<String> = raw.channels.keys().map(|k| k.get_ref().clone()).collect();
         let mut telegram_channels: Vec<&Spanned<String>> = raw
@@ -106,7 +130,14 @@ impl Validator<'_> {
         let mut watches = Vec::new();
         let mut tokens: BTreeMap<String, String> = BTreeMap::new();
         for (name, watch) in &raw.watches {
-            if let Some(spec) = self.watch(name, watch, &engine, &source_kinds, &channel_names) {
+            if let Some(spec) = self.watch(
+                name,
+                watch,
+                written_in(&written.watches, name),
+                &engine,
+                &source_kinds,
+                &channel_names,
+            ) {
                 if let WatchSpecKind::Heartbeat(heartbeat) = &spec.kind
                     && let Some(other) = tokens.insert(heartbeat.token.clone(), spec.name.clone())
                 {

@@ -1,12 +1,84 @@
 //! Validation of the `stuck` (work not draining) and `jump` (a series leaving its baseline)
 //! watches, and of which kinds of source each may read.
 
+use super::applicable::{Kind, Section};
 use super::{Validator, dur};
-use crate::config::raw::{DirectionName, QueueLayoutName, RawWatch, SeasonalityName, SourceKind};
+use crate::config::raw::{
+    DirectionName, QueueLayoutName, RawWatch, SeasonalityName, SourceKind, WrittenKeys,
+};
 use crate::config::*;
 use crate::source::redis::{QueueLayout, QueueProbe};
 use crate::watch::jump::detector::{BaselineWindow, Direction, JumpConfig, Seasonality};
 use std::collections::BTreeMap;
+
+/// Keys a stuck watch takes whatever it reads, beyond those of what it reads
+/// (`STUCK_ON_*_KEYS`).
+pub(super) const STUCK_KEYS: &[&str] = &["source"];
+
+/// Keys of a stuck watch on a SQL table of jobs.
+pub(super) const STUCK_ON_SQL_KEYS: &[&str] = &[
+    "table",
+    "state_column",
+    "states",
+    "since_column",
+    "group_by",
+    "older_than",
+];
+
+/// Keys of a stuck watch on a Redis queue.
+pub(super) const STUCK_ON_REDIS_KEYS: &[&str] =
+    &["queue", "layout", "group", "older_than", "stalled_for"];
+
+/// Keys of a stuck watch on PromQL queue lengths.
+pub(super) const STUCK_ON_PROMETHEUS_KEYS: &[&str] = &["query", "step", "stalled_for"];
+
+const STUCK_ON_SQL: Kind = Kind {
+    name: "a SQL table",
+    takes: &[STUCK_ON_SQL_KEYS],
+};
+
+const STUCK_ON_REDIS: Kind = Kind {
+    name: "Redis",
+    takes: &[STUCK_ON_REDIS_KEYS],
+};
+
+const STUCK_ON_PROMETHEUS: Kind = Kind {
+    name: "PromQL",
+    takes: &[STUCK_ON_PROMETHEUS_KEYS],
+};
+
+/// What a stuck watch can read, and the keys each takes.
+pub(super) const STUCK_ON: Section = Section {
+    naming: "a stuck watch on {}",
+    they_take: "it takes",
+    common: STUCK_KEYS,
+    kinds: &[STUCK_ON_SQL, STUCK_ON_REDIS, STUCK_ON_PROMETHEUS],
+};
+
+pub(super) const JUMP_KEYS: &[&str] = &[
+    "source",
+    "query",
+    "step",
+    "baseline",
+    "seasonality",
+    "direction",
+    "min_change",
+    "sensitivity",
+];
+
+pub(super) const ERROR_CLASS_KEYS: &[&str] = &[
+    "path",
+    "source",
+    "query",
+    "history",
+    "access_format",
+    "app_log",
+    "app_query",
+    "min_count",
+    "window",
+];
+
+pub(super) const SLOW_QUERY_KEYS: &[&str] = &["source", "ratio", "min_increase", "min_calls"];
 
 /// A table or column name that can be put into generated SQL as it is.
 fn is_identifier(text: &str) -> bool {
@@ -132,34 +204,14 @@ impl Validator<'_> {
     pub(super) fn stuck(
         &mut self,
         raw: &RawWatch,
+        written: &WrittenKeys,
         sources: &BTreeMap<String, SourceKind>,
         missing: &dyn Fn(&mut Self, &str, &str),
     ) -> Option<WatchSpecKind> {
         let (source, kind) =
             self.source_of(raw, sources, "stuck", &Self::STUCK_SOURCES, missing)?;
-        let not_for = |this: &mut Self, keys: &[(&str, Option<std::ops::Range<usize>>)], what| {
-            for (key, span) in keys {
-                if let Some(span) = span {
-                    this.error(
-                        span.clone(),
-                        format!("`{key}` does not apply to a stuck watch on {what}"),
-                    );
-                }
-            }
-        };
         if is_sql(kind) {
-            not_for(
-                self,
-                &[
-                    ("query", raw.query.as_ref().map(|v| v.span())),
-                    ("stalled_for", raw.stalled_for.as_ref().map(|v| v.span())),
-                    ("step", raw.step.as_ref().map(|v| v.span())),
-                    ("queue", raw.queue.as_ref().map(|v| v.span())),
-                    ("layout", raw.layout.as_ref().map(|v| v.span())),
-                    ("group", raw.group.as_ref().map(|v| v.span())),
-                ],
-                "a SQL table (it takes table, state_column, states, since_column, group_by, older_than)",
-            );
+            self.refuse_inapplicable(written, &STUCK_ON, STUCK_ON_SQL.name);
             let Some(table) = &raw.table else {
                 missing(self, "table", "\"jobs\"");
                 return None;
@@ -206,19 +258,7 @@ impl Validator<'_> {
                 older_than,
             }))
         } else if kind == SourceKind::Redis {
-            not_for(
-                self,
-                &[
-                    ("table", raw.table.as_ref().map(|v| v.span())),
-                    ("state_column", raw.state_column.as_ref().map(|v| v.span())),
-                    ("states", raw.states.as_ref().map(|v| v.span())),
-                    ("since_column", raw.since_column.as_ref().map(|v| v.span())),
-                    ("group_by", raw.group_by.as_ref().map(|v| v.span())),
-                    ("query", raw.query.as_ref().map(|v| v.span())),
-                    ("step", raw.step.as_ref().map(|v| v.span())),
-                ],
-                "Redis (it takes queue, layout, group, older_than, stalled_for)",
-            );
+            self.refuse_inapplicable(written, &STUCK_ON, STUCK_ON_REDIS.name);
             let Some(queue) = &raw.queue else {
                 missing(
                     self,
@@ -254,21 +294,7 @@ impl Validator<'_> {
                 stalled_for,
             }))
         } else {
-            not_for(
-                self,
-                &[
-                    ("queue", raw.queue.as_ref().map(|v| v.span())),
-                    ("layout", raw.layout.as_ref().map(|v| v.span())),
-                    ("group", raw.group.as_ref().map(|v| v.span())),
-                    ("table", raw.table.as_ref().map(|v| v.span())),
-                    ("state_column", raw.state_column.as_ref().map(|v| v.span())),
-                    ("states", raw.states.as_ref().map(|v| v.span())),
-                    ("since_column", raw.since_column.as_ref().map(|v| v.span())),
-                    ("group_by", raw.group_by.as_ref().map(|v| v.span())),
-                    ("older_than", raw.older_than.as_ref().map(|v| v.span())),
-                ],
-                "PromQL (it takes query, step, stalled_for)",
-            );
+            self.refuse_inapplicable(written, &STUCK_ON, STUCK_ON_PROMETHEUS.name);
             let Some(query) = &raw.query else {
                 missing(
                     self,

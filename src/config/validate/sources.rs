@@ -1,20 +1,92 @@
 //! Validation of `[sources.NAME]`: Prometheus-compatible endpoints, SQL databases, Redis,
 //! Loki and the systemd journal.
 
+use super::applicable::{Kind, Section};
 use super::{Validator, dur};
-use crate::config::raw::{RawSource, SourceKind};
+use crate::config::raw::{RawSource, SourceKind, WrittenKeys};
 use crate::config::*;
 use toml::Spanned;
+
+/// Keys every source takes, whatever its kind (`for`: how long it may stay unreadable).
+pub(super) const SOURCE_COMMON_KEYS: &[&str] = &["kind", "for"];
+
+pub(super) const PROMETHEUS_KEYS: &[&str] = &["url", "timeout", "bearer_token"];
+
+pub(super) const LOKI_KEYS: &[&str] = &[
+    "url",
+    "timeout",
+    "bearer_token",
+    "tenant",
+    "username",
+    "password",
+];
+
+pub(super) const JOURNALD_KEYS: &[&str] = &["journalctl", "units", "directory", "timeout"];
+
+pub(super) const REDIS_KEYS: &[&str] = &["url", "timeout"];
+
+/// Keys of the SQL sources (postgres, mysql, sqlite): their time and result limits and their
+/// statement guard's policy.
+pub(super) const SQL_SOURCE_KEYS: &[&str] = &[
+    "url",
+    "statement_timeout",
+    "lock_timeout",
+    "max_rows",
+    "max_bytes",
+    "allow_show",
+    "allow_explain",
+    "deny_functions",
+    "allow_functions",
+    "allow_privileged_role",
+];
+
+/// Every kind of source and the keys it takes.
+pub(super) const SOURCES: Section = Section {
+    naming: "{} sources",
+    they_take: "they take",
+    common: SOURCE_COMMON_KEYS,
+    kinds: &[
+        Kind {
+            name: "prometheus",
+            takes: &[PROMETHEUS_KEYS],
+        },
+        Kind {
+            name: "postgres",
+            takes: &[SQL_SOURCE_KEYS],
+        },
+        Kind {
+            name: "mysql",
+            takes: &[SQL_SOURCE_KEYS],
+        },
+        Kind {
+            name: "sqlite",
+            takes: &[SQL_SOURCE_KEYS],
+        },
+        Kind {
+            name: "redis",
+            takes: &[REDIS_KEYS],
+        },
+        Kind {
+            name: "loki",
+            takes: &[LOKI_KEYS],
+        },
+        Kind {
+            name: "journald",
+            takes: &[JOURNALD_KEYS],
+        },
+    ],
+};
 
 impl Validator<'_> {
     pub(super) fn source(
         &mut self,
         name: &Spanned<String>,
         raw: &RawSource,
+        written: &WrittenKeys,
         engine: &EngineConfig,
     ) -> Option<SourceSpec> {
         let name_ok = self.name_ok(name, "source");
-        self.keys_of_other_kinds(raw);
+        self.refuse_inapplicable(written, &SOURCES, raw.kind.get_ref().name());
         let kind = match raw.kind.get_ref() {
             SourceKind::Prometheus => {
                 let Some(url) = &raw.url else {
@@ -74,9 +146,6 @@ impl Validator<'_> {
                 }
             }
             SourceKind::Journald => {
-                if let Some(url) = &raw.url {
-                    self.error(url.span(), "a journald source reads this machine's journal: it takes no `url` (journalctl and units only)");
-                }
                 let directory = match &raw.directory {
                     Some(directory) => Some(self.expanded(directory)?),
                     None => None,
@@ -107,12 +176,6 @@ impl Validator<'_> {
                     return None;
                 };
                 let url = self.expanded(url)?;
-                if let Some(token) = &raw.bearer_token {
-                    self.error(
-                        token.span(),
-                        "`bearer_token` does not apply to Redis sources",
-                    );
-                }
                 SourceSpecKind::Redis {
                     timeout: dur(&raw.timeout).unwrap_or(Duration::from_secs(5)),
                     url,
@@ -147,17 +210,6 @@ impl Validator<'_> {
                 "\"postgres://sentinel_ro:${APP_DB_PASSWORD}@127.0.0.1/app\"",
             ),
         };
-        for (key, span) in [
-            ("timeout", raw.timeout.as_ref().map(|v| v.span())),
-            ("bearer_token", raw.bearer_token.as_ref().map(|v| v.span())),
-        ] {
-            if let Some(span) = span {
-                self.error(
-                    span,
-                    format!("`{key}` does not apply to SQL sources (use statement_timeout)"),
-                );
-            }
-        }
         let Some(url) = &raw.url else {
             self.error(
                 raw.kind.span(),
@@ -201,58 +253,5 @@ impl Validator<'_> {
                     .is_some_and(|v| *v.get_ref()),
             },
         ))
-    }
-
-    /// Keys that belong to one kind of source only are refused on the others.
-    fn keys_of_other_kinds(&mut self, raw: &RawSource) {
-        let kind = *raw.kind.get_ref();
-        fn span<T>(value: &Option<Spanned<T>>) -> Option<std::ops::Range<usize>> {
-            value.as_ref().map(Spanned::span)
-        }
-        let only = [
-            ("tenant", span(&raw.tenant), SourceKind::Loki),
-            ("username", span(&raw.username), SourceKind::Loki),
-            ("password", span(&raw.password), SourceKind::Loki),
-            ("journalctl", span(&raw.journalctl), SourceKind::Journald),
-            ("units", span(&raw.units), SourceKind::Journald),
-            ("directory", span(&raw.directory), SourceKind::Journald),
-        ];
-        let sql_only = [
-            ("statement_timeout", span(&raw.statement_timeout)),
-            ("lock_timeout", span(&raw.lock_timeout)),
-            ("max_rows", span(&raw.max_rows)),
-            ("max_bytes", span(&raw.max_bytes)),
-            ("allow_show", span(&raw.allow_show)),
-            ("allow_explain", span(&raw.allow_explain)),
-            ("deny_functions", span(&raw.deny_functions)),
-            ("allow_privileged_role", span(&raw.allow_privileged_role)),
-        ];
-        let is_sql = matches!(
-            kind,
-            SourceKind::Postgres | SourceKind::Mysql | SourceKind::Sqlite
-        );
-        for (key, span) in sql_only {
-            if let Some(span) = span
-                && !is_sql
-            {
-                self.error(
-                    span,
-                    format!("`{key}` applies to postgres, mysql and sqlite sources only"),
-                );
-            }
-        }
-        for (key, span, owner) in only {
-            if let Some(span) = span
-                && kind != owner
-            {
-                self.error(
-                    span,
-                    format!(
-                        "`{key}` applies to {} sources only",
-                        format!("{owner:?}").to_lowercase()
-                    ),
-                );
-            }
-        }
     }
 }

@@ -1,13 +1,105 @@
 //! Validation of `[watches.NAME]`: the settings every watch shares, the keys each kind
-//! takes, and the heartbeat, freshness, threshold and new_error kinds.
+//! takes (the heartbeat, freshness, threshold and new_error kinds' own here, the others' next
+//! to where they are validated), and those four kinds.
 
-use super::{Validator, dur};
-use crate::config::raw::{RawWatch, SourceKind, WatchKind};
+use super::applicable::{Kind, Section};
+use super::http::HTTP_KEYS;
+use super::queue_and_series::{
+    ERROR_CLASS_KEYS, JUMP_KEYS, SLOW_QUERY_KEYS, STUCK_KEYS, STUCK_ON_PROMETHEUS_KEYS,
+    STUCK_ON_REDIS_KEYS, STUCK_ON_SQL_KEYS,
+};
+use super::{Validator, dur, intake::ALERTMANAGER_KEYS};
+use crate::config::raw::{RawWatch, SourceKind, WatchKind, WrittenKeys};
 use crate::config::*;
 use std::collections::BTreeMap;
-use std::ops::Range;
 use std::str::FromStr;
 use toml::Spanned;
+
+/// Keys every watch takes, whatever its kind.
+pub(super) const WATCH_COMMON_KEYS: &[&str] = &[
+    "kind",
+    "description",
+    "severity",
+    "interval",
+    "timeout",
+    "for",
+    "keep_firing_for",
+    "renotify",
+    "notify_resolved",
+    "channels",
+];
+
+pub(super) const HEARTBEAT_KEYS: &[&str] = &["token", "period", "schedule", "tz", "grace"];
+
+pub(super) const FRESHNESS_KEYS: &[&str] = &["source", "query", "path", "max_age"];
+
+pub(super) const THRESHOLD_KEYS: &[&str] = &["source", "query"];
+
+pub(super) const NEW_ERROR_KEYS: &[&str] = &[
+    "path",
+    "source",
+    "query",
+    "format",
+    "min_count",
+    "window",
+    "learn_for",
+    "history",
+    "patterns",
+];
+
+/// Every kind of watch and the keys it takes.
+pub(super) const WATCHES: Section = Section {
+    naming: "{} watches",
+    they_take: "they take",
+    common: WATCH_COMMON_KEYS,
+    kinds: &[
+        Kind {
+            name: "heartbeat",
+            takes: &[HEARTBEAT_KEYS],
+        },
+        Kind {
+            name: "freshness",
+            takes: &[FRESHNESS_KEYS],
+        },
+        Kind {
+            name: "threshold",
+            takes: &[THRESHOLD_KEYS],
+        },
+        Kind {
+            name: "new_error",
+            takes: &[NEW_ERROR_KEYS],
+        },
+        Kind {
+            name: "stuck",
+            takes: &[
+                STUCK_KEYS,
+                STUCK_ON_SQL_KEYS,
+                STUCK_ON_REDIS_KEYS,
+                STUCK_ON_PROMETHEUS_KEYS,
+            ],
+        },
+        Kind {
+            name: "jump",
+            takes: &[JUMP_KEYS],
+        },
+        Kind {
+            name: "error_class",
+            takes: &[ERROR_CLASS_KEYS],
+        },
+        Kind {
+            name: "slow_query",
+            takes: &[SLOW_QUERY_KEYS],
+        },
+        Kind {
+            name: "alertmanager",
+            takes: &[ALERTMANAGER_KEYS],
+        },
+        Kind {
+            name: "http",
+            takes: &[HTTP_KEYS],
+        },
+    ],
+};
 
 /// How long an `http` watch's endpoint must keep failing before it pages, unless `for` says.
 const HTTP_DEFAULT_FOR: Duration = Duration::from_secs(180);
@@ -20,150 +112,15 @@ impl Validator<'_> {
         &mut self,
         name: &Spanned<String>,
         raw: &RawWatch,
+        written: &WrittenKeys,
         engine: &EngineConfig,
         sources: &BTreeMap<String, SourceKind>,
         channels: &[String],
     ) -> Option<WatchSpec> {
         let name_ok = self.name_ok(name, "watch");
         let kind = *raw.kind.get_ref();
-        let kind_name = match kind {
-            WatchKind::Heartbeat => "heartbeat",
-            WatchKind::Freshness => "freshness",
-            WatchKind::Threshold => "threshold",
-            WatchKind::NewError => "new_error",
-            WatchKind::Stuck => "stuck",
-            WatchKind::Jump => "jump",
-            WatchKind::ErrorClass => "error_class",
-            WatchKind::SlowQuery => "slow_query",
-            WatchKind::Alertmanager => "alertmanager",
-            WatchKind::Http => "http",
-        };
-        let specific: [(&str, Option<Range<usize>>); 44] = [
-            ("url", raw.url.as_ref().map(|v| v.span())),
-            (
-                "expect_status",
-                raw.expect_status.as_ref().map(|v| v.span()),
-            ),
-            ("body_match", raw.body_match.as_ref().map(|v| v.span())),
-            ("max_latency", raw.max_latency.as_ref().map(|v| v.span())),
-            ("token", raw.token.as_ref().map(|v| v.span())),
-            ("period", raw.period.as_ref().map(|v| v.span())),
-            ("schedule", raw.schedule.as_ref().map(|v| v.span())),
-            ("tz", raw.tz.as_ref().map(|v| v.span())),
-            ("grace", raw.grace.as_ref().map(|v| v.span())),
-            ("source", raw.source.as_ref().map(|v| v.span())),
-            ("query", raw.query.as_ref().map(|v| v.span())),
-            ("path", raw.path.as_ref().map(|v| v.span())),
-            ("max_age", raw.max_age.as_ref().map(|v| v.span())),
-            ("format", raw.format.as_ref().map(|v| v.span())),
-            ("min_count", raw.min_count.as_ref().map(|v| v.span())),
-            ("window", raw.window.as_ref().map(|v| v.span())),
-            ("learn_for", raw.learn_for.as_ref().map(|v| v.span())),
-            ("app_query", raw.app_query.as_ref().map(|v| v.span())),
-            ("history", raw.history.as_ref().map(|v| v.span())),
-            ("patterns", raw.patterns.as_ref().map(|v| v.span())),
-            ("table", raw.table.as_ref().map(|v| v.span())),
-            ("state_column", raw.state_column.as_ref().map(|v| v.span())),
-            ("states", raw.states.as_ref().map(|v| v.span())),
-            ("since_column", raw.since_column.as_ref().map(|v| v.span())),
-            ("group_by", raw.group_by.as_ref().map(|v| v.span())),
-            ("older_than", raw.older_than.as_ref().map(|v| v.span())),
-            ("stalled_for", raw.stalled_for.as_ref().map(|v| v.span())),
-            ("queue", raw.queue.as_ref().map(|v| v.span())),
-            ("layout", raw.layout.as_ref().map(|v| v.span())),
-            ("group", raw.group.as_ref().map(|v| v.span())),
-            ("app_log", raw.app_log.as_ref().map(|v| v.span())),
-            (
-                "access_format",
-                raw.access_format.as_ref().map(|v| v.span()),
-            ),
-            ("ratio", raw.ratio.as_ref().map(|v| v.span())),
-            ("min_increase", raw.min_increase.as_ref().map(|v| v.span())),
-            ("min_calls", raw.min_calls.as_ref().map(|v| v.span())),
-            ("step", raw.step.as_ref().map(|v| v.span())),
-            ("baseline", raw.baseline.as_ref().map(|v| v.span())),
-            ("seasonality", raw.seasonality.as_ref().map(|v| v.span())),
-            ("direction", raw.direction.as_ref().map(|v| v.span())),
-            ("min_change", raw.min_change.as_ref().map(|v| v.span())),
-            ("sensitivity", raw.sensitivity.as_ref().map(|v| v.span())),
-            ("bearer_token", raw.bearer_token.as_ref().map(|v| v.span())),
-            ("username", raw.username.as_ref().map(|v| v.span())),
-            ("password", raw.password.as_ref().map(|v| v.span())),
-        ];
-        let allowed: &[&str] = match kind {
-            WatchKind::Heartbeat => &["token", "period", "schedule", "tz", "grace"],
-            WatchKind::Freshness => &["source", "query", "path", "max_age"],
-            WatchKind::Threshold => &["source", "query"],
-            WatchKind::Stuck => &[
-                "source",
-                "query",
-                "table",
-                "state_column",
-                "states",
-                "since_column",
-                "group_by",
-                "older_than",
-                "stalled_for",
-                "step",
-                "queue",
-                "layout",
-                "group",
-            ],
-            WatchKind::SlowQuery => &["source", "ratio", "min_increase", "min_calls"],
-            WatchKind::ErrorClass => &[
-                "path",
-                "source",
-                "query",
-                "history",
-                "access_format",
-                "app_log",
-                "app_query",
-                "min_count",
-                "window",
-            ],
-            WatchKind::Jump => &[
-                "source",
-                "query",
-                "step",
-                "baseline",
-                "seasonality",
-                "direction",
-                "min_change",
-                "sensitivity",
-            ],
-            WatchKind::Alertmanager => &["bearer_token", "username", "password"],
-            WatchKind::Http => &[
-                "url",
-                "expect_status",
-                "body_match",
-                "max_latency",
-                "bearer_token",
-            ],
-            WatchKind::NewError => &[
-                "path",
-                "source",
-                "query",
-                "format",
-                "min_count",
-                "window",
-                "learn_for",
-                "history",
-                "patterns",
-            ],
-        };
-        for (key, span) in specific {
-            if let Some(span) = span
-                && !allowed.contains(&key)
-            {
-                self.error(
-                    span,
-                    format!(
-                        "`{key}` does not apply to {kind_name} watches (they take: {})",
-                        allowed.join(", ")
-                    ),
-                );
-            }
-        }
+        let kind_name = kind.name();
+        self.refuse_inapplicable(written, &WATCHES, kind_name);
         if let Some(list) = &raw.channels {
             for channel in list.get_ref() {
                 if !channels.contains(channel.get_ref()) {
@@ -187,7 +144,7 @@ impl Validator<'_> {
         };
         let spec_kind = match kind {
             WatchKind::Heartbeat => self.heartbeat(raw, &missing)?,
-            WatchKind::Stuck => self.stuck(raw, sources, &missing)?,
+            WatchKind::Stuck => self.stuck(raw, written, sources, &missing)?,
             WatchKind::Jump => self.jump(raw, sources, &missing)?,
             WatchKind::ErrorClass => self.error_class(raw, sources, &missing)?,
             WatchKind::SlowQuery => self.slow_query(raw, sources, &missing)?,
