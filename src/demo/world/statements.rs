@@ -6,8 +6,8 @@
 //! (`EXPLAIN (FORMAT JSON)`), analysed by the same code as a real database's.
 
 use crate::source::sql::pg_stat::{PlanEvidence, evidence_from_plan};
+use crate::source::sql::statement_stats::{Snapshot, StatementStat};
 use crate::watch::slow_query::{SEQ_SCAN_ROWS, SimulatedStatements};
-use crate::watch::slow_query_core::{Snapshot, StatementStat};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 

@@ -14,3 +14,4 @@ pub mod pg_stat;
 pub mod privileges;
 pub mod role_gate;
 pub mod sqlite_limits;
+pub mod statement_stats;
