@@ -172,15 +172,6 @@ impl Store {
                 .await?;
         Ok(id.flatten())
     }
-
-    /// Was an entry with this key enqueued (in any state)?
-    pub async fn outbox_has(&self, key: &str) -> Result<bool, StoreError> {
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE key = ?")
-            .bind(key)
-            .fetch_one(self.reader())
-            .await?;
-        Ok(count > 0)
-    }
 }
 
 #[cfg(test)]
