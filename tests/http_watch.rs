@@ -66,7 +66,7 @@ fn titles(pages: &Arc<Mutex<Vec<Notice>>>) -> Vec<(String, String)> {
         .lock()
         .unwrap()
         .iter()
-        .map(|n| (n.state.clone(), n.title.clone()))
+        .map(|n| (n.state.as_str().to_string(), n.title.clone()))
         .collect()
 }
 

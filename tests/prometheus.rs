@@ -311,7 +311,7 @@ async fn an_unreadable_prometheus_is_one_cant_see_alert_and_never_a_false_resolv
         let pages = pages.lock().unwrap();
         let kinds: Vec<(String, String)> = pages
             .iter()
-            .map(|p| (p.watch.clone(), p.state.clone()))
+            .map(|p| (p.watch.clone(), p.state.as_str().to_string()))
             .collect();
         assert_eq!(
             kinds,

@@ -6,7 +6,7 @@
 mod support;
 
 use chrono::{DateTime, Utc};
-use sentinel::alert::notice::{Notice, NoticeKind};
+use sentinel::alert::notice::{Notice, NoticeKind, NoticeState};
 use sentinel::chat::ChatBot;
 use sentinel::chat::auth::REFUSED;
 use sentinel::clock::{Clock, ManualClock, SharedClock};
@@ -81,7 +81,7 @@ fn page(n: usize) -> Notice {
         kind: NoticeKind::Firing,
         watch: format!("w{n}"),
         subject: String::new(),
-        state: "firing".into(),
+        state: NoticeState::Firing,
         severity: Severity::Critical,
         title: format!("Page {n} <didn't> run & stopped"),
         facts: vec![format!("log line {n}: </code><script>_*[")],
@@ -96,7 +96,7 @@ fn resolution(n: usize) -> Notice {
     Notice {
         key: format!("w{n}/resolved/#1"),
         kind: NoticeKind::Resolved,
-        state: "resolved".into(),
+        state: NoticeState::Resolved,
         title: format!("Resolved: Page {n}"),
         facts: vec![],
         lasted_seconds: Some(3900),

@@ -5,7 +5,7 @@
 mod support;
 
 use axum::http::{HeaderMap, StatusCode};
-use sentinel::alert::notice::{Notice, NoticeKind};
+use sentinel::alert::notice::{Notice, NoticeKind, NoticeState};
 use sentinel::config::Severity;
 use sentinel::notify::DeliveryError;
 use sentinel::notify::webhook::WebhookChannel;
@@ -18,7 +18,7 @@ fn notice() -> Notice {
         kind: NoticeKind::Firing,
         watch: "backup".into(),
         subject: String::new(),
-        state: "firing".into(),
+        state: NoticeState::Firing,
         severity: Severity::Critical,
         title: "Nightly backup didn't run".into(),
         facts: vec![],

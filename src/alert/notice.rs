@@ -16,6 +16,32 @@ pub enum NoticeKind {
     Resolved,
 }
 
+/// What a notice says of its subjects: still broken (a page or a reminder) or over. Written
+/// into the outbox payload and webhook bodies as `firing` or `resolved`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NoticeState {
+    Firing,
+    Resolved,
+}
+
+impl NoticeState {
+    /// The name written into payloads.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeState::Firing => "firing",
+            NoticeState::Resolved => "resolved",
+        }
+    }
+}
+
+/// A state compares equal to its name in payloads.
+impl PartialEq<&str> for NoticeState {
+    fn eq(&self, name: &&str) -> bool {
+        self.as_str() == *name
+    }
+}
+
 /// One subject within a notice.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NoticeSubject {
@@ -37,7 +63,7 @@ pub struct Notice {
     /// The single subject, or a short summary ("3 subjects") when grouped.
     pub subject: String,
     /// `firing` or `resolved`.
-    pub state: String,
+    pub state: NoticeState,
     pub severity: Severity,
     pub title: String,
     pub facts: Vec<String>,
@@ -110,7 +136,7 @@ fn grouped(
         kind,
         watch: watch.name.to_string(),
         subject,
-        state: "firing".into(),
+        state: NoticeState::Firing,
         severity: watch.severity,
         title,
         facts,
@@ -157,7 +183,7 @@ pub fn notices_for(
             kind: NoticeKind::Resolved,
             watch: watch.name.to_string(),
             subject: record.subject.clone(),
-            state: "resolved".into(),
+            state: NoticeState::Resolved,
             severity: watch.severity,
             title: format!("Resolved: {}", record.title),
             facts: vec![format!("lasted {}", crate::humanize::duration_secs(lasted))],
@@ -251,5 +277,23 @@ mod tests {
     fn nothing_to_say_gives_no_notice() {
         let at = DateTime::<Utc>::from_timestamp(1_800_000_600, 0).unwrap();
         assert!(notices_for(&WATCH, &[(record("/var", 1), Effect::Quiet)], at).is_empty());
+    }
+
+    #[test]
+    fn payloads_keep_their_state_names_and_refuse_unknown_ones() {
+        let at = DateTime::<Utc>::from_timestamp(1_800_000_600, 0).unwrap();
+        let page = notices_for(&WATCH, &[(record("/var", 1), Effect::Fire)], at).remove(0);
+        let json = serde_json::to_value(&page).unwrap();
+        assert_eq!(json["state"], NoticeState::Firing.as_str());
+        assert_eq!(json["state"], "firing");
+        assert_eq!(
+            serde_json::from_value::<Notice>(json.clone()).unwrap(),
+            page
+        );
+        let mut unknown = json;
+        unknown["state"] = "exploded".into();
+        let error = serde_json::from_value::<Notice>(unknown).unwrap_err();
+        assert!(error.to_string().contains("exploded"), "{error}");
+        assert_eq!(NoticeState::Resolved.as_str(), "resolved");
     }
 }

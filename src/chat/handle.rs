@@ -10,7 +10,7 @@ use crate::notify::telegram::keyboard::{self, Action};
 use crate::notify::telegram::render::escape;
 use crate::store::StoreError;
 use crate::store::chat::PageRef;
-use crate::store::operator::{About, Gate};
+use crate::store::operator::{About, Gate, GateAction, Verdict};
 use chrono::{DateTime, Utc};
 
 /// What investigations promise until they exist.
@@ -159,7 +159,7 @@ impl ChatBot {
                 self.record_gate(
                     actor,
                     now,
-                    "investigate",
+                    GateAction::Investigate,
                     &page.notice_key,
                     &format!("request #{id}"),
                 )
@@ -172,10 +172,10 @@ impl ChatBot {
                 }
             }
             Action::Snooze1h | Action::Snooze1d => {
-                let (hours, label) = if action == Action::Snooze1h {
-                    (1, "1h")
+                let (hours, label, gate) = if action == Action::Snooze1h {
+                    (1, "1h", GateAction::Snooze1h)
                 } else {
-                    (24, "1d")
+                    (24, "1d", GateAction::Snooze1d)
                 };
                 let until = now + chrono::Duration::hours(hours);
                 for subject in &page.subjects {
@@ -190,7 +190,7 @@ impl ChatBot {
                         )
                         .await?;
                 }
-                self.record_gate(actor, now, &format!("snooze_{label}"), &page.notice_key, "")
+                self.record_gate(actor, now, gate, &page.notice_key, "")
                     .await?;
                 Said {
                     toast: format!("Snoozed for {label}"),
@@ -203,7 +203,7 @@ impl ChatBot {
             Action::Mute => {
                 self.mute_page(page, actor, now, "muted from Telegram")
                     .await?;
-                self.record_gate(actor, now, "mute", &page.notice_key, "")
+                self.record_gate(actor, now, GateAction::Mute, &page.notice_key, "")
                     .await?;
                 Said {
                     toast: "Muted until unmuted".into(),
@@ -215,10 +215,10 @@ impl ChatBot {
             }
             Action::NotActionable => {
                 self.store
-                    .add_verdict(actor, about(page), "not_actionable", now)
+                    .add_verdict(actor, about(page), Verdict::NotActionable, now)
                     .await?;
                 self.mute_page(page, actor, now, "not actionable").await?;
-                self.record_gate(actor, now, "not_actionable", &page.notice_key, "")
+                self.record_gate(actor, now, GateAction::NotActionable, &page.notice_key, "")
                     .await?;
                 Said {
                     toast: "Marked not actionable and muted".into(),
@@ -251,7 +251,7 @@ impl ChatBot {
         &self,
         actor: &str,
         at: DateTime<Utc>,
-        action: &str,
+        action: GateAction,
         target: &str,
         detail: &str,
     ) -> Result<(), StoreError> {
@@ -259,7 +259,7 @@ impl ChatBot {
             .add_gate(&Gate {
                 actor: actor.to_string(),
                 at,
-                action: action.to_string(),
+                action,
                 target: target.to_string(),
                 detail: detail.to_string(),
             })
@@ -314,7 +314,7 @@ impl ChatBot {
         self.record_gate(
             &actor,
             now,
-            "investigate",
+            GateAction::Investigate,
             &page.notice_key,
             &format!("request #{id}: {question}"),
         )
@@ -362,7 +362,7 @@ impl ChatBot {
                     )
                     .await?;
                 let span = crate::humanize::duration(duration);
-                self.record_gate(actor, now, "snooze", &watch, &span)
+                self.record_gate(actor, now, GateAction::Snooze, &watch, &span)
                     .await?;
                 format!(
                     "😴 {} snoozed for {span}, until {}.",
@@ -377,7 +377,8 @@ impl ChatBot {
                 self.store
                     .add_silence(&watch, None, None, "muted from Telegram", actor, now)
                     .await?;
-                self.record_gate(actor, now, "mute", &watch, "").await?;
+                self.record_gate(actor, now, GateAction::Mute, &watch, "")
+                    .await?;
                 format!("🔇 {} muted until /unmute.", escape(&watch))
             }
             Command::Unmute { watch } => {
@@ -388,7 +389,7 @@ impl ChatBot {
                     self.record_gate(
                         actor,
                         now,
-                        "unmute",
+                        GateAction::Unmute,
                         &watch,
                         &format!("{lifted} silences lifted"),
                     )
@@ -407,7 +408,7 @@ impl ChatBot {
                 self.record_gate(
                     actor,
                     now,
-                    "investigate",
+                    GateAction::Investigate,
                     "",
                     &format!("request #{id}: {question}"),
                 )
@@ -422,8 +423,14 @@ impl ChatBot {
                     .store
                     .add_evidence_request(actor, &customer, now)
                     .await?;
-                self.record_gate(actor, now, "evidence", &customer, &format!("request #{id}"))
-                    .await?;
+                self.record_gate(
+                    actor,
+                    now,
+                    GateAction::Evidence,
+                    &customer,
+                    &format!("request #{id}"),
+                )
+                .await?;
                 format!(
                     "📁 Evidence request for “{}” recorded (#{id}); gathering evidence comes in a later version.",
                     escape(&customer)

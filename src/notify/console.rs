@@ -90,6 +90,7 @@ pub fn render(notice: &Notice, with_buttons: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::alert::notice::NoticeState;
     use chrono::DateTime;
 
     fn notice(kind: NoticeKind) -> Notice {
@@ -98,7 +99,7 @@ mod tests {
             kind,
             watch: "nightly-backup".into(),
             subject: String::new(),
-            state: "firing".into(),
+            state: NoticeState::Firing,
             severity: Severity::Critical,
             title: "Nightly backup didn't run".into(),
             facts: vec!["schedule 0 3 * * * (UTC)".into()],

@@ -4,6 +4,107 @@
 use super::{Store, StoreError, from_millis, millis};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
+use std::fmt;
+
+/// What the operator did from the chat, as recorded in a gate. The stored names are stable:
+/// stores written by earlier versions read back unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GateAction {
+    /// An investigation requested (a page's button, a reply to a page, `/investigate`).
+    Investigate,
+    /// A page snoozed for an hour by its button.
+    Snooze1h,
+    /// A page snoozed for a day by its button.
+    Snooze1d,
+    /// A watch snoozed for a while by `/snooze`.
+    Snooze,
+    /// A page or a watch muted until unmuted.
+    Mute,
+    /// A watch's silences lifted by `/unmute`.
+    Unmute,
+    /// A page judged not actionable (and muted).
+    NotActionable,
+    /// Evidence about a customer requested by `/evidence`.
+    Evidence,
+}
+
+impl GateAction {
+    pub const ALL: [GateAction; 8] = [
+        GateAction::Investigate,
+        GateAction::Snooze1h,
+        GateAction::Snooze1d,
+        GateAction::Snooze,
+        GateAction::Mute,
+        GateAction::Unmute,
+        GateAction::NotActionable,
+        GateAction::Evidence,
+    ];
+
+    /// The name stored in the `gates` table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GateAction::Investigate => "investigate",
+            GateAction::Snooze1h => "snooze_1h",
+            GateAction::Snooze1d => "snooze_1d",
+            GateAction::Snooze => "snooze",
+            GateAction::Mute => "mute",
+            GateAction::Unmute => "unmute",
+            GateAction::NotActionable => "not_actionable",
+            GateAction::Evidence => "evidence",
+        }
+    }
+
+    /// The action a stored name stands for; an unknown name is a decode error.
+    pub fn parse(name: &str) -> Result<Self, StoreError> {
+        GateAction::ALL
+            .into_iter()
+            .find(|action| action.as_str() == name)
+            .ok_or_else(|| StoreError::Decode(format!("unknown gate action {name:?}")))
+    }
+}
+
+impl fmt::Display for GateAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The operator's judgement of a page, as stored in `verdicts`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The page asked for nothing the operator could or should do.
+    NotActionable,
+}
+
+impl Verdict {
+    /// The name stored in the `verdicts` table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::NotActionable => "not_actionable",
+        }
+    }
+
+    /// The verdict a stored name stands for; an unknown name is a decode error.
+    pub fn parse(name: &str) -> Result<Self, StoreError> {
+        match name {
+            "not_actionable" => Ok(Verdict::NotActionable),
+            _ => Err(StoreError::Decode(format!("unknown verdict {name:?}"))),
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A verdict compares equal to its stored name.
+impl PartialEq<&str> for Verdict {
+    fn eq(&self, name: &&str) -> bool {
+        self.as_str() == *name
+    }
+}
 
 /// An investigation the operator approved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,7 +124,7 @@ pub struct InvestigationRequest {
 pub struct Gate {
     pub actor: String,
     pub at: DateTime<Utc>,
-    pub action: String,
+    pub action: GateAction,
     pub target: String,
     pub detail: String,
 }
@@ -121,7 +222,7 @@ impl Store {
         &self,
         given_by: &str,
         about: About<'_>,
-        verdict: &str,
+        verdict: Verdict,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let statement = sqlx::query(
@@ -130,7 +231,7 @@ impl Store {
         .bind(about.watch.unwrap_or_default())
         .bind(json(about.subjects)?)
         .bind(about.notice_key.unwrap_or_default())
-        .bind(verdict)
+        .bind(verdict.as_str())
         .bind(given_by)
         .bind(millis(now));
         self.write_one(statement).await?;
@@ -138,12 +239,15 @@ impl Store {
     }
 
     /// Verdicts as (notice key, verdict, given by), oldest first.
-    pub async fn verdicts(&self) -> Result<Vec<(String, String, String)>, StoreError> {
+    pub async fn verdicts(&self) -> Result<Vec<(String, Verdict, String)>, StoreError> {
         let rows = sqlx::query("SELECT notice_key, verdict, given_by FROM verdicts ORDER BY id")
             .fetch_all(self.reader())
             .await?;
         rows.iter()
-            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
+            .map(|row| {
+                let verdict: String = row.try_get(1)?;
+                Ok((row.try_get(0)?, Verdict::parse(&verdict)?, row.try_get(2)?))
+            })
             .collect()
     }
 
@@ -155,7 +259,7 @@ impl Store {
             )
             .bind(&gate.actor)
             .bind(millis(gate.at))
-            .bind(&gate.action)
+            .bind(gate.action.as_str())
             .bind(&gate.target)
             .bind(&gate.detail),
         )
@@ -170,10 +274,11 @@ impl Store {
             .await?;
         rows.iter()
             .map(|row| {
+                let action: String = row.try_get(2)?;
                 Ok(Gate {
                     actor: row.try_get(0)?,
                     at: from_millis(row.try_get(1)?),
-                    action: row.try_get(2)?,
+                    action: GateAction::parse(&action)?,
                     target: row.try_get(3)?,
                     detail: row.try_get(4)?,
                 })
@@ -216,7 +321,7 @@ mod tests {
         assert_eq!(store.evidence_requests().await.unwrap(), vec!["acme"]);
 
         store
-            .add_verdict("telegram:111", about, "not_actionable", now)
+            .add_verdict("telegram:111", about, Verdict::NotActionable, now)
             .await
             .unwrap();
         assert_eq!(store.verdicts().await.unwrap()[0].1, "not_actionable");
@@ -224,11 +329,61 @@ mod tests {
         let gate = Gate {
             actor: "telegram:111".into(),
             at: now,
-            action: "mute".into(),
+            action: GateAction::Mute,
             target: "disk".into(),
             detail: String::new(),
         };
         store.add_gate(&gate).await.unwrap();
         assert_eq!(store.gates().await.unwrap(), vec![gate]);
+    }
+
+    #[test]
+    fn stored_names_are_the_ones_earlier_stores_hold() {
+        let names: Vec<&str> = GateAction::ALL.iter().map(|a| a.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "investigate",
+                "snooze_1h",
+                "snooze_1d",
+                "snooze",
+                "mute",
+                "unmute",
+                "not_actionable",
+                "evidence"
+            ]
+        );
+        for action in GateAction::ALL {
+            assert_eq!(GateAction::parse(action.as_str()).unwrap(), action);
+        }
+        assert_eq!(
+            Verdict::parse("not_actionable").unwrap(),
+            Verdict::NotActionable
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unknown_stored_action_or_verdict_is_a_decode_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.db")).await.unwrap();
+        store
+            .write_one(sqlx::query(
+                "INSERT INTO gates (actor, at, action, target, detail) VALUES ('telegram:1', 0, 'delete_everything', 'disk', '')",
+            ))
+            .await
+            .unwrap();
+        store
+            .write_one(sqlx::query(
+                "INSERT INTO verdicts (watch, subjects, notice_key, verdict, given_by, given_at) VALUES ('disk', '[]', 'k', 'shrug', 'telegram:1', 0)",
+            ))
+            .await
+            .unwrap();
+        let gates = store.gates().await.unwrap_err().to_string();
+        assert!(
+            gates.contains("unknown gate action \"delete_everything\""),
+            "{gates}"
+        );
+        let verdicts = store.verdicts().await.unwrap_err().to_string();
+        assert!(verdicts.contains("unknown verdict \"shrug\""), "{verdicts}");
     }
 }

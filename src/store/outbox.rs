@@ -6,6 +6,29 @@ use super::{Store, StoreError, from_millis, millis};
 use chrono::{DateTime, Utc};
 use sqlx::{Row, SqliteConnection};
 
+/// Where an outbox entry is in its life, as stored in the `state` column. Nothing reads the
+/// column back: it only selects and marks entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxState {
+    /// Not yet delivered: waiting for its turn or its next attempt.
+    Pending,
+    /// Acknowledged by the channel; never sent again.
+    Sent,
+    /// Refused by the channel (or unreadable); given up on.
+    Dead,
+}
+
+impl OutboxState {
+    /// The name stored in the `state` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Pending => "pending",
+            OutboxState::Sent => "sent",
+            OutboxState::Dead => "dead",
+        }
+    }
+}
+
 /// One notice waiting for, or done with, one channel.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxEntry {
@@ -54,9 +77,10 @@ impl Store {
     ) -> Result<Option<OutboxEntry>, StoreError> {
         let row = sqlx::query(
             "SELECT id, key, channel, payload, edits_key, attempts, created_at, next_attempt_at FROM outbox
-             WHERE channel = ? AND state = 'pending' ORDER BY id LIMIT 1",
+             WHERE channel = ? AND state = ? ORDER BY id LIMIT 1",
         )
         .bind(channel)
+        .bind(OutboxState::Pending.as_str())
         .fetch_optional(self.reader())
         .await?;
         let Some(row) = row else { return Ok(None) };
@@ -78,7 +102,8 @@ impl Store {
     /// When the next pending entry of any channel becomes due.
     pub async fn outbox_next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         let at: Option<i64> =
-            sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'")
+            sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM outbox WHERE state = ?")
+                .bind(OutboxState::Pending.as_str())
                 .fetch_one(self.reader())
                 .await?;
         Ok(at.map(from_millis))
@@ -91,7 +116,8 @@ impl Store {
         external_id: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let statement = sqlx::query("UPDATE outbox SET state = 'sent', sent_at = ?, external_id = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?")
+        let statement = sqlx::query("UPDATE outbox SET state = ?, sent_at = ?, external_id = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?")
+            .bind(OutboxState::Sent.as_str())
             .bind(millis(now))
             .bind(external_id)
             .bind(id);
@@ -116,9 +142,12 @@ impl Store {
 
     /// Delivery failed in a way retrying cannot fix (the channel rejected the message).
     pub async fn outbox_dead(&self, id: i64, error: &str) -> Result<(), StoreError> {
-        let statement = sqlx::query("UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ? WHERE id = ?")
-            .bind(error)
-            .bind(id);
+        let statement = sqlx::query(
+            "UPDATE outbox SET state = ?, attempts = attempts + 1, last_error = ? WHERE id = ?",
+        )
+        .bind(OutboxState::Dead.as_str())
+        .bind(error)
+        .bind(id);
         self.write_one(statement).await?;
         Ok(())
     }
@@ -126,7 +155,8 @@ impl Store {
     /// Entries not yet delivered.
     pub async fn outbox_depth(&self) -> Result<i64, StoreError> {
         Ok(
-            sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
+            sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = ?")
+                .bind(OutboxState::Pending.as_str())
                 .fetch_one(self.reader())
                 .await?,
         )
@@ -135,20 +165,12 @@ impl Store {
     /// The channel's id of a delivered entry (to edit that message later).
     pub async fn outbox_external_id(&self, key: &str) -> Result<Option<String>, StoreError> {
         let id: Option<Option<String>> =
-            sqlx::query_scalar("SELECT external_id FROM outbox WHERE key = ? AND state = 'sent'")
+            sqlx::query_scalar("SELECT external_id FROM outbox WHERE key = ? AND state = ?")
                 .bind(key)
+                .bind(OutboxState::Sent.as_str())
                 .fetch_optional(self.reader())
                 .await?;
         Ok(id.flatten())
-    }
-
-    /// Was an entry with this key enqueued (in any state)?
-    pub async fn outbox_has(&self, key: &str) -> Result<bool, StoreError> {
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE key = ?")
-            .bind(key)
-            .fetch_one(self.reader())
-            .await?;
-        Ok(count > 0)
     }
 }
 
@@ -214,5 +236,30 @@ mod tests {
         store.outbox_dead(head.id, "400 bad request").await.unwrap();
         assert_eq!(store.outbox_depth().await.unwrap(), 0);
         assert_eq!(store.outbox_head("console", now).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn states_are_stored_under_the_names_the_schema_allows() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.db")).await.unwrap();
+        let now = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap();
+        let mut conn = store.write().await.unwrap();
+        for key in ["a", "b", "c"] {
+            enqueue(&mut conn, key, "console", "{}", None, now)
+                .await
+                .unwrap();
+        }
+        conn.commit().await.unwrap();
+        store.outbox_sent(1, None, now).await.unwrap();
+        store.outbox_dead(2, "refused").await.unwrap();
+        let states: Vec<String> = sqlx::query_scalar("SELECT state FROM outbox ORDER BY id")
+            .fetch_all(store.reader())
+            .await
+            .unwrap();
+        assert_eq!(states, ["sent", "dead", "pending"]);
+        assert_eq!(
+            [OutboxState::Sent, OutboxState::Dead, OutboxState::Pending].map(OutboxState::as_str),
+            ["sent", "dead", "pending"]
+        );
     }
 }

@@ -169,6 +169,7 @@ fn split_line(line: &str, max: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::alert::notice::NoticeState;
     use chrono::DateTime;
     use proptest::prelude::*;
 
@@ -178,7 +179,7 @@ mod tests {
             kind: NoticeKind::Firing,
             watch: "nightly-backup".into(),
             subject: String::new(),
-            state: "firing".into(),
+            state: NoticeState::Firing,
             severity: Severity::Critical,
             title: title.into(),
             facts,

@@ -15,5 +15,6 @@ pub mod pg_stat;
 pub mod privileges;
 pub mod role_gate;
 pub mod sqlite_limits;
+pub mod statement_stats;
 pub mod statements;
 pub mod values;

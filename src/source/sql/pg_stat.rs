@@ -16,8 +16,8 @@
 
 use super::database::{QueryError, QueryResult, SqlSource};
 use super::explain::{self, ExplainConfig, Finding};
+use super::statement_stats::{Snapshot, StatementStat};
 use crate::source::{SourceError, SourceErrorKind};
-use crate::watch::slow_query::core::{Snapshot, StatementStat};
 use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
 use sqlparser::ast::{Expr, Statement, Value, visit_expressions_mut};

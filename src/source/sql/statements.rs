@@ -4,7 +4,7 @@
 
 use super::database::SqlSource;
 use super::pg_stat::{self, PlanEvidence};
-use crate::watch::slow_query::core::Snapshot;
+use super::statement_stats::Snapshot;
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 

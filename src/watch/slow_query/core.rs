@@ -17,27 +17,10 @@
 //! number of tracked statements is capped; the least recently seen are dropped first. The
 //! whole state is plain data (serde), so a watch can persist it between restarts.
 
+use crate::source::sql::statement_stats::{Snapshot, StatementStat};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
-
-/// One row of `pg_stat_statements`, with the counters Sentinel uses.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StatementStat {
-    pub queryid: i64,
-    /// OID of the database the statement ran in, when known.
-    pub dbid: Option<i64>,
-    /// OID of the role that ran the statement, when known.
-    pub userid: Option<i64>,
-    /// The statement text as normalized by PostgreSQL (constants become `$1`, `$2`, ...).
-    pub query: String,
-    /// Cumulative number of executions.
-    pub calls: i64,
-    /// Cumulative execution time, in milliseconds.
-    pub total_exec_time_ms: f64,
-    /// Cumulative number of rows returned or affected.
-    pub rows: i64,
-}
 
 /// The identity of a statement's counters: `pg_stat_statements` keeps one entry per query id,
 /// database and role.
@@ -56,17 +39,6 @@ impl StatementKey {
             userid: stat.userid,
         }
     }
-}
-
-/// All of `pg_stat_statements` at one moment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Snapshot {
-    /// When the snapshot was taken.
-    pub taken_at: DateTime<Utc>,
-    /// When all statistics were last reset (`pg_stat_statements_info.stats_reset`,
-    /// PostgreSQL 14+), if known. A change starts a new epoch for every statement.
-    pub stats_reset: Option<DateTime<Utc>>,
-    pub statements: Vec<StatementStat>,
 }
 
 /// Thresholds of the judgement.
