@@ -1,11 +1,14 @@
 //! `sentinel run`: the long-running loop. Every second it starts the watches that are due
-//! (each in its own task, at most `concurrency` at once, each with its timeout), applies
-//! results as they arrive, and delivers the outbox. SIGTERM or SIGINT stops it gracefully:
-//! no new evaluations, in-flight ones get a few seconds, the outbox gets a last delivery, the
-//! store is checkpointed. Beside it, a task of its own forgets heartbeat history past
-//! `[store]` retention (the loop never waits for it).
+//! (each in its own task, at most `concurrency` at once, each with its timeout) and applies
+//! results as they arrive. It never delivers: each channel has a courier of its own
+//! (`notify::courier`), which the loop wakes when an applied evaluation wrote outbox rows, so
+//! a slow channel delays neither the evaluations nor the other channels. SIGTERM or SIGINT
+//! stops it gracefully: no new evaluations, in-flight ones get a few seconds, then every
+//! courier a last pass of a few seconds more, then the store is checkpointed. Beside it, a task
+//! of its own forgets heartbeat history past `[store]` retention (the loop never waits for it).
 
 use super::Engine;
+use crate::notify::courier::{Couriers, Doorbell};
 use crate::watch::observation::Evaluation;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -26,6 +29,8 @@ pub async fn run_until_shutdown(engine: Engine, shutdown: impl std::future::Futu
         engine.config().store.retention,
         engine.inner.clock.clone(),
     ));
+    let couriers = Couriers::start(&engine.inner.dispatcher);
+    let doorbell = couriers.doorbell();
 
     loop {
         tokio::select! {
@@ -46,13 +51,10 @@ pub async fn run_until_shutdown(engine: Engine, shutdown: impl std::future::Futu
                         let _ = results.send((spec.name.clone(), evaluation, at)).await;
                     });
                 }
-                if let Err(error) = engine.deliver().await {
-                    tracing::error!("outbox delivery failed: {error}");
-                }
             }
             Some((name, evaluation, at)) = results_rx.recv() => {
                 in_flight.remove(&name);
-                record(&engine, &name, &evaluation, at).await;
+                record(&engine, &doorbell, &name, &evaluation, at).await;
                 if let Err(error) = engine.firing_count().await {
                     tracing::error!("could not count alerts: {error}");
                 }
@@ -68,26 +70,32 @@ pub async fn run_until_shutdown(engine: Engine, shutdown: impl std::future::Futu
         match tokio::time::timeout_at(deadline, results_rx.recv()).await {
             Ok(Some((name, evaluation, at))) => {
                 in_flight.remove(&name);
-                record(&engine, &name, &evaluation, at).await;
+                record(&engine, &doorbell, &name, &evaluation, at).await;
             }
             _ => break,
         }
     }
-    let _ = tokio::time::timeout(Duration::from_secs(5), engine.deliver()).await;
+    tracing::info!("shutting down: last delivery of the outbox");
+    couriers.stop(Duration::from_secs(5)).await;
     engine.store().close().await;
     tracing::info!("stopped");
 }
 
-/// Applies a finished evaluation of the watch `name`; a failure is logged, the loop goes on.
+/// Applies a finished evaluation of the watch `name` and, when that wrote outbox rows (they
+/// are committed by then), wakes the couriers; a failure is logged, the loop goes on.
 async fn record(
     engine: &Engine,
+    doorbell: &Doorbell,
     name: &str,
     evaluation: &Evaluation,
     at: chrono::DateTime<chrono::Utc>,
 ) {
-    if let Some(spec) = engine.config().watches.iter().find(|w| w.name == name)
-        && let Err(error) = engine.apply(spec, evaluation, at).await
-    {
-        tracing::error!(watch = name, "could not record the evaluation: {error}");
+    let Some(spec) = engine.config().watches.iter().find(|w| w.name == name) else {
+        return;
+    };
+    match engine.apply(spec, evaluation, at).await {
+        Ok(0) => {}
+        Ok(_) => doorbell.ring(),
+        Err(error) => tracing::error!(watch = name, "could not record the evaluation: {error}"),
     }
 }

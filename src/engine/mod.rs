@@ -1,7 +1,8 @@
 //! The watch loop: runs each watch on its interval (bounded concurrency, per-watch timeout),
 //! hands what it observed to the tracker, writes the resulting notices to the outbox in the
-//! same transaction, and has the outbox delivered. One engine serves the daemon (`run`), the
-//! one-shot pass (`check --once`) and the demo.
+//! same transaction, and has the outbox delivered: at the end of a one-shot pass
+//! (`check --once`, the demo), or by each channel's courier beside the daemon's loop (`run`).
+//! One engine serves all three.
 
 mod apply;
 pub mod build;
@@ -143,7 +144,7 @@ impl Engine {
     }
 
     /// One pass: evaluates every due watch (every watch if `all`) concurrently, applies the
-    /// results, delivers the outbox.
+    /// results, then delivers what is due on every channel before returning.
     pub async fn pass(&self, all: bool) -> Result<PassReport, StoreError> {
         let now = self.now();
         let due = self.take_due(now, all);
@@ -171,11 +172,6 @@ impl Engine {
         report.delivered = self.inner.dispatcher.deliver_due().await?;
         report.firing = self.firing_count().await?;
         Ok(report)
-    }
-
-    /// Delivers what is due in the outbox.
-    pub async fn deliver(&self) -> Result<usize, StoreError> {
-        self.inner.dispatcher.deliver_due().await
     }
 
     /// Firing alerts that are not silenced; refreshes the alerts-by-state gauge.

@@ -1,6 +1,8 @@
 //! The outbox's two halves: routing notices into it (inside the transaction that changed the
 //! alerts), and delivering what is due, in order, per channel, with retries and backoff.
 //! A notice is marked sent only after its channel acknowledged it, and never sent again after.
+//! [`Dispatcher::deliver_channel_due`] is the one delivery path: the one-shot pass runs it for
+//! each channel in turn, `sentinel run` from each channel's own courier ([`super::courier`]).
 
 use super::{Channel, DeliveryError};
 use crate::alert::notice::{Notice, NoticeKind};
@@ -97,17 +99,32 @@ pub fn backoff(attempts: i64, key: &str) -> Duration {
 }
 
 impl Dispatcher {
-    /// Delivers every due entry, channel by channel, in order. Returns how many were delivered.
-    /// Stops a channel at its first failure (the rest wait behind it, to keep order).
+    /// Delivers every due entry, channel after channel, in order; returns how many were done
+    /// with (delivered or given up on). This is the one-shot way (`check --once`, the demo):
+    /// under `sentinel run` each channel's courier ([`super::courier`]) delivers its own line.
     pub async fn deliver_due(&self) -> Result<usize, StoreError> {
         let mut delivered = 0;
         for (name, channel) in &self.channels.list {
-            while let Some(entry) = self.store.outbox_head(name, self.clock.now()).await? {
-                if !self.deliver_one(name, channel, &entry).await? {
-                    break;
-                }
-                delivered += 1;
+            delivered += self.deliver_channel_due(name, channel).await?;
+        }
+        Ok(delivered)
+    }
+
+    /// Delivers what is due now on one channel, oldest first, and stops at its first failure
+    /// (the entries behind it wait, to keep order; other channels are not concerned). Returns
+    /// how many were done with. The only delivery path: [`Self::deliver_due`] and the couriers
+    /// both go through it.
+    pub async fn deliver_channel_due(
+        &self,
+        name: &str,
+        channel: &Channel,
+    ) -> Result<usize, StoreError> {
+        let mut delivered = 0;
+        while let Some(entry) = self.store.outbox_head(name, self.clock.now()).await? {
+            if !self.deliver_one(name, channel, &entry).await? {
+                break;
             }
+            delivered += 1;
         }
         self.metrics
             .outbox_depth

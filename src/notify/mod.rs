@@ -1,7 +1,9 @@
 //! Channels: the ways a notice reaches the operator. Channels only deliver; they never decide.
-//! Delivery goes through the outbox ([`dispatch`]).
+//! Delivery goes through the outbox ([`dispatch`]); under `sentinel run` each channel has a
+//! courier of its own ([`courier`]), so one slow channel delays no other.
 
 pub mod console;
+pub mod courier;
 pub mod dispatch;
 pub mod telegram;
 pub mod webhook;

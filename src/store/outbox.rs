@@ -99,13 +99,21 @@ impl Store {
         }))
     }
 
-    /// When the next pending entry of any channel becomes due.
-    pub async fn outbox_next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let at: Option<i64> =
-            sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM outbox WHERE state = ?")
-                .bind(OutboxState::Pending.as_str())
-                .fetch_one(self.reader())
-                .await?;
+    /// When the head of a channel's line (its oldest undelivered entry) is due: the entries
+    /// behind it wait for it, so this is when the channel has something to deliver next. None
+    /// when nothing waits.
+    pub async fn outbox_head_due(
+        &self,
+        channel: &str,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let at: Option<i64> = sqlx::query_scalar(
+            "SELECT next_attempt_at FROM outbox
+             WHERE channel = ? AND state = ? ORDER BY id LIMIT 1",
+        )
+        .bind(channel)
+        .bind(OutboxState::Pending.as_str())
+        .fetch_optional(self.reader())
+        .await?;
         Ok(at.map(from_millis))
     }
 
@@ -261,5 +269,51 @@ mod tests {
             [OutboxState::Sent, OutboxState::Dead, OutboxState::Pending].map(OutboxState::as_str),
             ["sent", "dead", "pending"]
         );
+    }
+
+    #[tokio::test]
+    async fn a_line_is_due_when_its_head_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.db")).await.unwrap();
+        let now = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap();
+        assert_eq!(store.outbox_head_due("console").await.unwrap(), None);
+        let mut conn = store.write().await.unwrap();
+        for key in ["a@console", "b@console"] {
+            enqueue(&mut conn, key, "console", "{}", None, now)
+                .await
+                .unwrap();
+        }
+        enqueue(
+            &mut conn,
+            "a@phone",
+            "phone",
+            "{}",
+            None,
+            now + Duration::seconds(1),
+        )
+        .await
+        .unwrap();
+        conn.commit().await.unwrap();
+        assert_eq!(store.outbox_head_due("console").await.unwrap(), Some(now));
+
+        let head = store.outbox_head("console", now).await.unwrap().unwrap();
+        store
+            .outbox_retry(head.id, now + Duration::seconds(30), "timeout")
+            .await
+            .unwrap();
+        assert_eq!(
+            store.outbox_head_due("console").await.unwrap(),
+            Some(now + Duration::seconds(30)),
+            "b was due at once, but it waits behind a"
+        );
+        assert_eq!(
+            store.outbox_head_due("phone").await.unwrap(),
+            Some(now + Duration::seconds(1)),
+            "another channel's line is its own"
+        );
+        store.outbox_sent(head.id, None, now).await.unwrap();
+        let head = store.outbox_head("console", now).await.unwrap().unwrap();
+        store.outbox_dead(head.id, "400 bad request").await.unwrap();
+        assert_eq!(store.outbox_head_due("console").await.unwrap(), None);
     }
 }
