@@ -6,8 +6,9 @@ pub mod error;
 mod intake;
 pub mod raw;
 pub mod units;
-mod validate;
+pub(crate) mod validate;
 
+pub use crate::watch::certificate::spec::{CertificateSpec, CertificateTarget};
 pub use crate::watch::error_class::spec::ErrorClassSpec;
 pub use crate::watch::freshness::spec::{FreshnessSpec, FreshnessTarget};
 pub use crate::watch::heartbeat::spec::{HeartbeatSpec, Schedule};
@@ -212,6 +213,7 @@ pub enum WatchSpecKind {
     SlowQuery(SlowQuerySpec),
     Alertmanager(AlertmanagerSpec),
     Http(HttpSpec),
+    Certificate(CertificateSpec),
 }
 
 /// Where a log watch reads its lines.
@@ -246,7 +248,7 @@ impl LogFeed {
     /// The log files this feed tails, if it reads files.
     pub fn files(&self) -> Option<crate::watch::kind::WatchedFiles<'_>> {
         match self {
-            LogFeed::Files { pattern } => Some(crate::watch::kind::WatchedFiles::Logs(pattern)),
+            LogFeed::Files { pattern } => Some(crate::watch::kind::WatchedFiles::Read(pattern)),
             LogFeed::Loki { .. } | LogFeed::Journald { .. } => None,
         }
     }

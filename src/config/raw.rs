@@ -147,6 +147,7 @@ pub enum WatchKind {
     SlowQuery,
     Alertmanager,
     Http,
+    Certificate,
 }
 
 impl WatchKind {
@@ -163,6 +164,7 @@ impl WatchKind {
             Self::SlowQuery => "slow_query",
             Self::Alertmanager => "alertmanager",
             Self::Http => "http",
+            Self::Certificate => "certificate",
         }
     }
 }
@@ -247,6 +249,9 @@ pub struct RawWatch {
     pub expect_status: S<String>,
     pub body_match: S<String>,
     pub max_latency: S<HumanDuration>,
+    // certificate
+    pub host: S<String>,
+    pub expires_within: S<HumanDuration>,
     // alertmanager (webhook intake credentials; bearer_token also for http)
     pub bearer_token: S<String>,
     pub username: S<String>,

@@ -50,8 +50,8 @@ pub trait Watch: Send + Sync {
 /// A glob a watch reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WatchedFiles<'a> {
-    /// Log files it tails: they must exist and open.
-    Logs(&'a str),
+    /// Files it reads (logs it tails, a certificate): they must exist and open.
+    Read(&'a str),
     /// A folder it looks into for the newest file: it must be listable.
     Folder(&'a str),
 }
@@ -60,7 +60,7 @@ impl<'a> WatchedFiles<'a> {
     /// The glob.
     pub fn pattern(&self) -> &'a str {
         match self {
-            WatchedFiles::Logs(pattern) | WatchedFiles::Folder(pattern) => pattern,
+            WatchedFiles::Read(pattern) | WatchedFiles::Folder(pattern) => pattern,
         }
     }
 }
@@ -79,6 +79,7 @@ impl WatchSpecKind {
             WatchSpecKind::SlowQuery(spec) => spec,
             WatchSpecKind::Alertmanager(spec) => spec,
             WatchSpecKind::Http(spec) => spec,
+            WatchSpecKind::Certificate(spec) => spec,
         }
     }
 }

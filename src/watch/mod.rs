@@ -3,6 +3,7 @@
 //! it watches.
 
 pub mod alertmanager;
+pub mod certificate;
 pub mod error_class;
 pub mod freshness;
 pub mod heartbeat;

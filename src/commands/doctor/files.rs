@@ -16,7 +16,7 @@ pub fn check(config: &Config) -> Vec<(String, &'static str, Finding)> {
         for files in watch.kind.watch().files() {
             if seen.insert(files.pattern().to_string()) {
                 let finding = match files {
-                    WatchedFiles::Logs(pattern) => check_log(pattern),
+                    WatchedFiles::Read(pattern) => check_log(pattern),
                     WatchedFiles::Folder(pattern) => check_folder(pattern),
                 };
                 out.push((watch.name.clone(), "files", finding));

@@ -21,7 +21,7 @@ mod sources;
 mod store;
 mod watches;
 
-struct Validator<'a> {
+pub(crate) struct Validator<'a> {
     path: &'a Path,
     text: &'a str,
     lookup: &'a dyn Fn(&str) -> Option<String>,
@@ -75,12 +75,12 @@ fn written_in<'a>(
     sections.get(name.get_ref()).unwrap_or(&NO_KEYS)
 }
 
-fn dur(value: &Option<Spanned<HumanDuration>>) -> Option<Duration> {
+pub(crate) fn dur(value: &Option<Spanned<HumanDuration>>) -> Option<Duration> {
     value.as_ref().map(|v| v.get_ref().0)
 }
 
 impl Validator<'_> {
-    fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
+    pub(crate) fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
         self.errors
             .push(ConfigError::at(self.path, self.text, Some(span), message));
     }
@@ -202,7 +202,7 @@ impl Validator<'_> {
         ok
     }
 
-    fn expanded(&mut self, value: &Spanned<String>) -> Option<String> {
+    pub(crate) fn expanded(&mut self, value: &Spanned<String>) -> Option<String> {
         match env::expand(value.get_ref(), self.lookup) {
             Ok(text) => Some(text),
             Err(message) => {

@@ -11,6 +11,7 @@ use super::queue_and_series::{
 use super::{Validator, dur, intake::ALERTMANAGER_KEYS};
 use crate::config::raw::{RawWatch, SourceKind, WatchKind, WrittenKeys};
 use crate::config::*;
+use crate::watch::certificate::spec::CERTIFICATE_KEYS;
 use std::collections::BTreeMap;
 use std::str::FromStr;
 use toml::Spanned;
@@ -98,6 +99,10 @@ pub(super) const WATCHES: Section = Section {
             name: "http",
             takes: &[HTTP_KEYS],
         },
+        Kind {
+            name: "certificate",
+            takes: &[CERTIFICATE_KEYS],
+        },
     ],
 };
 
@@ -149,6 +154,7 @@ impl Validator<'_> {
             WatchKind::ErrorClass => self.error_class(raw, sources, &missing)?,
             WatchKind::SlowQuery => self.slow_query(raw, sources, &missing)?,
             WatchKind::Alertmanager => self.alertmanager(raw)?,
+            WatchKind::Certificate => self.certificate(raw, &missing)?,
             WatchKind::Http => {
                 self.http(raw, dur(&raw.timeout).unwrap_or(engine.timeout), &missing)?
             }

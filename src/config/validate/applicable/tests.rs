@@ -76,6 +76,9 @@ const SAMPLES: &[(&str, &str)] = &[
     ("expect_status", r#""200-299""#),
     ("body_match", r#""ok""#),
     ("max_latency", r#""2s""#),
+    // certificate
+    ("host", r#""shop.example.com:443""#),
+    ("expires_within", r#""14d""#),
     ("bearer_token", r#""${SOME_TOKEN}""#),
     ("username", r#""sentinel""#),
     ("password", r#""${SOME_PASSWORD}""#),
