@@ -6,17 +6,17 @@ use super::Validator;
 use crate::config::raw::WrittenKeys;
 
 /// The keys one kind of section takes beyond those every kind of its section shares.
-pub(super) struct Kind {
+pub(crate) struct Kind {
     /// The kind as errors name it: `heartbeat`, `postgres`; for what a stuck watch reads,
     /// `a SQL table`.
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     /// Its keys, as one or more lists (a stuck watch takes the keys of every source it can read).
     pub takes: &'static [&'static [&'static str]],
 }
 
 /// A family of sections whose keys depend on their kind: sources, watches, channels, or the
 /// sources a stuck watch reads.
-pub(super) struct Section {
+pub(crate) struct Section {
     /// How errors name sections of some kinds, `{}` standing for the kinds: "{} watches".
     pub naming: &'static str,
     /// "they take", or "it takes" where `naming` speaks of a single section.
@@ -105,7 +105,7 @@ fn listing(names: &[&str]) -> String {
 impl Validator<'_> {
     /// Refuses, at its value, every key written in a section of kind `kind` that this kind
     /// does not take.
-    pub(super) fn refuse_inapplicable(
+    pub(crate) fn refuse_inapplicable(
         &mut self,
         written: &WrittenKeys,
         section: &Section,

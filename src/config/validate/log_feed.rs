@@ -12,7 +12,7 @@ use std::time::Duration;
 pub const DEFAULT_HISTORY: Duration = Duration::from_secs(3600);
 
 impl Validator<'_> {
-    pub(super) fn log_feed(
+    pub(crate) fn log_feed(
         &mut self,
         raw: &RawWatch,
         sources: &BTreeMap<String, SourceKind>,

@@ -10,16 +10,17 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use toml::Spanned;
 
-mod applicable;
+pub(crate) mod applicable;
 mod channels;
-mod http;
 mod intake;
 mod log_feed;
-mod queue_and_series;
 mod server;
+mod source_ref;
 mod sources;
 mod store;
 mod watches;
+
+pub(crate) use source_ref::is_sql;
 
 pub(crate) struct Validator<'a> {
     path: &'a Path,
@@ -212,7 +213,11 @@ impl Validator<'_> {
         }
     }
 
-    fn secret(&mut self, value: &Option<Spanned<String>>, setting: &str) -> Option<String> {
+    pub(crate) fn secret(
+        &mut self,
+        value: &Option<Spanned<String>>,
+        setting: &str,
+    ) -> Option<String> {
         let value = value.as_ref()?;
         match env::secret(value.get_ref(), setting, self.lookup) {
             Ok(secret) => Some(secret),
@@ -223,7 +228,7 @@ impl Validator<'_> {
         }
     }
 
-    fn url(&mut self, value: &Spanned<String>) -> Option<String> {
+    pub(crate) fn url(&mut self, value: &Spanned<String>) -> Option<String> {
         let url = self.expanded(value)?;
         match reqwest::Url::parse(&url) {
             Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => {

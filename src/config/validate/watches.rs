@@ -1,19 +1,25 @@
-//! Validation of `[watches.NAME]`: the settings every watch shares, the keys each kind
-//! takes (the heartbeat, freshness, threshold and new_error kinds' own here, the others' next
-//! to where they are validated), and those four kinds.
+//! Validation of `[watches.NAME]`: the settings every watch shares, the table of the keys each
+//! kind takes (each kind lists its own in its folder, `src/watch/<kind>/`, where it is
+//! validated), and the dispatch to each kind's validation.
 
 use super::applicable::{Kind, Section};
-use super::http::HTTP_KEYS;
-use super::queue_and_series::{
-    ERROR_CLASS_KEYS, JUMP_KEYS, SLOW_QUERY_KEYS, STUCK_KEYS, STUCK_ON_PROMETHEUS_KEYS,
-    STUCK_ON_REDIS_KEYS, STUCK_ON_SQL_KEYS,
-};
-use super::{Validator, dur, intake::ALERTMANAGER_KEYS};
+use super::{Validator, dur};
 use crate::config::raw::{RawWatch, SourceKind, WatchKind, WrittenKeys};
 use crate::config::*;
-use crate::watch::certificate::spec::CERTIFICATE_KEYS;
+use crate::watch::alertmanager::validate::ALERTMANAGER_KEYS;
+use crate::watch::certificate::validate::CERTIFICATE_KEYS;
+use crate::watch::error_class::validate::ERROR_CLASS_KEYS;
+use crate::watch::freshness::validate::FRESHNESS_KEYS;
+use crate::watch::heartbeat::validate::HEARTBEAT_KEYS;
+use crate::watch::http::validate::HTTP_KEYS;
+use crate::watch::jump::validate::JUMP_KEYS;
+use crate::watch::new_error::validate::NEW_ERROR_KEYS;
+use crate::watch::slow_query::validate::SLOW_QUERY_KEYS;
+use crate::watch::stuck::validate::{
+    STUCK_KEYS, STUCK_ON_PROMETHEUS_KEYS, STUCK_ON_REDIS_KEYS, STUCK_ON_SQL_KEYS,
+};
+use crate::watch::threshold::validate::THRESHOLD_KEYS;
 use std::collections::BTreeMap;
-use std::str::FromStr;
 use toml::Spanned;
 
 /// Keys every watch takes, whatever its kind.
@@ -28,24 +34,6 @@ pub(super) const WATCH_COMMON_KEYS: &[&str] = &[
     "renotify",
     "notify_resolved",
     "channels",
-];
-
-pub(super) const HEARTBEAT_KEYS: &[&str] = &["token", "period", "schedule", "tz", "grace"];
-
-pub(super) const FRESHNESS_KEYS: &[&str] = &["source", "query", "path", "max_age"];
-
-pub(super) const THRESHOLD_KEYS: &[&str] = &["source", "query"];
-
-pub(super) const NEW_ERROR_KEYS: &[&str] = &[
-    "path",
-    "source",
-    "query",
-    "format",
-    "min_count",
-    "window",
-    "learn_for",
-    "history",
-    "patterns",
 ];
 
 /// Every kind of watch and the keys it takes.
@@ -109,9 +97,6 @@ pub(super) const WATCHES: Section = Section {
 /// How long an `http` watch's endpoint must keep failing before it pages, unless `for` says.
 const HTTP_DEFAULT_FOR: Duration = Duration::from_secs(180);
 
-/// Ping tokens are capabilities in a URL: they must not be guessable.
-const MIN_TOKEN_LEN: usize = 16;
-
 impl Validator<'_> {
     pub(super) fn watch(
         &mut self,
@@ -158,87 +143,9 @@ impl Validator<'_> {
             WatchKind::Http => {
                 self.http(raw, dur(&raw.timeout).unwrap_or(engine.timeout), &missing)?
             }
-            WatchKind::Threshold => {
-                let source = self.source_of(
-                    raw,
-                    sources,
-                    kind_name,
-                    &[SourceKind::Prometheus, SourceKind::Loki],
-                    &missing,
-                );
-                let Some(query) = &raw.query else {
-                    missing(
-                        self,
-                        "query",
-                        "\"<PromQL, or a LogQL metric query, returning the broken series>\"",
-                    );
-                    return None;
-                };
-                let (source, _) = source?;
-                WatchSpecKind::Threshold(ThresholdSpec {
-                    source,
-                    query: query.get_ref().clone(),
-                })
-            }
-            WatchKind::NewError => {
-                let feed =
-                    self.log_feed(raw, sources, kind_name, "/var/log/app/*.log", &missing)?;
-                if let Some(min_count) = &raw.min_count
-                    && *min_count.get_ref() == 0
-                {
-                    self.error(min_count.span(), "min_count must be at least 1");
-                }
-                WatchSpecKind::NewError(NewErrorSpec {
-                    feed,
-                    format: raw
-                        .format
-                        .as_ref()
-                        .map_or(LogFormat::Plain, |f| *f.get_ref()),
-                    min_count: raw.min_count.as_ref().map_or(3, |c| *c.get_ref()),
-                    window: dur(&raw.window).unwrap_or(Duration::from_secs(600)),
-                    learn_for: dur(&raw.learn_for).unwrap_or(Duration::from_secs(3600)),
-                    patterns: raw
-                        .patterns
-                        .as_ref()
-                        .map(|p| p.get_ref().clone())
-                        .unwrap_or_default(),
-                })
-            }
-            WatchKind::Freshness => {
-                let Some(max_age) = dur(&raw.max_age) else {
-                    missing(self, "max_age", "\"26h\"");
-                    return None;
-                };
-                let target = match (&raw.path, &raw.query) {
-                    (Some(path), None) => {
-                        if let Some(source) = &raw.source {
-                            self.error(source.span(), "a freshness watch on files takes `path` only; `source` is for `query`");
-                        }
-                        let pattern = self.expanded(path)?;
-                        if let Err(error) = glob::Pattern::new(&pattern) {
-                            self.error(path.span(), format!("invalid glob pattern: {error}"));
-                        }
-                        FreshnessTarget::Files { pattern }
-                    }
-                    (None, Some(query)) => FreshnessTarget::Query {
-                        source: self.prometheus_ref(raw, sources, kind_name, &missing)?,
-                        query: query.get_ref().clone(),
-                    },
-                    (Some(path), Some(_)) => {
-                        self.error(path.span(), "give either `path` (newest matching file) or `query` (PromQL timestamps), not both");
-                        return None;
-                    }
-                    (None, None) => {
-                        missing(
-                            self,
-                            "path",
-                            "\"/var/backups/*.sql.gz\" (or source + query)",
-                        );
-                        return None;
-                    }
-                };
-                WatchSpecKind::Freshness(FreshnessSpec { target, max_age })
-            }
+            WatchKind::Threshold => self.threshold(raw, sources, kind_name, &missing)?,
+            WatchKind::NewError => self.new_error(raw, sources, kind_name, &missing)?,
+            WatchKind::Freshness => self.freshness(raw, sources, kind_name, &missing)?,
         };
         if !name_ok {
             return None;
@@ -276,7 +183,7 @@ impl Validator<'_> {
     }
 
     /// The watch's `source`, which must be a Prometheus-compatible endpoint.
-    pub(super) fn prometheus_ref(
+    pub(crate) fn prometheus_ref(
         &mut self,
         raw: &RawWatch,
         sources: &BTreeMap<String, SourceKind>,
@@ -285,85 +192,5 @@ impl Validator<'_> {
     ) -> Option<String> {
         self.source_of(raw, sources, kind_name, &[SourceKind::Prometheus], missing)
             .map(|(name, _)| name)
-    }
-
-    pub(super) fn heartbeat(
-        &mut self,
-        raw: &RawWatch,
-        missing: &dyn Fn(&mut Self, &str, &str),
-    ) -> Option<WatchSpecKind> {
-        let Some(token) = &raw.token else {
-            missing(self, "token", "\"<a UUID; `sentinel init` makes one>\"");
-            return None;
-        };
-        let token_text = self.expanded(token)?;
-        if token_text.len() < MIN_TOKEN_LEN
-            || !token_text
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            self.error(token.span(), format!("ping tokens must be unguessable: at least {MIN_TOKEN_LEN} letters, digits, - or _ (a UUID works)"));
-        }
-        let schedule = match (&raw.period, &raw.schedule) {
-            (Some(period), None) => {
-                if let Some(tz) = &raw.tz {
-                    self.error(
-                        tz.span(),
-                        "`tz` applies only to a cron `schedule`, not to `period`",
-                    );
-                }
-                if period.get_ref().0.is_zero() {
-                    self.error(period.span(), "period must be longer than zero");
-                }
-                Schedule::Period(period.get_ref().0)
-            }
-            (None, Some(schedule)) => {
-                let tz = match &raw.tz {
-                    Some(tz) => match chrono_tz::Tz::from_str(tz.get_ref()) {
-                        Ok(tz) => tz,
-                        Err(_) => {
-                            self.error(tz.span(), format!("unknown time zone {:?}: expected an IANA name like \"Europe/Berlin\" or \"UTC\"", tz.get_ref()));
-                            chrono_tz::UTC
-                        }
-                    },
-                    None => chrono_tz::UTC,
-                };
-                let fields = schedule.get_ref().split_whitespace().count();
-                let parsed = if fields == 5 {
-                    croner::Cron::from_str(schedule.get_ref()).map_err(|e| e.to_string())
-                } else {
-                    Err(format!(
-                        "expected 5 fields (minute hour day-of-month month day-of-week), found {fields}"
-                    ))
-                };
-                match parsed {
-                    Ok(expression) => Schedule::Cron {
-                        expression: Box::new(expression),
-                        text: schedule.get_ref().clone(),
-                        tz,
-                    },
-                    Err(reason) => {
-                        self.error(schedule.span(), format!("invalid cron expression {:?}: {reason}; example: \"0 3 * * *\" for 03:00 daily", schedule.get_ref()));
-                        return None;
-                    }
-                }
-            }
-            (Some(period), Some(_)) => {
-                self.error(
-                    period.span(),
-                    "give either `period` or a cron `schedule`, not both",
-                );
-                return None;
-            }
-            (None, None) => {
-                missing(self, "period", "\"1d\" (or schedule = \"0 3 * * *\")");
-                return None;
-            }
-        };
-        Some(WatchSpecKind::Heartbeat(HeartbeatSpec {
-            token: token_text,
-            schedule,
-            grace: dur(&raw.grace).unwrap_or(Duration::from_secs(3600)),
-        }))
     }
 }

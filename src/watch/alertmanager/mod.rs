@@ -9,6 +9,8 @@
 //! mount="/var"}`): stable across restarts and re-sends, readable in a page and in `/snooze`,
 //! and as unique as Alertmanager's fingerprint, which is a hash of the same labels.
 
+pub(crate) mod validate;
+
 use super::WatchContext;
 use super::kind::Watch;
 use super::memory::store_failure;

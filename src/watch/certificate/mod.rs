@@ -8,6 +8,7 @@
 pub mod core;
 mod read;
 pub mod spec;
+pub(crate) mod validate;
 
 use self::core::judge;
 use super::WatchContext;

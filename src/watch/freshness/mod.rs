@@ -2,6 +2,7 @@
 //! backups folder), or a timestamp a PromQL query returns, must be younger than `max_age`.
 
 pub mod spec;
+pub(crate) mod validate;
 
 use super::WatchContext;
 use super::kind::{Watch, WatchedFiles};

@@ -3,6 +3,7 @@
 //! grace, `/start`, `/fail`, exit statuses).
 
 pub mod spec;
+pub(crate) mod validate;
 
 use super::WatchContext;
 use super::kind::Watch;

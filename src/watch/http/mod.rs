@@ -5,6 +5,7 @@
 //! that cannot be sent (a URL the client refuses) makes the watch blind.
 
 pub mod spec;
+pub(crate) mod validate;
 
 use super::WatchContext;
 use super::kind::Watch;

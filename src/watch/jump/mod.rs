@@ -6,6 +6,7 @@
 
 pub mod detector;
 pub mod spec;
+pub(crate) mod validate;
 
 use super::jump::detector::JumpDetector;
 use super::kind::Watch;

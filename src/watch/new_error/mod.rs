@@ -9,6 +9,7 @@
 
 pub mod core;
 pub mod spec;
+pub(crate) mod validate;
 
 use self::core::{Candidate, Learning, count_events, error_events, judge_candidates};
 use super::WatchContext;

@@ -8,6 +8,7 @@
 
 pub mod core;
 pub mod spec;
+pub(crate) mod validate;
 
 use super::WatchContext;
 use super::kind::Watch;

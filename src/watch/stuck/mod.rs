@@ -4,6 +4,7 @@
 //! and since when; the tracker makes sure it is said once and resolved when the work drains.
 
 pub mod spec;
+pub(crate) mod validate;
 
 use super::kind::Watch;
 use super::memory::Memory;

@@ -4,6 +4,7 @@
 //! has healed.
 
 pub mod spec;
+pub(crate) mod validate;
 
 use super::kind::Watch;
 use super::observation::{Evaluation, Observation};

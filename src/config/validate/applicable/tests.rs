@@ -3,7 +3,6 @@
 //! file may contain.
 
 use super::super::channels::CHANNELS;
-use super::super::queue_and_series::STUCK_ON;
 use super::super::sources::SOURCES;
 use super::super::watches::WATCHES;
 use super::Section;
@@ -11,6 +10,7 @@ use crate::config::ConfigError;
 use crate::config::raw::{
     ChannelKind, RawChannel, RawConfig, RawSource, RawWatch, SourceKind, WatchKind,
 };
+use crate::watch::stuck::validate::STUCK_ON;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use std::collections::BTreeSet;

@@ -1,12 +1,12 @@
 //! Validation of `http` watches: the URL, the statuses and body it must answer with, how fast.
 
-use super::{Validator, dur};
 use crate::config::raw::RawWatch;
+use crate::config::validate::{Validator, dur};
 use crate::config::{HttpSpec, WatchSpecKind};
 use crate::source::http::{ExpectStatus, HttpProbe};
 use std::time::Duration;
 
-pub(super) const HTTP_KEYS: &[&str] = &[
+pub(crate) const HTTP_KEYS: &[&str] = &[
     "url",
     "expect_status",
     "body_match",
@@ -21,7 +21,7 @@ const BODY_PATTERN_LIMIT: usize = 1 << 20;
 impl Validator<'_> {
     /// `watch_timeout` bounds the whole evaluation; the request gives up a little earlier, so a
     /// hanging endpoint reads as "no answer in time", not as a blind watch.
-    pub(super) fn http(
+    pub(crate) fn http(
         &mut self,
         raw: &RawWatch,
         watch_timeout: Duration,
