@@ -4,7 +4,7 @@ use chrono::{DateTime, TimeZone, Utc};
 
 /// `90` -> `1m 30s`, `3600` -> `1h`, `93600` -> `1d 2h`: the largest unit and, if not zero,
 /// the next one down; smaller remainders are dropped.
-pub fn duration_secs(seconds: i64) -> String {
+pub(crate) fn duration_secs(seconds: i64) -> String {
     let seconds = seconds.max(0);
     let units = [(86_400, "d"), (3_600, "h"), (60, "m"), (1, "s")];
     let Some(first) = units.iter().position(|(size, _)| seconds >= *size) else {
@@ -22,13 +22,13 @@ pub fn duration_secs(seconds: i64) -> String {
 }
 
 /// A std duration the same way.
-pub fn duration(d: std::time::Duration) -> String {
+pub(crate) fn duration(d: std::time::Duration) -> String {
     duration_secs(i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// A moment relative to `now`, in `tz`: `today 03:12`, `yesterday 03:12`, `Mon 03:12`, or
 /// `2026-11-02 03:12` when older than a week.
-pub fn moment<Tz: TimeZone>(at: DateTime<Utc>, now: DateTime<Utc>, tz: &Tz) -> String
+pub(crate) fn moment<Tz: TimeZone>(at: DateTime<Utc>, now: DateTime<Utc>, tz: &Tz) -> String
 where
     Tz::Offset: std::fmt::Display,
 {

@@ -9,33 +9,26 @@
 // A dependency nothing uses is reported when the library is built (test builds add the
 // dev-dependencies, which each test uses only some of).
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
+// `pub` only for what the crate's users (the binary, tests, benchmarks) reach; everything else
+// is `pub(crate)`, so the compiler reports dead code.
+#![warn(unreachable_pub)]
 
 // The command line's parser: used by the binary (src/main.rs) alone, and Cargo has no
 // dependencies for a binary only.
 use clap as _;
 
-// Modules marked `warn(unreachable_pub)` say `pub` only of what the crate's users can reach,
-// so the compiler reports their dead code.
-#[warn(unreachable_pub)]
 pub mod alert;
-#[warn(unreachable_pub)]
 pub mod chat;
-#[warn(unreachable_pub)]
 pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod demo;
 pub mod engine;
-#[warn(unreachable_pub)]
-pub mod humanize;
-#[warn(unreachable_pub)]
+pub(crate) mod humanize;
 pub mod logs;
 pub mod notify;
-#[warn(unreachable_pub)]
 pub mod server;
 pub mod source;
-#[warn(unreachable_pub)]
 pub mod store;
-#[warn(unreachable_pub)]
 pub mod telemetry;
 pub mod watch;

@@ -7,7 +7,7 @@ use std::time::Duration;
 const MAX_SNOOZE: Duration = Duration::from_secs(30 * 86_400);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
+pub(crate) enum Command {
     Help,
     Status,
     Snooze { watch: String, duration: Duration },
@@ -18,7 +18,7 @@ pub enum Command {
 }
 
 /// Parses a message starting with `/`. `Err` is the line to answer (usage or unknown).
-pub fn parse(text: &str) -> Result<Command, String> {
+pub(crate) fn parse(text: &str) -> Result<Command, String> {
     let text = text.trim();
     let (head, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
     let rest = rest.trim();
@@ -67,7 +67,7 @@ pub fn parse(text: &str) -> Result<Command, String> {
 }
 
 /// What `/help` answers.
-pub const HELP: &str = "Sentinel pages here and takes instructions from its operator.
+pub(crate) const HELP: &str = "Sentinel pages here and takes instructions from its operator.
 Buttons under a page: Investigate, Snooze 1h, Snooze 1d, Mute, Not actionable.
 Reply to a page with a question to request an investigation of it.
 /status: what is firing, pending, snoozed, muted

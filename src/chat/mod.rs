@@ -4,9 +4,9 @@
 //! in the configured chat are heard ([`auth`]); every press is answered.
 
 pub mod auth;
-pub mod command;
+pub(crate) mod command;
 mod handle;
-pub mod status;
+pub(crate) mod status;
 
 use crate::clock::SharedClock;
 use crate::notify::telegram::TelegramChannel;

@@ -32,13 +32,13 @@ fn silence_target(silence: &Silence) -> String {
 
 /// The status message, with the warnings of the SQL sources this process runs although their
 /// role can do more than read (`allow_privileged_role = true`).
-pub fn render(alerts: &[AlertRecord], silences: &[Silence], now: DateTime<Utc>) -> String {
+pub(crate) fn render(alerts: &[AlertRecord], silences: &[Silence], now: DateTime<Utc>) -> String {
     let warnings = crate::source::sql::role_gate::privileged_warnings();
     render_with_warnings(alerts, silences, &warnings, now)
 }
 
 /// The status message, `warnings` first.
-pub fn render_with_warnings(
+pub(crate) fn render_with_warnings(
     alerts: &[AlertRecord],
     silences: &[Silence],
     warnings: &[String],

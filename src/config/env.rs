@@ -2,7 +2,10 @@
 
 /// Replaces every `${NAME}` in `text` with the environment variable `NAME`.
 /// `lookup` is the environment (injected so tests need not touch the process's).
-pub fn expand(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+pub(crate) fn expand(
+    text: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<String, String> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("${") {
@@ -28,7 +31,7 @@ pub fn expand(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Str
 }
 
 /// A secret must come from the environment: the whole value is one `${NAME}` reference.
-pub fn secret(
+pub(crate) fn secret(
     text: &str,
     setting: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
@@ -51,7 +54,7 @@ pub fn secret(
 }
 
 /// The process environment as a lookup.
-pub fn process_env(name: &str) -> Option<String> {
+pub(crate) fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 

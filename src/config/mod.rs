@@ -1,11 +1,11 @@
 //! `sentinel.toml`: the typed configuration, its defaults, and loading with errors that name
 //! `file:line:col` and what was expected. Secrets come only from the environment.
 
-pub mod env;
-pub mod error;
+pub(crate) mod env;
+pub(crate) mod error;
 mod intake;
-pub mod raw;
-pub mod units;
+pub(crate) mod raw;
+pub(crate) mod units;
 pub(crate) mod validate;
 
 pub use crate::watch::certificate::spec::{CertificateSpec, CertificateTarget};

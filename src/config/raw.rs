@@ -12,7 +12,7 @@ type S<T> = Option<Spanned<T>>;
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-pub struct RawConfig {
+pub(crate) struct RawConfig {
     #[serde(default)]
     pub server: RawServer,
     #[serde(default)]
@@ -29,12 +29,12 @@ pub struct RawConfig {
 
 /// The keys one `[sources.NAME]`, `[watches.NAME]` or `[channels.NAME]` section sets, as
 /// written in the file (`for`, not a field's name), each with the place of its value.
-pub type WrittenKeys = BTreeMap<String, Spanned<IgnoredAny>>;
+pub(crate) type WrittenKeys = BTreeMap<String, Spanned<IgnoredAny>>;
 
 /// The same file read a second time for the keys each named section sets, whatever they are:
 /// which keys apply to which kind is judged from these, against one list of keys per kind.
 #[derive(Debug, Deserialize, Default)]
-pub struct WrittenSections {
+pub(crate) struct WrittenSections {
     #[serde(default)]
     pub sources: BTreeMap<String, WrittenKeys>,
     #[serde(default)]
@@ -45,7 +45,7 @@ pub struct WrittenSections {
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-pub struct RawServer {
+pub(crate) struct RawServer {
     pub listen: S<String>,
     pub max_body: S<ByteSize>,
     pub rate_limit_per_second: S<u32>,
@@ -61,7 +61,7 @@ pub struct RawServer {
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-pub struct RawStore {
+pub(crate) struct RawStore {
     pub path: S<String>,
     pub ping_retention: S<HumanDuration>,
     pub pings_per_check: S<i64>,
@@ -70,7 +70,7 @@ pub struct RawStore {
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-pub struct RawEngine {
+pub(crate) struct RawEngine {
     pub interval: S<HumanDuration>,
     pub timeout: S<HumanDuration>,
     pub concurrency: S<u32>,
@@ -107,7 +107,7 @@ impl SourceKind {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawSource {
+pub(crate) struct RawSource {
     pub kind: Spanned<SourceKind>,
     pub url: S<String>,
     pub timeout: S<HumanDuration>,
@@ -187,7 +187,7 @@ pub enum Severity {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawWatch {
+pub(crate) struct RawWatch {
     pub kind: Spanned<WatchKind>,
     /// What the expectation is called in pages ("Nightly backup").
     pub description: S<String>,
@@ -261,7 +261,7 @@ pub struct RawWatch {
 /// `access_format = "auto" | "combined" | "json"` of an error_class watch.
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
-pub enum AccessFormatName {
+pub(crate) enum AccessFormatName {
     Auto,
     Combined,
     Json,
@@ -270,7 +270,7 @@ pub enum AccessFormatName {
 /// `layout` of a Redis queue watched by `stuck`.
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
-pub enum QueueLayoutName {
+pub(crate) enum QueueLayoutName {
     List,
     Stream,
     SortedSet,
@@ -283,7 +283,7 @@ pub enum QueueLayoutName {
 /// `seasonality = "none" | "daily" | "weekly"` of a jump watch.
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
-pub enum SeasonalityName {
+pub(crate) enum SeasonalityName {
     None,
     Daily,
     Weekly,
@@ -292,7 +292,7 @@ pub enum SeasonalityName {
 /// `direction = "up" | "down" | "both"` of a jump watch.
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
-pub enum DirectionName {
+pub(crate) enum DirectionName {
     Up,
     Down,
     Both,
@@ -319,7 +319,7 @@ impl ChannelKind {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawChannel {
+pub(crate) struct RawChannel {
     pub kind: Spanned<ChannelKind>,
     pub url: S<String>,
     pub bearer_token: S<String>,

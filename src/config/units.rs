@@ -6,9 +6,9 @@ use std::time::Duration;
 
 /// A duration written the human way. Deserializes from a string such as `5m`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
-pub struct HumanDuration(pub Duration);
+pub(crate) struct HumanDuration(pub Duration);
 
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text.trim()).map_err(|error| {
         format!("invalid duration {text:?} ({error}): expected a number with a unit, like 90s, 5m, 1h30m or 2d")
     })
@@ -32,9 +32,9 @@ impl<'de> Deserialize<'de> for HumanDuration {
 
 /// A byte size: an integer number of bytes, or a string like `100KB` (KB = 1000, KiB = 1024).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
-pub struct ByteSize(pub u64);
+pub(crate) struct ByteSize(pub u64);
 
-pub fn parse_size(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
     let trimmed = text.trim();
     let digits_end = trimmed
         .find(|c: char| !c.is_ascii_digit())

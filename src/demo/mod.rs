@@ -7,7 +7,7 @@
 //! where the world fixes itself); the blips heal before their `for`, the scanner and the known
 //! error never page.
 
-pub mod world;
+pub(crate) mod world;
 
 use crate::alert::notice::Notice;
 use crate::clock::{ManualClock, SharedClock};

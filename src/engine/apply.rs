@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use std::collections::BTreeSet;
 
 /// The reserved watch name prefix of blindness alerts.
-pub const BLIND_PREFIX: &str = "can't see ";
+pub(super) const BLIND_PREFIX: &str = "can't see ";
 
 /// The blindness alert a failed evaluation belongs to: one per source, or one per watch when
 /// the source answered but rejected the watch's query.

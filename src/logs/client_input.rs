@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 
 /// The family of a client-input failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ClientInputKind {
+pub(crate) enum ClientInputKind {
     /// The database could not read a value as its column type (PG 22P02, MySQL 1366/1292).
     InvalidTextRepresentation,
     /// The request body was not valid JSON.
@@ -31,7 +31,7 @@ pub enum ClientInputKind {
 /// A recognized client-input failure with a short human label, e.g.
 /// `invalid input syntax for type uuid`. Labels carry type and field names, never values.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClientInputFailure {
+pub(crate) struct ClientInputFailure {
     pub kind: ClientInputKind,
     pub label: String,
 }
@@ -301,13 +301,13 @@ fn scan_head(text: &str) -> &str {
 
 /// Whether the message shows an infrastructure failure (connection refused, timeout, pool
 /// exhaustion, deadlock, ...): such an error is never a client-input failure.
-pub fn is_infrastructure_failure(text: &str) -> bool {
+pub(crate) fn is_infrastructure_failure(text: &str) -> bool {
     rules().is_some_and(|r| r.infrastructure.is_match(scan_head(text)))
 }
 
 /// Classifies an app error message or log line; `None` unless it is clearly a client-input
 /// failure (see the module docs).
-pub fn client_input_failure(text: &str) -> Option<ClientInputFailure> {
+pub(crate) fn client_input_failure(text: &str) -> Option<ClientInputFailure> {
     let rules = rules()?;
     let text = scan_head(text);
     if rules.infrastructure.is_match(text) || rules.upstream.is_match(text) {

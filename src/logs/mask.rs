@@ -24,12 +24,12 @@
 use crate::logs::tokenize::is_token_separator;
 
 /// The wildcard that stands for a variable part of a template.
-pub const WILDCARD: &str = "<*>";
+pub(crate) const WILDCARD: &str = "<*>";
 
 /// A masked line: the tokens joined by single spaces, with one span per
 /// token. Reused between lines to avoid allocation on the hot path.
 #[derive(Debug, Default, Clone)]
-pub struct MaskedLine {
+pub(crate) struct MaskedLine {
     /// Always valid UTF-8: tokens are cut at ASCII separators and
     /// delimiters only.
     text: Vec<u8>,
@@ -39,12 +39,12 @@ pub struct MaskedLine {
 
 impl MaskedLine {
     /// Creates an empty masked line.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// Removes all tokens, keeping the allocations.
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.text.clear();
         self.spans.clear();
         self.last_wildcard = false;
@@ -52,48 +52,42 @@ impl MaskedLine {
 
     /// Number of tokens.
     #[inline]
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.spans.len()
-    }
-
-    /// True when the line has no tokens.
-    #[inline]
-    pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
     }
 
     /// The token at `index`.
     #[inline]
-    pub fn token(&self, index: usize) -> &str {
+    pub(crate) fn token(&self, index: usize) -> &str {
         as_text(self.token_bytes(index))
     }
 
     /// The bytes of the token at `index`.
     #[inline]
-    pub fn token_bytes(&self, index: usize) -> &[u8] {
+    pub(crate) fn token_bytes(&self, index: usize) -> &[u8] {
         let (start, end) = self.spans[index];
         &self.text[start as usize..end as usize]
     }
 
     /// Iterates over the tokens in order.
-    pub fn tokens(&self) -> impl Iterator<Item = &str> + '_ {
+    pub(crate) fn tokens(&self) -> impl Iterator<Item = &str> + '_ {
         (0..self.len()).map(|index| self.token(index))
     }
 
     /// The tokens joined by single spaces (the template text of the line).
     #[inline]
-    pub fn text(&self) -> &str {
+    pub(crate) fn text(&self) -> &str {
         as_text(&self.text)
     }
 
     /// The bytes of [`Self::text`].
     #[inline]
-    pub fn text_bytes(&self) -> &[u8] {
+    pub(crate) fn text_bytes(&self) -> &[u8] {
         &self.text
     }
 
     /// The tokens joined by single spaces, as an owned string.
-    pub fn joined(&self) -> String {
+    pub(crate) fn joined(&self) -> String {
         self.text().to_owned()
     }
 
@@ -168,7 +162,7 @@ fn as_text(bytes: &[u8]) -> &str {
 }
 
 /// Masks `line` into `out` (cleared first).
-pub fn mask_line(line: &str, out: &mut MaskedLine) {
+pub(crate) fn mask_line(line: &str, out: &mut MaskedLine) {
     out.clear();
     let bytes = line.as_bytes();
     let length = bytes.len();

@@ -3,17 +3,17 @@
 //! the CSV export used by `sentinel logs templates`.
 
 pub mod access;
-pub mod client_input;
+pub(crate) mod client_input;
 pub mod csv;
-pub mod fold;
-pub mod mask;
-pub mod miner;
-pub mod readable;
-pub mod redact;
-pub mod route;
-pub mod scanner;
-pub mod stacktrace;
-pub mod tokenize;
+pub(crate) mod fold;
+pub(crate) mod mask;
+pub(crate) mod miner;
+pub(crate) mod readable;
+pub(crate) mod redact;
+pub(crate) mod route;
+pub(crate) mod scanner;
+pub(crate) mod stacktrace;
+pub(crate) mod tokenize;
 
 pub use csv::write_templates_csv;
 pub use fold::{FoldConfig, FoldedEvent, LineFolder};

@@ -18,7 +18,7 @@ fn closes(c: char) -> bool {
 /// `template` with each wildcard wrapped as its value is in `example` (the last words of the
 /// example's first line are lined up with the template's words). When the two do not line up,
 /// word for word with every constant word equal, the template comes back as it is.
-pub fn readable_template(template: &str, example: &str) -> String {
+pub(crate) fn readable_template(template: &str, example: &str) -> String {
     let words: Vec<&str> = template.split_whitespace().collect();
     let line: Vec<&str> = example
         .lines()

@@ -28,7 +28,7 @@ fn rules() -> Option<&'static Rules> {
 }
 
 /// `text` with secrets and personal data replaced by markers.
-pub fn redact(text: &str) -> String {
+pub(crate) fn redact(text: &str) -> String {
     let Some(rules) = rules() else {
         return "<redacted>".to_string();
     };

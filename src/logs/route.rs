@@ -42,7 +42,7 @@ impl SegmentShape {
 }
 
 /// Shape of one segment (no slashes).
-pub fn segment_shape(seg: &str) -> SegmentShape {
+pub(crate) fn segment_shape(seg: &str) -> SegmentShape {
     let b = seg.as_bytes();
     if b.is_empty() {
         return SegmentShape::Literal;
@@ -99,7 +99,7 @@ fn is_token(b: &[u8]) -> bool {
 
 /// A segment that looks machine-generated rather than chosen: 8+ alphanumerics mixing at least
 /// two character classes, switching class often, with few vowels among its letters.
-pub fn looks_random(seg: &str) -> bool {
+pub(crate) fn looks_random(seg: &str) -> bool {
     let b = seg.as_bytes();
     if b.len() < 8 || !b.iter().all(u8::is_ascii_alphanumeric) {
         return false;
@@ -132,9 +132,10 @@ pub fn looks_random(seg: &str) -> bool {
         && vowels * 10 <= letters * 3
 }
 
+#[cfg(test)]
 /// Route by segment shape alone, e.g. `/users/42/orders/7f1c...` -> `/users/:id/orders/:hex`.
 /// Empty segments are dropped; the root is `/`.
-pub fn normalize_path(path: &str) -> String {
+pub(crate) fn normalize_path(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for seg in path.split('/').filter(|s| !s.is_empty()) {
         out.push('/');

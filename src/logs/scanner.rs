@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 
 /// Why a request is scanner noise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ScannerReason {
+pub(crate) enum ScannerReason {
     /// The path matches a well-known probe (the matched pattern).
     KnownProbe(&'static str),
     /// A `.php`/`.asp`/... script on an app that never served one.
@@ -132,7 +132,7 @@ fn find_probe(re: &Regex, list: &[&'static str], path: &str) -> Option<&'static 
 }
 
 /// Stateless judgement of one request (see [`ScannerReason`]).
-pub fn is_scanner_probe(record: &AccessRecord, book: &RouteBook) -> Option<ScannerReason> {
+pub(crate) fn is_scanner_probe(record: &AccessRecord, book: &RouteBook) -> Option<ScannerReason> {
     let path = record.path.as_str();
     if record.method.is_empty()
         || record.method == "CONNECT"
@@ -220,7 +220,7 @@ struct ClientState {
 
 /// A client that has just been flagged: the classifier drops what it holds from it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FlaggedClient {
+pub(crate) struct FlaggedClient {
     pub key: u64,
     /// Its earlier requests that were not yet counted as scanner noise.
     pub backlog: u64,
@@ -228,7 +228,7 @@ pub struct FlaggedClient {
 
 /// Per-client scanner tracking with bounded memory (see the module docs).
 #[derive(Debug, Default)]
-pub struct ScannerTracker {
+pub(crate) struct ScannerTracker {
     config: ScannerConfig,
     clients: HashMap<u64, ClientState>,
     newly_flagged: Vec<FlaggedClient>,
@@ -236,7 +236,7 @@ pub struct ScannerTracker {
 }
 
 /// The key a client is tracked under: address and user agent.
-pub fn client_key(record: &AccessRecord) -> u64 {
+pub(crate) fn client_key(record: &AccessRecord) -> u64 {
     let mut h = DefaultHasher::new();
     record.client.hash(&mut h);
     record.user_agent.hash(&mut h);
@@ -250,7 +250,7 @@ fn path_hash(path: &str) -> u64 {
 }
 
 impl ScannerTracker {
-    pub fn new(config: ScannerConfig) -> Self {
+    pub(crate) fn new(config: ScannerConfig) -> Self {
         ScannerTracker {
             config,
             ..ScannerTracker::default()
@@ -259,7 +259,7 @@ impl ScannerTracker {
 
     /// Judges `record` seen at `now_ms` (milliseconds since the epoch). `Some` means the
     /// request is scanner noise and has been counted.
-    pub fn observe(
+    pub(crate) fn observe(
         &mut self,
         record: &AccessRecord,
         book: &RouteBook,
@@ -336,25 +336,28 @@ impl ScannerTracker {
         self.clients.retain(|_, c| c.last_seen >= cutoff);
     }
 
+    #[cfg(test)]
     /// Whether the client of `record` is currently flagged.
-    pub fn is_flagged(&self, record: &AccessRecord) -> bool {
+    pub(crate) fn is_flagged(&self, record: &AccessRecord) -> bool {
         self.clients
             .get(&client_key(record))
             .is_some_and(|c| c.flagged)
     }
 
     /// Clients flagged since the last call.
-    pub fn take_newly_flagged(&mut self) -> Vec<FlaggedClient> {
+    pub(crate) fn take_newly_flagged(&mut self) -> Vec<FlaggedClient> {
         std::mem::take(&mut self.newly_flagged)
     }
 
+    #[cfg(test)]
     /// Requests counted as scanner noise since creation.
-    pub fn total(&self) -> u64 {
+    pub(crate) fn total(&self) -> u64 {
         self.total
     }
 
+    #[cfg(test)]
     /// Clients currently tracked.
-    pub fn tracked_clients(&self) -> usize {
+    pub(crate) fn tracked_clients(&self) -> usize {
         self.clients.len()
     }
 }

@@ -5,13 +5,13 @@
 use std::borrow::Cow;
 
 /// Decodes raw bytes as UTF-8, replacing invalid sequences with U+FFFD.
-pub fn decode_lossy(bytes: &[u8]) -> Cow<'_, str> {
+pub(crate) fn decode_lossy(bytes: &[u8]) -> Cow<'_, str> {
     String::from_utf8_lossy(bytes)
 }
 
 /// Returns the longest prefix of `line` that is at most `max_bytes` long and
 /// ends on a character boundary, and whether anything was cut off.
-pub fn truncate_on_char_boundary(line: &str, max_bytes: usize) -> (&str, bool) {
+pub(crate) fn truncate_on_char_boundary(line: &str, max_bytes: usize) -> (&str, bool) {
     if line.len() <= max_bytes {
         return (line, false);
     }
@@ -26,12 +26,13 @@ pub fn truncate_on_char_boundary(line: &str, max_bytes: usize) -> (&str, bool) {
 /// control character (NUL, escape, DEL, ...), so binary junk can never glue
 /// tokens together or end up inside a template.
 #[inline]
-pub const fn is_token_separator(byte: u8) -> bool {
+pub(crate) const fn is_token_separator(byte: u8) -> bool {
     byte <= b' ' || byte == 0x7f
 }
 
+#[cfg(test)]
 /// Iterates over the whitespace/control-separated tokens of `line`.
-pub fn split_tokens(line: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn split_tokens(line: &str) -> impl Iterator<Item = &str> {
     line.split(|c: char| c.is_ascii() && is_token_separator(c as u8))
         .filter(|token| !token.is_empty())
 }

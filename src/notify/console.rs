@@ -54,7 +54,7 @@ fn mark(notice: &Notice) -> &'static str {
 }
 
 /// The human form of a notice.
-pub fn render(notice: &Notice, with_buttons: bool) -> String {
+pub(crate) fn render(notice: &Notice, with_buttons: bool) -> String {
     let mut out = String::new();
     let when = notice.at.format("%a %d %b %H:%M UTC");
     let reminder = if notice.kind == NoticeKind::Reminder {

@@ -35,7 +35,7 @@ struct Lane {
 
 /// Wakes the couriers when new rows are in the outbox. Cheap to clone.
 #[derive(Clone)]
-pub struct Doorbell {
+pub(crate) struct Doorbell {
     lanes: Arc<[Arc<Lane>]>,
 }
 
@@ -43,7 +43,7 @@ impl Doorbell {
     /// Every courier reads its head again. A courier busy delivering keeps the ring (a
     /// [`Notify`] permit) and passes again when it is done, so no ring is lost; one with
     /// nothing new, or whose head is waiting for its retry, goes back to sleep.
-    pub fn ring(&self) {
+    pub(crate) fn ring(&self) {
         for lane in self.lanes.iter() {
             lane.wake.notify_one();
         }
@@ -51,7 +51,7 @@ impl Doorbell {
 }
 
 /// The running couriers, one per channel.
-pub struct Couriers {
+pub(crate) struct Couriers {
     lanes: Arc<[Arc<Lane>]>,
     tasks: Vec<(Arc<Lane>, JoinHandle<()>)>,
 }
@@ -59,7 +59,7 @@ pub struct Couriers {
 impl Couriers {
     /// Starts a courier for every channel of `dispatcher`. Each begins with a pass, so what an
     /// earlier run left pending goes out at once.
-    pub fn start(dispatcher: &Dispatcher) -> Self {
+    pub(crate) fn start(dispatcher: &Dispatcher) -> Self {
         let mut lanes = Vec::new();
         let mut tasks = Vec::new();
         for (name, channel) in &dispatcher.channels.list {
@@ -79,7 +79,7 @@ impl Couriers {
     }
 
     /// The bell that wakes these couriers.
-    pub fn doorbell(&self) -> Doorbell {
+    pub(crate) fn doorbell(&self) -> Doorbell {
         Doorbell {
             lanes: self.lanes.clone(),
         }
@@ -88,7 +88,7 @@ impl Couriers {
     /// Asks every courier for a last pass (one that starts after this call, so it sees every
     /// row committed before it) and waits for them until `within` has passed; a courier still
     /// delivering then is stopped where it is. Returns when no courier runs any more.
-    pub async fn stop(self, within: Duration) {
+    pub(crate) async fn stop(self, within: Duration) {
         for lane in self.lanes.iter() {
             lane.stopping.store(true, Ordering::SeqCst);
             lane.wake.notify_one();

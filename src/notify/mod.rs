@@ -2,8 +2,8 @@
 //! Delivery goes through the outbox ([`dispatch`]); under `sentinel run` each channel has a
 //! courier of its own ([`courier`]), so one slow channel delays no other.
 
-pub mod console;
-pub mod courier;
+pub(crate) mod console;
+pub(crate) mod courier;
 pub mod dispatch;
 pub mod telegram;
 pub mod webhook;

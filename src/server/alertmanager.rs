@@ -18,7 +18,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 /// The one payload version Sentinel understands (Alertmanager 0.x sends "4").
-pub const VERSION: &str = "4";
+pub(crate) const VERSION: &str = "4";
 
 /// Where accepted alerts go and what the sender must present.
 #[derive(Debug, Clone)]
@@ -43,8 +43,12 @@ impl Hook {
 /// The webhook body as Alertmanager sends it. Group fields are accepted and not used: every
 /// alert carries its own labels.
 #[derive(Debug, Deserialize)]
+#[allow(
+    dead_code,
+    reason = "the documented webhook fields, parsed whole; a payload without its version is refused"
+)]
 #[serde(rename_all = "camelCase")]
-pub struct Payload {
+pub(crate) struct Payload {
     pub version: String,
     #[serde(default)]
     pub group_key: String,
@@ -62,7 +66,7 @@ pub struct Payload {
 /// One alert of a webhook body.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PayloadAlert {
+pub(crate) struct PayloadAlert {
     pub status: String,
     pub labels: BTreeMap<String, String>,
     #[serde(default)]
@@ -78,7 +82,7 @@ pub struct PayloadAlert {
 }
 
 /// Reads a webhook body into the alerts to store, or says what is wrong with it.
-pub fn parse(body: &[u8]) -> Result<Vec<IntakeAlert>, String> {
+pub(crate) fn parse(body: &[u8]) -> Result<Vec<IntakeAlert>, String> {
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| format!("the body is not valid JSON: {e}"))?;
     match value.get("version").and_then(|v| v.as_str()) {
@@ -151,7 +155,7 @@ fn parse_time(text: &str) -> Result<Option<DateTime<Utc>>, String> {
 }
 
 /// Whether the request's `Authorization` header matches what the watch requires.
-pub fn authorized(auth: &IntakeAuth, headers: &HeaderMap) -> bool {
+pub(crate) fn authorized(auth: &IntakeAuth, headers: &HeaderMap) -> bool {
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -217,7 +221,7 @@ fn counted(state: &AppState, outcome: &str, response: Response) -> Response {
     response
 }
 
-pub async fn receive(
+pub(crate) async fn receive(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 /// Why a body was not read.
 #[derive(Debug)]
-pub enum Unread {
+pub(crate) enum Unread {
     TooLarge,
     TimedOut,
     Broken(String),
@@ -18,7 +18,7 @@ pub enum Unread {
 
 impl Unread {
     /// The `reason` label of `sentinel_rejected_requests_total`.
-    pub fn reason(&self) -> &'static str {
+    pub(crate) fn reason(&self) -> &'static str {
         match self {
             Unread::TooLarge => "too_large",
             Unread::TimedOut => "body_timeout",
@@ -26,7 +26,7 @@ impl Unread {
         }
     }
 
-    pub fn response(&self, max_body: usize, body_timeout: Duration) -> Response {
+    pub(crate) fn response(&self, max_body: usize, body_timeout: Duration) -> Response {
         match self {
             Unread::TooLarge => too_large(max_body),
             Unread::TimedOut => closing(
@@ -45,7 +45,7 @@ impl Unread {
 }
 
 /// The one answer to a body over `max_body`, whatever the route.
-pub fn too_large(max_body: usize) -> Response {
+pub(crate) fn too_large(max_body: usize) -> Response {
     closing(
         StatusCode::PAYLOAD_TOO_LARGE,
         format!("the body is larger than [server] max_body ({max_body} bytes)\n"),
@@ -59,11 +59,11 @@ fn closing(status: StatusCode, text: String) -> Response {
 /// How much of an oversized body is read (and dropped) before the 413, so that the client,
 /// still sending, reads the answer instead of a reset connection. Beyond it, the connection is
 /// closed on the client.
-pub const DRAIN_LIMIT: usize = 1 << 20;
+pub(crate) const DRAIN_LIMIT: usize = 1 << 20;
 
 /// The whole body, if it fits in `max_body` and arrives within `timeout`. A declared
 /// `Content-Length` beyond [`DRAIN_LIMIT`] is refused before anything is read.
-pub async fn read(
+pub(crate) async fn read(
     headers: &HeaderMap,
     body: Body,
     max_body: usize,

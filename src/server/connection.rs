@@ -22,7 +22,7 @@ use tower::ServiceExt;
 
 /// How long a connection may take and idle.
 #[derive(Debug, Clone, Copy)]
-pub struct Timeouts {
+pub(crate) struct Timeouts {
     pub header: Duration,
     pub idle: Duration,
 }
@@ -39,7 +39,7 @@ enum Phase {
 
 /// Where a connection is, and when it must be closed.
 #[derive(Debug)]
-pub struct Activity {
+pub(crate) struct Activity {
     timeouts: Timeouts,
     phase: Mutex<Phase>,
     changed: Notify,
@@ -48,7 +48,7 @@ pub struct Activity {
 impl Activity {
     /// A connection accepted at `now`: its first request's headers are due within the header
     /// timeout.
-    pub fn accepted(timeouts: Timeouts, now: Instant) -> Self {
+    pub(crate) fn accepted(timeouts: Timeouts, now: Instant) -> Self {
         Self {
             timeouts,
             phase: Mutex::new(Phase::Waiting {
@@ -79,7 +79,7 @@ impl Activity {
     }
 
     /// Bytes were read from the client.
-    pub fn bytes_arrived(&self, now: Instant) {
+    pub(crate) fn bytes_arrived(&self, now: Instant) {
         self.set(|phase| {
             if let Phase::Waiting { first_byte, .. } = phase
                 && first_byte.is_none()
@@ -90,12 +90,12 @@ impl Activity {
     }
 
     /// A request's headers are complete; it is being answered.
-    pub fn busy(&self) {
+    pub(crate) fn busy(&self) {
         self.set(|phase| *phase = Phase::Busy);
     }
 
     /// The answer is out; the connection waits for the next request.
-    pub fn answered(&self, now: Instant) {
+    pub(crate) fn answered(&self, now: Instant) {
         self.set(|phase| {
             *phase = Phase::Waiting {
                 since: now,
@@ -105,7 +105,7 @@ impl Activity {
     }
 
     /// Whether the connection is between requests with nothing of the next one yet.
-    pub fn idle(&self) -> bool {
+    pub(crate) fn idle(&self) -> bool {
         matches!(
             self.phase(),
             Phase::Waiting {
@@ -116,7 +116,7 @@ impl Activity {
     }
 
     /// When the connection must be closed, if it stays as it is.
-    pub fn deadline(&self) -> Option<Instant> {
+    pub(crate) fn deadline(&self) -> Option<Instant> {
         match self.phase() {
             Phase::Waiting {
                 first_byte: Some(at),
@@ -199,7 +199,7 @@ impl AsyncWrite for Watched {
 }
 
 /// What a connection listens to besides its client.
-pub struct Signals {
+pub(crate) struct Signals {
     /// Changes once, when the server shuts down: finish the request in hand, then close.
     pub closing: watch::Receiver<bool>,
     /// Notified when the server is at its connection cap: close if idle.
@@ -207,7 +207,7 @@ pub struct Signals {
 }
 
 /// Serves `stream` until the client leaves, a deadline passes, or the server shuts down.
-pub async fn serve(
+pub(crate) async fn serve(
     stream: TcpStream,
     peer: SocketAddr,
     router: Router,

@@ -20,11 +20,11 @@ use std::time::{Duration, Instant};
 
 /// The client a request was admitted for, as the handlers see it.
 #[derive(Debug, Clone, Copy)]
-pub struct ClientAddr(pub IpAddr);
+pub(crate) struct ClientAddr(pub IpAddr);
 
 /// What the gate needs.
 #[derive(Clone)]
-pub struct Gate {
+pub(crate) struct Gate {
     pub limiter: Arc<Limiter>,
     pub proxies: TrustedProxies,
     pub metrics: Arc<Metrics>,
@@ -69,7 +69,7 @@ impl Gate {
 }
 
 /// The middleware: admit, read the body, run the route, charge a failure.
-pub async fn admit(State(gate): State<Gate>, request: Request, next: Next) -> Response {
+pub(crate) async fn admit(State(gate): State<Gate>, request: Request, next: Next) -> Response {
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()

@@ -4,14 +4,14 @@
 //! (per-client request and failure budgets, body size and time limits); connections are served
 //! by [`serve`] with header, idle and connection-count limits.
 
-pub mod alertmanager;
-pub mod body;
+pub(crate) mod alertmanager;
+pub(crate) mod body;
 pub mod client;
-pub mod connection;
-pub mod guard;
+pub(crate) mod connection;
+pub(crate) mod guard;
 pub mod limiter;
-pub mod ping;
-pub mod serve;
+pub(crate) mod ping;
+pub(crate) mod serve;
 
 use crate::clock::SharedClock;
 use crate::config::{Config, ServerConfig, WatchSpecKind};

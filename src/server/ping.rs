@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 
 /// Parses the action segment of `/ping/<token>/<action>`.
-pub fn parse_action(action: &str) -> Result<PingKind, String> {
+pub(crate) fn parse_action(action: &str) -> Result<PingKind, String> {
     match action {
         "start" => Ok(PingKind::Start),
         "fail" => Ok(PingKind::Fail(None)),
@@ -36,7 +36,7 @@ pub fn parse_action(action: &str) -> Result<PingKind, String> {
     }
 }
 
-pub async fn success(
+pub(crate) async fn success(
     State(state): State<AppState>,
     method: Method,
     Path(token): Path<String>,
@@ -56,7 +56,7 @@ pub async fn success(
     .await
 }
 
-pub async fn with_action(
+pub(crate) async fn with_action(
     State(state): State<AppState>,
     method: Method,
     Path((token, action)): Path<(String, String)>,

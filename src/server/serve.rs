@@ -14,13 +14,13 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 
 /// How many connections, and how long each may take.
 #[derive(Debug, Clone, Copy)]
-pub struct ConnectionLimits {
+pub(crate) struct ConnectionLimits {
     pub max_connections: usize,
     pub timeouts: Timeouts,
 }
 
 impl ConnectionLimits {
-    pub fn from_config(server: &ServerConfig) -> Self {
+    pub(crate) fn from_config(server: &ServerConfig) -> Self {
         Self {
             max_connections: server.max_connections.max(1),
             timeouts: Timeouts {
@@ -32,7 +32,7 @@ impl ConnectionLimits {
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then drains.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     router: Router,
     limits: ConnectionLimits,

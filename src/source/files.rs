@@ -7,20 +7,20 @@ use std::path::PathBuf;
 
 /// The newest matching file and when it was last modified.
 #[derive(Debug, Clone, PartialEq)]
-pub struct NewestFile {
+pub(crate) struct NewestFile {
     pub path: PathBuf,
     pub modified: DateTime<Utc>,
     pub matched: usize,
 }
 
 /// The source name used for blindness alerts about a glob.
-pub fn source_name(pattern: &str) -> String {
+pub(crate) fn source_name(pattern: &str) -> String {
     format!("files:{pattern}")
 }
 
 /// Finds the newest regular file matching `pattern`. `Ok(None)` when nothing matches but the
 /// directory is readable; an error when the directory itself cannot be read.
-pub fn newest(pattern: &str) -> Result<Option<NewestFile>, SourceError> {
+pub(crate) fn newest(pattern: &str) -> Result<Option<NewestFile>, SourceError> {
     let name = source_name(pattern);
     let base = glob_base(pattern);
     if let Err(error) = std::fs::read_dir(&base) {
@@ -59,7 +59,7 @@ pub fn newest(pattern: &str) -> Result<Option<NewestFile>, SourceError> {
 
 /// Fails when no regular file matches `pattern` (a log file that vanished), so the watches
 /// reading it turn blind instead of quietly seeing nothing.
-pub fn require_some(pattern: &str) -> Result<(), SourceError> {
+pub(crate) fn require_some(pattern: &str) -> Result<(), SourceError> {
     match newest(pattern)? {
         Some(_) => Ok(()),
         None => Err(SourceError::new(

@@ -17,10 +17,10 @@ use reqwest::{Method, Url};
 use crate::source::{SourceError, SourceErrorKind};
 
 /// The most body bytes read from one answer; the rest is never downloaded.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Characters of the body kept in [`HttpReading::body_excerpt`].
-pub const EXCERPT_CHARS: usize = 200;
+pub(crate) const EXCERPT_CHARS: usize = 200;
 
 /// The redirects followed before the answer counts as the redirect itself.
 const MAX_REDIRECTS: usize = 5;
@@ -311,7 +311,7 @@ fn error_chain(e: &reqwest::Error) -> String {
 }
 
 /// The URL without its user name and password.
-pub fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     match Url::parse(url) {
         Ok(mut parsed) => {
             if !parsed.username().is_empty() || parsed.password().is_some() {

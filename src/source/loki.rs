@@ -6,8 +6,8 @@
 mod cursor;
 mod response;
 
-pub use cursor::{LokiLine, Tail, TailCursor};
-pub use response::{LokiResult, RangeSeries, Sample, Stream};
+pub(crate) use cursor::{LokiLine, Tail, TailCursor};
+pub(crate) use response::{LokiResult, RangeSeries, Stream};
 
 use super::{SourceError, SourceErrorKind, error_chain};
 use chrono::{DateTime, Utc};
@@ -19,20 +19,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Label set of a stream or series.
-pub type Labels = BTreeMap<String, String>;
+pub(crate) type Labels = BTreeMap<String, String>;
 
 /// Largest `limit` sent to Loki: its default `max_entries_limit_per_query`.
-pub const MAX_LIMIT: u32 = 5000;
+pub(crate) const MAX_LIMIT: u32 = 5000;
 
 /// Default cap on the requests one paginated read makes.
-pub const DEFAULT_MAX_PAGES: usize = 20;
+pub(crate) const DEFAULT_MAX_PAGES: usize = 20;
 
 /// Default number of entries a tail asks for per request.
-pub const DEFAULT_TAIL_PAGE: u32 = 1000;
+pub(crate) const DEFAULT_TAIL_PAGE: u32 = 1000;
 
 /// Default distance kept from "now" by a tail, so that lines still in flight from agents
 /// (which batch and retry) land before the tail moves past their timestamps.
-pub const DEFAULT_TAIL_DELAY: Duration = Duration::from_secs(5);
+pub(crate) const DEFAULT_TAIL_DELAY: Duration = Duration::from_secs(5);
 
 /// Responses larger than this are refused rather than buffered.
 const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;

@@ -1,14 +1,14 @@
 //! Read-only adapters to the things that know what is happening. Nothing in here writes.
 
-pub mod files;
-pub mod http;
-pub mod journald;
+pub(crate) mod files;
+pub(crate) mod http;
+pub(crate) mod journald;
 pub mod logfile;
-pub mod loki;
+pub(crate) mod loki;
 pub mod prometheus;
-pub mod redis;
-pub mod registry;
-pub mod series;
+pub(crate) mod redis;
+pub(crate) mod registry;
+pub(crate) mod series;
 pub mod sql;
 
 use std::fmt;

@@ -56,7 +56,7 @@ use values::{
 };
 
 /// The only commands this module may send once connected. All of them only read.
-pub const READ_COMMANDS: &[&str] = &[
+pub(crate) const READ_COMMANDS: &[&str] = &[
     "LLEN", "LINDEX", "LRANGE", "XLEN", "XPENDING", "XINFO", "XRANGE", "ZCARD", "ZRANGE", "HGET",
     "HMGET", "GET", "EXISTS", "TYPE", "PING", "SCAN",
 ];

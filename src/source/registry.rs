@@ -97,7 +97,7 @@ impl std::fmt::Debug for Sources {
 }
 
 /// The blindness of a watch whose source is not in the configuration.
-pub fn not_configured(name: &str) -> SourceError {
+pub(crate) fn not_configured(name: &str) -> SourceError {
     SourceError::new(
         name,
         SourceErrorKind::Unreachable,

@@ -15,10 +15,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Points of one series, `(unix seconds, value)`, oldest first.
-pub type Points = Vec<(i64, f64)>;
+pub(crate) type Points = Vec<(i64, f64)>;
 
 /// Every series a range query returned, by subject (its labels, see [`subject_of`]).
-pub type SeriesBySubject = BTreeMap<String, Points>;
+pub(crate) type SeriesBySubject = BTreeMap<String, Points>;
 
 /// A source that answers with the value of every series at one moment.
 pub trait ReadingSource: Send + Sync {

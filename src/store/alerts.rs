@@ -30,7 +30,7 @@ fn decode(row: &SqliteRow) -> Result<AlertRecord, StoreError> {
 }
 
 /// Every record of one watch (open or not).
-pub async fn for_watch(
+pub(crate) async fn for_watch(
     conn: &mut SqliteConnection,
     watch: &str,
 ) -> Result<Vec<AlertRecord>, StoreError> {
@@ -44,7 +44,10 @@ pub async fn for_watch(
 }
 
 /// Inserts or replaces one record.
-pub async fn upsert(conn: &mut SqliteConnection, record: &AlertRecord) -> Result<(), StoreError> {
+pub(crate) async fn upsert(
+    conn: &mut SqliteConnection,
+    record: &AlertRecord,
+) -> Result<(), StoreError> {
     let facts =
         serde_json::to_string(&record.facts).map_err(|e| StoreError::Decode(e.to_string()))?;
     sqlx::query(sqlx::AssertSqlSafe(format!(

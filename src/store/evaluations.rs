@@ -16,7 +16,7 @@ pub struct EvaluationCount {
 }
 
 /// Counts one evaluation of `watch` (inside the transaction that applies it).
-pub async fn count(
+pub(crate) async fn count(
     conn: &mut SqliteConnection,
     watch: &str,
     blind: bool,

@@ -7,16 +7,16 @@
 //! with "database is locked". Reads use [`Store::reader`], a pool of read-only connections
 //! (a write attempted through it fails at once), which WAL lets run beside the writer.
 
-pub mod alerts;
-pub mod chat;
-pub mod evaluations;
+pub(crate) mod alerts;
+pub(crate) mod chat;
+pub(crate) mod evaluations;
 pub mod heartbeats;
 pub mod intake;
-pub mod operator;
-pub mod outbox;
-pub mod retention;
-pub mod silences;
-pub mod templates;
+pub(crate) mod operator;
+pub(crate) mod outbox;
+pub(crate) mod retention;
+pub(crate) mod silences;
+pub(crate) mod templates;
 
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

@@ -9,7 +9,7 @@ use sqlx::{Row, SqliteConnection};
 /// Where an outbox entry is in its life, as stored in the `state` column. Nothing reads the
 /// column back: it only selects and marks entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutboxState {
+pub(crate) enum OutboxState {
     /// Not yet delivered: waiting for its turn or its next attempt.
     Pending,
     /// Acknowledged by the channel; never sent again.
@@ -20,7 +20,7 @@ pub enum OutboxState {
 
 impl OutboxState {
     /// The name stored in the `state` column.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             OutboxState::Pending => "pending",
             OutboxState::Sent => "sent",
@@ -45,7 +45,7 @@ pub struct OutboxEntry {
 }
 
 /// Enqueues a notice for a channel. Returns false if that key was already enqueued.
-pub async fn enqueue(
+pub(crate) async fn enqueue(
     conn: &mut SqliteConnection,
     key: &str,
     channel: &str,

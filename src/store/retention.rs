@@ -10,10 +10,10 @@ use chrono::{DateTime, Utc};
 use std::time::Duration;
 
 /// Rows deleted per write transaction.
-pub const BATCH: i64 = 500;
+pub(crate) const BATCH: i64 = 500;
 
 /// How often the daemon sweeps.
-pub const SWEEP_EVERY: Duration = Duration::from_secs(600);
+pub(crate) const SWEEP_EVERY: Duration = Duration::from_secs(600);
 
 /// Every check that has pings, in one index step per check (a skip scan over `pings_watch`).
 const CHECKS_WITH_PINGS: &str = "WITH RECURSIVE checks(watch) AS (
@@ -148,7 +148,7 @@ impl Store {
 
 /// Sweeps every [`SWEEP_EVERY`] until dropped (the daemon aborts it on shutdown); the first
 /// sweep comes one period after start, so starting up never waits on it.
-pub async fn sweep_periodically(
+pub(crate) async fn sweep_periodically(
     store: Store,
     retention: Retention,
     clock: crate::clock::SharedClock,

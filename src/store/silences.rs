@@ -92,7 +92,7 @@ impl Store {
 }
 
 /// True when one of `silences` covers (watch, subject).
-pub fn covers(silences: &[Silence], watch: &str, subject: &str) -> bool {
+pub(crate) fn covers(silences: &[Silence], watch: &str, subject: &str) -> bool {
     silences
         .iter()
         .any(|s| s.watch == watch && s.subject.as_deref().is_none_or(|only| only == subject))

@@ -12,7 +12,7 @@ use crate::watch::{WatchContext, time_before};
 use std::path::PathBuf;
 
 /// An open feed and where it stands.
-pub enum Feed {
+pub(crate) enum Feed {
     Files {
         /// `None` only while a poll runs on the blocking pool.
         tail: Option<LogTail>,
@@ -32,7 +32,7 @@ pub enum Feed {
 }
 
 /// A failed read; `reopen` says the feed lost its state and must be opened again.
-pub struct FeedError {
+pub(crate) struct FeedError {
     pub error: SourceError,
     pub reopen: bool,
 }
@@ -65,7 +65,7 @@ fn feed_error(feed: &LogFeed, error: impl ToString) -> SourceError {
 impl Feed {
     /// Opens `feed` where the watch `watch` left it (or, the first time, where learning starts).
     /// `prefix` tells apart the feeds of one watch in the store (`""`, `"access_"`, `"app_"`).
-    pub async fn open(
+    pub(crate) async fn open(
         watch: &str,
         prefix: &str,
         feed: &LogFeed,
@@ -121,7 +121,7 @@ impl Feed {
     }
 
     /// The lines written since the last read, oldest first.
-    pub async fn read(
+    pub(crate) async fn read(
         &mut self,
         feed: &LogFeed,
         format: LogFormat,
@@ -205,7 +205,7 @@ impl Feed {
     }
 
     /// Persists where the feed stands (under the `prefix` it was opened with).
-    pub async fn save(
+    pub(crate) async fn save(
         &self,
         watch: &str,
         prefix: &str,

@@ -2,21 +2,21 @@
 //! it never decides who hears about it (that is the tracker's job) and never writes to what
 //! it watches.
 
-pub mod alertmanager;
-pub mod certificate;
+pub(crate) mod alertmanager;
+pub(crate) mod certificate;
 pub mod error_class;
-pub mod freshness;
-pub mod heartbeat;
-pub mod http;
+pub(crate) mod freshness;
+pub(crate) mod heartbeat;
+pub(crate) mod http;
 pub mod jump;
-pub mod kind;
-pub mod log_feed;
+pub(crate) mod kind;
+pub(crate) mod log_feed;
 pub(crate) mod memory;
-pub mod new_error;
+pub(crate) mod new_error;
 pub mod observation;
 pub mod slow_query;
-pub mod stuck;
-pub mod threshold;
+pub(crate) mod stuck;
+pub(crate) mod threshold;
 
 use crate::config::WatchSpec;
 pub use crate::source::registry::Sources;

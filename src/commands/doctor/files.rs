@@ -9,7 +9,7 @@ use crate::watch::kind::WatchedFiles;
 use std::collections::BTreeSet;
 
 /// One line per distinct glob: `(watch, "files", finding)`, in configuration order.
-pub fn check(config: &Config) -> Vec<(String, &'static str, Finding)> {
+pub(super) fn check(config: &Config) -> Vec<(String, &'static str, Finding)> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for watch in &config.watches {

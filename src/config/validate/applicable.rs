@@ -28,7 +28,7 @@ pub(crate) struct Section {
 
 impl Kind {
     /// Every key the kind takes, each once, in the order listed.
-    pub fn keys(&self) -> Vec<&'static str> {
+    pub(crate) fn keys(&self) -> Vec<&'static str> {
         let mut keys: Vec<&'static str> = Vec::new();
         for key in self.takes.iter().flat_map(|list| list.iter()) {
             if !keys.contains(key) {
@@ -38,19 +38,19 @@ impl Kind {
         keys
     }
 
-    pub fn takes_key(&self, key: &str) -> bool {
+    pub(crate) fn takes_key(&self, key: &str) -> bool {
         self.takes.iter().any(|list| list.contains(&key))
     }
 }
 
 impl Section {
-    pub fn kind(&self, name: &str) -> Option<&Kind> {
+    pub(crate) fn kind(&self, name: &str) -> Option<&Kind> {
         self.kinds.iter().find(|kind| kind.name == name)
     }
 
     /// Every key some kind of the section takes, common ones first, each once.
     #[cfg(test)]
-    pub fn all_keys(&self) -> Vec<&'static str> {
+    pub(crate) fn all_keys(&self) -> Vec<&'static str> {
         let mut keys: Vec<&'static str> = self.common.to_vec();
         for kind in self.kinds {
             for key in kind.keys() {
@@ -65,7 +65,7 @@ impl Section {
     /// Why `key` does not apply to a section of kind `kind`, or `None` where it does. A key that
     /// no kind of this section takes is not this section's to judge. A kind missing from the
     /// list takes the common keys only.
-    pub fn refusal(&self, kind: &str, key: &str) -> Option<String> {
+    pub(crate) fn refusal(&self, kind: &str, key: &str) -> Option<String> {
         let this = self.kind(kind);
         if self.common.contains(&key) || this.is_some_and(|k| k.takes_key(key)) {
             return None;

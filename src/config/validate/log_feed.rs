@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// How far back a Loki or journald feed reads when first attached, unless `history` says.
-pub const DEFAULT_HISTORY: Duration = Duration::from_secs(3600);
+pub(super) const DEFAULT_HISTORY: Duration = Duration::from_secs(3600);
 
 impl Validator<'_> {
     pub(crate) fn log_feed(

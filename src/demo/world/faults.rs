@@ -12,7 +12,7 @@ use std::io::Write;
 
 /// When the second act's faults happen.
 #[derive(Debug, Clone)]
-pub struct Faults {
+pub(crate) struct Faults {
     pub scanner: (DateTime<Utc>, DateTime<Utc>),
     pub bad_json: (DateTime<Utc>, DateTime<Utc>),
     pub stuck_jobs: (DateTime<Utc>, DateTime<Utc>),
@@ -21,7 +21,7 @@ pub struct Faults {
 }
 
 /// The tables the second act needs in the shop's database.
-pub const TABLES: [&str; 2] = [
+pub(super) const TABLES: [&str; 2] = [
     "CREATE TABLE IF NOT EXISTS jobs (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, state TEXT NOT NULL, started_at TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS api_spend (id INTEGER PRIMARY KEY, at TEXT NOT NULL, cost_usd REAL NOT NULL)",
 ];

@@ -4,9 +4,9 @@
 //! The script decides when things go wrong.
 
 mod faults;
-pub mod statements;
+pub(crate) mod statements;
 
-pub use faults::Faults;
+pub(crate) use faults::Faults;
 
 use crate::server::AppState;
 use axum::body::Body;
@@ -21,7 +21,7 @@ use tower::ServiceExt;
 
 /// What happens in the world, minute by minute.
 #[derive(Debug, Clone)]
-pub struct Script {
+pub(crate) struct Script {
     /// Nights (0-based from the start) on which the backup still runs.
     pub backup_runs_on_nights: Vec<u32>,
     /// The app writes nothing in this window (a deploy restart): a blip.
@@ -35,7 +35,7 @@ pub struct Script {
     pub faults: Faults,
 }
 
-pub struct World {
+pub(crate) struct World {
     pub dir: PathBuf,
     pub log_path: PathBuf,
     pub access_log: PathBuf,
@@ -50,7 +50,7 @@ pub struct World {
 
 /// Something the narrator may mention.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Happening {
+pub(crate) enum Happening {
     BackupRan { minutes: u32 },
     BackupSkipped,
     AppPaused { minutes: i64 },
@@ -76,7 +76,7 @@ fn set_mtime(path: &Path, at: DateTime<Utc>) -> std::io::Result<()> {
 }
 
 impl World {
-    pub async fn create(
+    pub(crate) async fn create(
         dir: &Path,
         start: DateTime<Utc>,
         script: Script,
@@ -150,7 +150,7 @@ impl World {
     }
 
     /// Advances the world to minute `now`; returns what is worth narrating.
-    pub async fn tick(&mut self, now: DateTime<Utc>) -> Vec<Happening> {
+    pub(crate) async fn tick(&mut self, now: DateTime<Utc>) -> Vec<Happening> {
         let mut happened = self.tick_faults(now).await;
         let (pause_from, pause_to) = self.script.app_pause;
         if now == pause_from {

@@ -59,7 +59,7 @@ const ORDERS_SCAN_PLAN: &str = r#"[{"Plan": {"Node Type": "Limit", "Parallel Awa
 
 /// The shop's statements, with the index missing during `index_dropped`.
 #[derive(Debug)]
-pub struct ShopStatements {
+pub(crate) struct ShopStatements {
     pub start: DateTime<Utc>,
     pub index_dropped: (DateTime<Utc>, DateTime<Utc>),
 }
@@ -84,7 +84,7 @@ impl ShopStatements {
 }
 
 /// The shop's SQLite database, with the statement statistics PostgreSQL would keep for it.
-pub struct SimulatedShop {
+pub(crate) struct SimulatedShop {
     pub database: SqlSource,
     pub statements: ShopStatements,
 }

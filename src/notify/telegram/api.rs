@@ -87,12 +87,12 @@ impl User {
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-pub struct Chat {
+pub(crate) struct Chat {
     pub id: i64,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
-pub struct Message {
+pub(crate) struct Message {
     pub message_id: i64,
     #[serde(default)]
     pub from: Option<User>,
@@ -105,12 +105,12 @@ pub struct Message {
 
 /// The message another one replies to (only its id matters).
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-pub struct Replied {
+pub(crate) struct Replied {
     pub message_id: i64,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
-pub struct CallbackQuery {
+pub(crate) struct CallbackQuery {
     pub id: String,
     pub from: User,
     /// The message the button was on (absent when Telegram no longer has it).
@@ -122,7 +122,7 @@ pub struct CallbackQuery {
 
 impl CallbackQuery {
     /// The chat of the message the button was on, if Telegram said.
-    pub fn chat_id(&self) -> Option<i64> {
+    pub(crate) fn chat_id(&self) -> Option<i64> {
         self.message.as_ref()?.get("chat")?.get("id")?.as_i64()
     }
 }

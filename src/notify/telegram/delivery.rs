@@ -10,7 +10,7 @@ use crate::notify::{Delivered, DeliveryError};
 use crate::store::chat::PageRef;
 
 /// What the outbox should do after a Bot API error.
-pub fn classify(error: &ApiError) -> DeliveryError {
+pub(crate) fn classify(error: &ApiError) -> DeliveryError {
     match error {
         ApiError::Network { .. } => DeliveryError::Retry {
             reason: format!("telegram: {error}"),
@@ -37,7 +37,7 @@ pub fn classify(error: &ApiError) -> DeliveryError {
 }
 
 /// Reads `chat_id:message_id`.
-pub fn parse_external_id(id: &str) -> Option<(i64, i64)> {
+pub(crate) fn parse_external_id(id: &str) -> Option<(i64, i64)> {
     let (chat, message) = id.split_once(':')?;
     Some((chat.parse().ok()?, message.parse().ok()?))
 }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 /// What a page's button does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     Investigate,
     Snooze1h,
     Snooze1d,
@@ -16,7 +16,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 5] = [
+    pub(crate) const ALL: [Action; 5] = [
         Action::Investigate,
         Action::Snooze1h,
         Action::Snooze1d,
@@ -25,7 +25,7 @@ impl Action {
     ];
 
     /// The stable name stored with the button.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Action::Investigate => "investigate",
             Action::Snooze1h => "snooze_1h",
@@ -35,12 +35,12 @@ impl Action {
         }
     }
 
-    pub fn parse(name: &str) -> Option<Action> {
+    pub(crate) fn parse(name: &str) -> Option<Action> {
         Action::ALL.into_iter().find(|a| a.name() == name)
     }
 
     /// The button's label.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Action::Investigate => "Investigate",
             Action::Snooze1h => "Snooze 1h",
@@ -55,19 +55,19 @@ impl Action {
 const ID_BYTES: usize = 8;
 
 /// A fresh random button id: 16 hex characters.
-pub fn new_id() -> Result<String, String> {
+pub(crate) fn new_id() -> Result<String, String> {
     let mut bytes = [0u8; ID_BYTES];
     getrandom::fill(&mut bytes).map_err(|e| format!("no randomness for a button id: {e}"))?;
     Ok(hex::encode(bytes))
 }
 
 /// Whether `data` has the shape of a button id (anything else is refused unread).
-pub fn is_button_id(data: &str) -> bool {
+pub(crate) fn is_button_id(data: &str) -> bool {
     data.len() == ID_BYTES * 2 && data.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// One stored button per action for a page.
-pub fn buttons(page: &PageRef, chat_id: i64) -> Result<Vec<(Action, Button)>, String> {
+pub(crate) fn buttons(page: &PageRef, chat_id: i64) -> Result<Vec<(Action, Button)>, String> {
     Action::ALL
         .into_iter()
         .map(|action| {
@@ -85,7 +85,7 @@ pub fn buttons(page: &PageRef, chat_id: i64) -> Result<Vec<(Action, Button)>, St
 }
 
 /// The inline keyboard JSON: Investigate on its own row (the main action), the rest below.
-pub fn markup(buttons: &[(Action, Button)]) -> Value {
+pub(crate) fn markup(buttons: &[(Action, Button)]) -> Value {
     let button = |(action, stored): &(Action, Button)| json!({"text": action.label(), "callback_data": stored.id});
     let (first, rest) = buttons.split_at(buttons.len().min(1));
     let mut rows: Vec<Vec<Value>> = vec![first.iter().map(button).collect()];

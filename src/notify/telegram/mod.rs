@@ -2,10 +2,10 @@
 //! their alert resolves. [`api`] speaks the Bot API, [`render`] writes the text, [`keyboard`]
 //! makes the buttons, [`delivery`] decides what a Bot API answer means for the outbox.
 
-pub mod api;
-pub mod delivery;
-pub mod keyboard;
-pub mod render;
+pub(crate) mod api;
+pub(crate) mod delivery;
+pub(crate) mod keyboard;
+pub(crate) mod render;
 
 use crate::clock::SharedClock;
 use crate::config::TelegramSpec;

@@ -6,7 +6,7 @@ use crate::alert::notice::{Notice, NoticeKind};
 use crate::config::Severity;
 
 /// Telegram's limit on one message's text.
-pub const MAX_MESSAGE: usize = 4096;
+pub(crate) const MAX_MESSAGE: usize = 4096;
 
 /// At most this many facts on a page (the rest are counted).
 const MAX_FACTS: usize = 5;
@@ -16,7 +16,7 @@ const MAX_FACT_CHARS: usize = 1000;
 
 /// Escapes text for Telegram's HTML parse mode: `&`, `<` and `>` (quotes need no escaping
 /// outside attributes, and Sentinel writes no attributes).
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -52,7 +52,7 @@ fn one_line(text: &str) -> String {
 
 /// The page for a firing or reminder notice, as Telegram HTML. Every line is complete HTML on
 /// its own (tags never span lines), so splitting on lines keeps every part valid.
-pub fn page(notice: &Notice) -> String {
+pub(crate) fn page(notice: &Notice) -> String {
     let reminder = if notice.kind == NoticeKind::Reminder {
         " (still firing)"
     } else {
@@ -80,7 +80,7 @@ pub fn page(notice: &Notice) -> String {
 }
 
 /// What a page becomes once its alert resolved: marked resolved, with how long it lasted.
-pub fn resolved(notice: &Notice) -> String {
+pub(crate) fn resolved(notice: &Notice) -> String {
     let title = notice
         .title
         .strip_prefix("Resolved: ")
@@ -105,7 +105,7 @@ fn units(text: &str) -> usize {
 
 /// Splits HTML text into messages of at most `max` UTF-16 units, on line boundaries. A single
 /// line longer than `max` is cut between characters, never inside an `&...;` entity or a tag.
-pub fn split(text: &str, max: usize) -> Vec<String> {
+pub(crate) fn split(text: &str, max: usize) -> Vec<String> {
     let mut parts: Vec<String> = Vec::new();
     let mut current: Option<String> = None;
     for line in text.split('\n') {

@@ -1,5 +1,6 @@
 //! Tests against an in-process fake Loki speaking the documented HTTP API.
 
+use super::response::Sample;
 use super::*;
 use axum::Router;
 use axum::extract::{Query, State};

@@ -16,7 +16,7 @@ const INNER: &str = "sentinel_q";
 
 /// A statement inside its bounding wrapper.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BoundedStatement {
+pub(crate) struct BoundedStatement {
     /// The text to run.
     pub sql: String,
     /// How many characters of `sql` come before the original statement, so that a position the
@@ -26,7 +26,7 @@ pub struct BoundedStatement {
 
 impl BoundedStatement {
     /// The statement run as it is (SHOW, EXPLAIN: small results the server formats itself).
-    pub fn unchanged(statement: &str) -> Self {
+    pub(crate) fn unchanged(statement: &str) -> Self {
         Self {
             sql: statement.to_string(),
             statement_offset: 0,
@@ -67,7 +67,7 @@ fn mysql_identifier(name: &str) -> String {
 /// `concat` renders a value with its type's output function, exactly as the simple-query
 /// protocol would (`t` for true, not `true`); `num_nulls` keeps SQL NULL apart from an empty
 /// string and from a row whose fields are all NULL. PostgreSQL keeps the subquery's order.
-pub fn postgres(statement: &str, columns: &[String], caps: ResultCaps) -> BoundedStatement {
+pub(crate) fn postgres(statement: &str, columns: &[String], caps: ResultCaps) -> BoundedStatement {
     let chars = cell_chars(caps);
     let prefix = if columns.is_empty() {
         "SELECT FROM (".to_string()
@@ -100,13 +100,13 @@ pub fn postgres(statement: &str, columns: &[String], caps: ResultCaps) -> Bounde
 /// A column of a MySQL/MariaDB result: its name and whether its values are of bounded size
 /// (numbers, dates and times), which pass through untouched.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MySqlColumn {
+pub(crate) struct MySqlColumn {
     pub name: String,
     pub bounded: bool,
 }
 
 /// Whether values of a MySQL/MariaDB type (as sqlx names it) have a small fixed bound.
-pub fn mysql_type_is_bounded(type_name: &str) -> bool {
+pub(crate) fn mysql_type_is_bounded(type_name: &str) -> bool {
     let base = type_name
         .split_whitespace()
         .next()
@@ -138,7 +138,11 @@ pub fn mysql_type_is_bounded(type_name: &str) -> bool {
 /// expression; it also drops an ORDER BY without LIMIT inside a derived table or CTE, so such
 /// a statement gets `LIMIT <row cap + 1>` of its own first (which changes none of the rows
 /// Sentinel reads).
-pub fn mysql(statement: &str, columns: &[MySqlColumn], caps: ResultCaps) -> BoundedStatement {
+pub(crate) fn mysql(
+    statement: &str,
+    columns: &[MySqlColumn],
+    caps: ResultCaps,
+) -> BoundedStatement {
     let chars = cell_chars(caps);
     let inner = mysql_keep_order(statement, row_limit(caps));
     let prefix = format!("WITH {INNER} ({}) AS (", inner_columns(columns.len()));

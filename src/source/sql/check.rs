@@ -10,7 +10,7 @@ use crate::source::registry::Finding;
 
 /// Can the source be read, and could its role do more than read? Every check runs through
 /// the guarded read-only path.
-pub async fn check(source: &SqlSource) -> Finding {
+pub(crate) async fn check(source: &SqlSource) -> Finding {
     let url = source.url();
     match privileges::check(source, url).await {
         Ok(verdict) if source.dialect() == SqlDialectKind::Sqlite => {
@@ -29,7 +29,7 @@ pub async fn check(source: &SqlSource) -> Finding {
 }
 
 /// The line for a SQL verdict: ok when read-only, otherwise every way to write and the remedy.
-pub fn judge(dialect: SqlDialectKind, verdict: &Verdict) -> Finding {
+pub(crate) fn judge(dialect: SqlDialectKind, verdict: &Verdict) -> Finding {
     let who = match dialect {
         SqlDialectKind::MySql => "user",
         _ => "role",

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 /// What was being run when the error came, to word it.
 #[derive(Debug, Clone, Copy)]
-pub struct Attempt<'a> {
+pub(crate) struct Attempt<'a> {
     pub source: &'a str,
     /// The statement as Sentinel sent it (the guard's normalized text).
     pub statement: &'a str,
@@ -46,7 +46,7 @@ const EXCERPT_CHARS: usize = 40;
 
 impl Attempt<'_> {
     /// The same attempt, for a statement that started at `started`.
-    pub fn after(self, started: Instant) -> Self {
+    pub(crate) fn after(self, started: Instant) -> Self {
         Self {
             elapsed: started.elapsed(),
             ..self
@@ -54,7 +54,7 @@ impl Attempt<'_> {
     }
 
     /// The same attempt, for a statement run inside a wrapper `offset` characters long.
-    pub fn within(self, offset: usize) -> Self {
+    pub(crate) fn within(self, offset: usize) -> Self {
         Self {
             statement_offset: offset,
             ..self
@@ -95,7 +95,7 @@ impl Attempt<'_> {
     }
 
     /// A value over the byte cap, refused before Sentinel held it.
-    pub fn too_big(&self) -> SourceError {
+    pub(crate) fn too_big(&self) -> SourceError {
         self.error(
             SourceErrorKind::QueryRejected,
             format!(
@@ -106,7 +106,7 @@ impl Attempt<'_> {
     }
 
     /// Nothing came back before the client's own deadline.
-    pub fn no_answer(&self, budget: Duration) -> SourceError {
+    pub(crate) fn no_answer(&self, budget: Duration) -> SourceError {
         self.error(
             SourceErrorKind::Timeout,
             format!(
@@ -123,7 +123,7 @@ impl Attempt<'_> {
     }
 
     /// Classifies and words a driver error.
-    pub fn classify(&self, error: &sqlx::Error) -> SourceError {
+    pub(crate) fn classify(&self, error: &sqlx::Error) -> SourceError {
         match error {
             sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)

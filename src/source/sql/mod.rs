@@ -3,18 +3,18 @@
 //! result is kept (and the server-side bounds that keep a result small while it is read),
 //! errors worded for the operator, and analysis of query plans.
 
-pub mod bounded;
+pub(crate) mod bounded;
 pub mod caps;
-pub mod check;
+pub(crate) mod check;
 pub mod database;
 pub mod explain;
-pub mod failure;
+pub(crate) mod failure;
 pub mod guard;
-pub mod pg_catalog;
+pub(crate) mod pg_catalog;
 pub mod pg_stat;
-pub mod privileges;
-pub mod role_gate;
-pub mod sqlite_limits;
-pub mod statement_stats;
-pub mod statements;
-pub mod values;
+pub(crate) mod privileges;
+pub(crate) mod role_gate;
+pub(crate) mod sqlite_limits;
+pub(crate) mod statement_stats;
+pub(crate) mod statements;
+pub(crate) mod values;

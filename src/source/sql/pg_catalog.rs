@@ -26,7 +26,7 @@ const TYPES: &str = "SELECT t.typname::text, bool_or(t.typtype = 'd'), \
     FROM pg_catalog.pg_type t WHERE t.typname::text = ANY($1) GROUP BY t.typname";
 
 /// The catalog's answers to `questions`, read on `conn`.
-pub async fn answers(
+pub(crate) async fn answers(
     conn: &mut PgConnection,
     questions: &CatalogQuestions,
 ) -> Result<CatalogAnswers, sqlx::Error> {

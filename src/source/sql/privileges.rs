@@ -11,7 +11,7 @@ use super::guard::SqlDialectKind;
 
 /// What the role can do, as far as the checks could tell.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     /// Who the database says Sentinel is (`sentinel`, `sentinel@%`).
     pub role: String,
     /// Everything the role can do beyond reading (write, create, signal, replicate, ...);
@@ -24,7 +24,7 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    pub fn read_only(&self) -> bool {
+    pub(crate) fn read_only(&self) -> bool {
         self.writes.is_empty()
     }
 }
@@ -34,7 +34,7 @@ impl Verdict {
 /// BYPASSRLS and the CREATE attributes are never inherited; table privileges are not, for a
 /// NOINHERIT membership). Membership of the predefined roles (`pg_signal_backend`, the server
 /// file roles) counts through any chain of roles, inherited or not.
-pub const PG_ROLE: &str = "SELECT current_user AS role, current_database() AS db, \
+pub(crate) const PG_ROLE: &str = "SELECT current_user AS role, current_database() AS db, \
      r.rolsuper, r.rolcreaterole, r.rolcreatedb, \
      has_database_privilege(current_database(), 'CREATE') AS create_db, \
      EXISTS (SELECT 1 FROM pg_roles w WHERE w.rolname = 'pg_write_all_data' \
@@ -65,7 +65,7 @@ pub const PG_ROLE: &str = "SELECT current_user AS role, current_database() AS db
 
 /// PostgreSQL: user tables the role may INSERT, UPDATE, DELETE or TRUNCATE: how many, the
 /// first few, and which of the four.
-pub const PG_TABLES: &str = "WITH w AS (SELECT n.nspname || '.' || c.relname AS name, \
+pub(crate) const PG_TABLES: &str = "WITH w AS (SELECT n.nspname || '.' || c.relname AS name, \
        has_table_privilege(c.oid, 'INSERT') AS i, has_table_privilege(c.oid, 'UPDATE') AS u, \
        has_table_privilege(c.oid, 'DELETE') AS d, has_table_privilege(c.oid, 'TRUNCATE') AS t \
      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -79,10 +79,10 @@ pub const PG_TABLES: &str = "WITH w AS (SELECT n.nspname || '.' || c.relname AS 
      COALESCE((SELECT bool_or(d) FROM x), false), COALESCE((SELECT bool_or(t) FROM x), false)";
 
 /// MySQL/MariaDB: the grants of the account Sentinel logged in as.
-pub const MYSQL_GRANTS: &str = "SHOW GRANTS";
+pub(crate) const MYSQL_GRANTS: &str = "SHOW GRANTS";
 
 /// MySQL/MariaDB: the account (`user@host`) the server matched, and the database it is in.
-pub const MYSQL_USER: &str = "SELECT CURRENT_USER(), DATABASE()";
+pub(crate) const MYSQL_USER: &str = "SELECT CURRENT_USER(), DATABASE()";
 
 /// Runs the checks for `source`'s dialect; `url` is the source's URL, whose database the remedy
 /// names. SQLite files are opened read-only and have no role, so they always pass here;
@@ -90,7 +90,7 @@ pub const MYSQL_USER: &str = "SELECT CURRENT_USER(), DATABASE()";
 ///
 /// The checks read through the guarded path with the role gate open for them (they are how the
 /// gate learns its verdict), so `sentinel doctor` reports on a role the gate would refuse.
-pub async fn check(source: &SqlSource, url: &str) -> Result<Verdict, QueryError> {
+pub(crate) async fn check(source: &SqlSource, url: &str) -> Result<Verdict, QueryError> {
     super::role_gate::judging(check_role(source, url)).await
 }
 
@@ -135,7 +135,7 @@ async fn check_role(source: &SqlSource, url: &str) -> Result<Verdict, QueryError
 
 /// The database a PostgreSQL or MySQL/MariaDB URL names (`None` when it names none or does
 /// not parse; the server then says which one it connected to).
-pub fn database_of(dialect: SqlDialectKind, url: &str) -> Option<String> {
+pub(crate) fn database_of(dialect: SqlDialectKind, url: &str) -> Option<String> {
     let database = match dialect {
         SqlDialectKind::Postgres => url
             .parse::<sqlx::postgres::PgConnectOptions>()
@@ -169,7 +169,7 @@ fn truthy(value: Option<&String>) -> bool {
 
 /// Judges the answers of [`PG_ROLE`] and [`PG_TABLES`] (as text, in their column order) for a
 /// source configured on `database`.
-pub fn judge_postgres(role: &[String], tables: &[String], database: &str) -> Verdict {
+pub(crate) fn judge_postgres(role: &[String], tables: &[String], database: &str) -> Verdict {
     let name = role.first().cloned().unwrap_or_default();
     let mut writes = Vec::new();
     for (index, what) in [
@@ -246,7 +246,7 @@ pub fn judge_postgres(role: &[String], tables: &[String], database: &str) -> Ver
 
 /// The SQL that makes a PostgreSQL role that can read every table of `database`'s public
 /// schema (now and later) and nothing else.
-pub fn postgres_remedy(database: &str) -> String {
+pub(crate) fn postgres_remedy(database: &str) -> String {
     let db = quote_ident(database);
     format!(
         "CREATE ROLE sentinel_ro LOGIN PASSWORD '<choose a password>'; \
@@ -309,7 +309,7 @@ fn is_write_privilege(privilege: &str) -> bool {
 
 /// One `GRANT ... ON ... TO ...` line, split. `None` for lines that grant a role or a proxy.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GrantLine {
+pub(crate) struct GrantLine {
     pub privileges: Vec<String>,
     pub object: String,
     /// Who holds the grant, as printed (`` `app`@`%` `` for an account, `` `writer` `` for a role).
@@ -317,7 +317,7 @@ pub struct GrantLine {
 }
 
 /// Splits a line of `SHOW GRANTS` output.
-pub fn parse_grant(line: &str) -> Option<GrantLine> {
+pub(crate) fn parse_grant(line: &str) -> Option<GrantLine> {
     let rest = line.trim().strip_prefix("GRANT ")?;
     // Privileges run up to the first " ON " outside parentheses (column lists).
     let mut depth = 0usize;
@@ -393,7 +393,7 @@ fn granted_role(line: &str) -> Option<(String, String)> {
 /// but not active lists nothing: the account could still `SET ROLE` to it (Sentinel never
 /// does; `SET` is refused), so it is counted as a way to write until an administrator revokes
 /// it or shows it reads only.
-pub fn judge_mysql(user: &str, database: &str, grants: &[String]) -> Verdict {
+pub(crate) fn judge_mysql(user: &str, database: &str, grants: &[String]) -> Verdict {
     let mut writes = Vec::new();
     let notes = Vec::new();
     let mut parsed: Vec<GrantLine> = Vec::new();
@@ -449,7 +449,7 @@ pub fn judge_mysql(user: &str, database: &str, grants: &[String]) -> Verdict {
 }
 
 /// The SQL that makes a MySQL/MariaDB account that can only read `database`.
-pub fn mysql_remedy(database: &str) -> String {
+pub(crate) fn mysql_remedy(database: &str) -> String {
     let db = format!("`{}`", database.replace('`', "``"));
     format!(
         "CREATE USER 'sentinel_ro'@'%' IDENTIFIED BY '<choose a password>'; \

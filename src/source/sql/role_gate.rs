@@ -36,7 +36,7 @@ fn is_judging() -> bool {
 
 /// What the gate decided for one source.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Admission {
+pub(crate) enum Admission {
     /// The role only reads (or the source is a SQLite file, which has no role).
     ReadOnly,
     /// The role can do more, and `allow_privileged_role = true` lets it run: the warning.
@@ -46,7 +46,12 @@ pub enum Admission {
 }
 
 /// The gate's verdict for source `name` from what the checks found. Pure.
-pub fn admission(name: &str, dialect: SqlDialectKind, verdict: &Verdict, allow: bool) -> Admission {
+pub(crate) fn admission(
+    name: &str,
+    dialect: SqlDialectKind,
+    verdict: &Verdict,
+    allow: bool,
+) -> Admission {
     if verdict.read_only() {
         return Admission::ReadOnly;
     }
@@ -106,7 +111,7 @@ fn verdict_cell(name: &str, url: &str) -> Arc<OnceCell<Admission>> {
 /// Lets a statement through to source `name` only once its role was judged to only read (or
 /// allowed to do more). Called first thing by [`SqlSource::query`]; a refusal is a source error,
 /// so the source's watches are blind with the refusal as the reason.
-pub async fn admit(name: &str, settings: &SqlSettings) -> Result<(), QueryError> {
+pub(crate) async fn admit(name: &str, settings: &SqlSettings) -> Result<(), QueryError> {
     if settings.policy.dialect == SqlDialectKind::Sqlite || is_judging() {
         return Ok(());
     }
@@ -128,7 +133,7 @@ pub async fn admit(name: &str, settings: &SqlSettings) -> Result<(), QueryError>
 
 /// The verdict for source `name`: the kept one, or judged now (and kept) if the database
 /// answers. An error means it could not be reached; it is asked again next time.
-pub async fn judge(name: &str, settings: &SqlSettings) -> Result<Admission, QueryError> {
+pub(crate) async fn judge(name: &str, settings: &SqlSettings) -> Result<Admission, QueryError> {
     if settings.policy.dialect == SqlDialectKind::Sqlite {
         return Ok(Admission::ReadOnly);
     }
@@ -169,7 +174,7 @@ async fn judge_with_checks(name: &str, settings: &SqlSettings) -> Result<Admissi
 
 /// The warnings of every source this process runs although its role can do more than read,
 /// sorted by source (for `/status`).
-pub fn privileged_warnings() -> Vec<String> {
+pub(crate) fn privileged_warnings() -> Vec<String> {
     let verdicts = VERDICTS.lock().unwrap_or_else(PoisonError::into_inner);
     let mut warnings: Vec<(&(String, String), String)> = verdicts
         .iter()

@@ -17,10 +17,10 @@ const SQLITE_MAX_LENGTH: usize = 1_000_000_000;
 
 /// Tells a running statement to stop: set when the caller gives up (its future is dropped).
 #[derive(Debug, Clone, Default)]
-pub struct StopSignal(Arc<AtomicBool>);
+pub(crate) struct StopSignal(Arc<AtomicBool>);
 
 impl StopSignal {
-    pub fn stop(&self) {
+    pub(crate) fn stop(&self) {
         self.0.store(true, Ordering::Relaxed);
     }
 
@@ -31,7 +31,7 @@ impl StopSignal {
 
 /// Sets the signal when dropped, so a caller that is cancelled mid-statement stops it too.
 #[derive(Debug)]
-pub struct StopOnDrop(pub StopSignal);
+pub(crate) struct StopOnDrop(pub StopSignal);
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
@@ -42,13 +42,13 @@ impl Drop for StopOnDrop {
 /// The longest string or blob SQLite may build on this connection for a byte cap: one byte
 /// past the cap (a longer value could never be kept; SQLite counts a string's terminator
 /// against the limit), within SQLite's own range.
-pub fn length_limit(max_bytes: usize) -> i32 {
+pub(crate) fn length_limit(max_bytes: usize) -> i32 {
     let limit = max_bytes.saturating_add(1).clamp(1, SQLITE_MAX_LENGTH);
     i32::try_from(limit).unwrap_or(i32::MAX)
 }
 
 /// Installs the deadline and the length limit on `conn`.
-pub async fn install(
+pub(crate) async fn install(
     conn: &mut sqlx::SqliteConnection,
     deadline: Instant,
     stop: StopSignal,

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 
 /// A sequential scan over fewer rows than this is not worth an index.
-pub const SEQ_SCAN_ROWS: u64 = 10_000;
+pub(crate) const SEQ_SCAN_ROWS: u64 = 10_000;
 
 /// A source of statement statistics and plans.
 pub trait StatementStatistics: Send + Sync {

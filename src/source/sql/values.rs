@@ -8,7 +8,7 @@ use crate::source::{SourceError, SourceErrorKind};
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 
 /// A database's text for a moment, as UTC.
-pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     let text = text.trim();
     if text.is_empty() {
         return None;
@@ -49,14 +49,14 @@ pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
 }
 
 /// A cell as a number (`NULL` and text that is not a number are `None`).
-pub fn parse_number(cell: Option<&str>) -> Option<f64> {
+pub(crate) fn parse_number(cell: Option<&str>) -> Option<f64> {
     cell.and_then(|text| text.trim().parse::<f64>().ok())
         .filter(|value| value.is_finite())
 }
 
 /// A failed query as what it means for the watch: a refusal is the watch's fault (its query
 /// must change), anything else means the database cannot be seen.
-pub fn blindness(source: &str, error: QueryError) -> SourceError {
+pub(crate) fn blindness(source: &str, error: QueryError) -> SourceError {
     match error {
         QueryError::Refused(refusal) => SourceError::new(
             source,

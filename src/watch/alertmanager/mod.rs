@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 /// How many labels (besides the name) a page lists.
 const LABEL_FACTS: usize = 4;
 
-pub async fn evaluate(spec: &WatchSpec, ctx: &WatchContext<'_>) -> Evaluation {
+pub(crate) async fn evaluate(spec: &WatchSpec, ctx: &WatchContext<'_>) -> Evaluation {
     match ctx.store.intake_alerts(&spec.name).await {
         Ok(alerts) => Evaluation::Complete(judge(&alerts, ctx.now)),
         Err(e) => Evaluation::Blind(store_failure(e)),
@@ -34,7 +34,7 @@ pub async fn evaluate(spec: &WatchSpec, ctx: &WatchContext<'_>) -> Evaluation {
 }
 
 /// `alertname{label="value",...}` with the other labels sorted; the name alone without others.
-pub fn subject(labels: &BTreeMap<String, String>) -> String {
+pub(crate) fn subject(labels: &BTreeMap<String, String>) -> String {
     let name = labels.get("alertname").map_or("", String::as_str);
     let rest: Vec<String> = labels
         .iter()
@@ -49,12 +49,12 @@ pub fn subject(labels: &BTreeMap<String, String>) -> String {
 }
 
 /// Whether Alertmanager still considers the alert firing at `now`.
-pub fn is_firing(alert: &IntakeAlert, now: DateTime<Utc>) -> bool {
+pub(crate) fn is_firing(alert: &IntakeAlert, now: DateTime<Utc>) -> bool {
     alert.firing && alert.ends_at.is_none_or(|ends| ends > now)
 }
 
 /// One observation per stored alert.
-pub fn judge(alerts: &[IntakeAlert], now: DateTime<Utc>) -> Vec<Observation> {
+pub(crate) fn judge(alerts: &[IntakeAlert], now: DateTime<Utc>) -> Vec<Observation> {
     alerts
         .iter()
         .map(|alert| {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// What was read off one certificate (the leaf a host serves, or the first in a file).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CertificateFacts {
+pub(crate) struct CertificateFacts {
     /// The subject's distinguished name, e.g. `CN=shop.example.com`.
     pub subject: String,
     pub issuer: String,
@@ -20,7 +20,7 @@ pub struct CertificateFacts {
 }
 
 /// One observation for the certificate `subject` (a `host:port` or a path).
-pub fn judge(
+pub(crate) fn judge(
     subject: &str,
     description: &str,
     facts: &CertificateFacts,

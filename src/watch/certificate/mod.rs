@@ -5,9 +5,9 @@
 //! system does not trust, or one not issued for the name, is a fact on the page. A renewed
 //! certificate resolves the page; a host that cannot be reached is blindness, not a page.
 
-pub mod core;
+pub(crate) mod core;
 mod read;
-pub mod spec;
+pub(crate) mod spec;
 pub(crate) mod validate;
 
 use self::core::judge;

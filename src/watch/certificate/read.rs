@@ -17,7 +17,7 @@ use tokio::net::TcpStream;
 const MAX_FILE_BYTES: u64 = 1 << 20;
 
 /// The certificate `host:port` presents for `host`, with whether it is trusted.
-pub async fn served(
+pub(super) async fn served(
     label: &str,
     host: &str,
     port: u16,
@@ -67,7 +67,7 @@ pub async fn served(
 
 /// The first certificate of the PEM or DER file `path`; the others in it are its chain, and
 /// its trust is judged for the first name it carries.
-pub async fn on_disk(path: &str) -> Result<CertificateFacts, SourceError> {
+pub(super) async fn on_disk(path: &str) -> Result<CertificateFacts, SourceError> {
     let unreadable = |detail: String| SourceError::new(path, SourceErrorKind::Unreachable, detail);
     let bytes = read_bounded(path).await.map_err(unreadable)?;
     let chain = certificates_in(&bytes)

@@ -36,7 +36,7 @@ impl CertificateTarget {
 
 /// `shop.example.com:443`, `shop.example.com` (port 443), `[2001:db8::1]:8443` or
 /// `127.0.0.1:8443` as a host and a port.
-pub fn parse_host(text: &str) -> Result<(String, u16), String> {
+pub(crate) fn parse_host(text: &str) -> Result<(String, u16), String> {
     let text = text.trim();
     if text.contains("://") || text.contains('/') {
         return Err(

@@ -7,7 +7,7 @@
 //! malformed id is recognised as one right after a restart too.
 
 pub mod core;
-pub mod spec;
+pub(crate) mod spec;
 pub(crate) mod validate;
 
 use super::WatchContext;

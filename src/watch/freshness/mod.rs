@@ -1,7 +1,7 @@
 //! `freshness`: something must have happened recently: the newest file matching a glob (a
 //! backups folder), or a timestamp a PromQL query returns, must be younger than `max_age`.
 
-pub mod spec;
+pub(crate) mod spec;
 pub(crate) mod validate;
 
 use super::WatchContext;
@@ -13,7 +13,7 @@ use crate::source::files;
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 
-pub async fn evaluate(
+pub(crate) async fn evaluate(
     spec: &WatchSpec,
     freshness: &FreshnessSpec,
     ctx: &WatchContext<'_>,
@@ -69,7 +69,7 @@ fn age_words(age_seconds: i64, freshness: &FreshnessSpec) -> String {
 }
 
 /// Judges the newest file of a glob.
-pub fn judge_file(
+pub(crate) fn judge_file(
     description: &str,
     pattern: &str,
     freshness: &FreshnessSpec,
@@ -101,7 +101,7 @@ pub fn judge_file(
 
 /// Judges PromQL-returned Unix timestamps, one per subject. No series at all is itself a break:
 /// the thing never reported.
-pub fn judge_timestamps(
+pub(crate) fn judge_timestamps(
     description: &str,
     freshness: &FreshnessSpec,
     stamps: &[(String, f64)],

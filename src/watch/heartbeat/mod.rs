@@ -2,7 +2,7 @@
 //! started-but-never-finished runs break it; healthchecks.io's semantics (period or cron plus
 //! grace, `/start`, `/fail`, exit statuses).
 
-pub mod spec;
+pub(crate) mod spec;
 pub(crate) mod validate;
 
 use super::WatchContext;
@@ -15,7 +15,7 @@ use crate::store::heartbeats::HeartbeatStatus;
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 
-pub async fn evaluate(
+pub(crate) async fn evaluate(
     spec: &WatchSpec,
     heartbeat: &HeartbeatSpec,
     ctx: &WatchContext<'_>,
@@ -33,7 +33,10 @@ pub async fn evaluate(
 }
 
 /// The next time a run is expected after `reference`.
-pub fn next_expected(schedule: &Schedule, reference: DateTime<Utc>) -> Option<DateTime<Utc>> {
+pub(crate) fn next_expected(
+    schedule: &Schedule,
+    reference: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
     match schedule {
         Schedule::Period(period) => Some(reference + chrono::Duration::from_std(*period).ok()?),
         Schedule::Cron { expression, tz, .. } => expression
@@ -51,7 +54,7 @@ fn tz_of(schedule: &Schedule) -> chrono_tz::Tz {
 }
 
 /// Judges one heartbeat from its latest pings.
-pub fn judge(
+pub(crate) fn judge(
     description: &str,
     spec: &HeartbeatSpec,
     status: &HeartbeatStatus,

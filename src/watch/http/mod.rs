@@ -4,7 +4,7 @@
 //! No answer is what this watch exists to see, so it is a reading, not blindness; only a probe
 //! that cannot be sent (a URL the client refuses) makes the watch blind.
 
-pub mod spec;
+pub(crate) mod spec;
 pub(crate) mod validate;
 
 use super::WatchContext;
@@ -20,7 +20,11 @@ use futures_util::future::BoxFuture;
 /// Characters of the body shown in a page.
 const SHOWN_BODY_CHARS: usize = 120;
 
-pub async fn evaluate(spec: &WatchSpec, http: &HttpSpec, ctx: &WatchContext<'_>) -> Evaluation {
+pub(crate) async fn evaluate(
+    spec: &WatchSpec,
+    http: &HttpSpec,
+    ctx: &WatchContext<'_>,
+) -> Evaluation {
     let Some(source) = ctx.sources.http(&spec.name) else {
         return Evaluation::Blind(SourceError::new(
             &spec.name,
@@ -36,7 +40,7 @@ pub async fn evaluate(spec: &WatchSpec, http: &HttpSpec, ctx: &WatchContext<'_>)
 }
 
 /// What one probe's outcome says: nothing when the endpoint answered as it should.
-pub fn judge(
+pub(crate) fn judge(
     description: &str,
     http: &HttpSpec,
     outcome: &Result<HttpReading, SourceError>,
@@ -104,7 +108,7 @@ fn status_text(status: u16) -> String {
 }
 
 /// The HTTP client of one watch, named after it in errors.
-pub fn client(watch: &str) -> Result<HttpSource, SourceError> {
+pub(crate) fn client(watch: &str) -> Result<HttpSource, SourceError> {
     HttpSource::new(watch)
 }
 

@@ -5,7 +5,7 @@
 //! robust detector in [`super::jump::detector`]. How long a jump must last is the tracker's `for`.
 
 pub mod detector;
-pub mod spec;
+pub(crate) mod spec;
 pub(crate) mod validate;
 
 use super::jump::detector::JumpDetector;

@@ -7,8 +7,8 @@
 //! backlog read late are learned too. Times written in a file's text are not trusted for this:
 //! an app whose clock or zone is off would otherwise silence new errors for hours. What the miner knows survives restarts (store).
 
-pub mod core;
-pub mod spec;
+pub(crate) mod core;
+pub(crate) mod spec;
 pub(crate) mod validate;
 
 use self::core::{Candidate, Learning, count_events, error_events, judge_candidates};
@@ -27,7 +27,7 @@ use std::path::PathBuf;
 
 /// What the watch remembers between evaluations.
 #[derive(Default)]
-pub struct State {
+pub(crate) struct State {
     loaded: bool,
     miner: Option<Miner>,
     feed: Option<Feed>,
@@ -84,7 +84,7 @@ async fn load(
     Ok(())
 }
 
-pub async fn evaluate(
+pub(crate) async fn evaluate(
     spec: &WatchSpec,
     new_error: &NewErrorSpec,
     ctx: &WatchContext<'_>,

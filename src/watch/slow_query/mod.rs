@@ -7,7 +7,7 @@
 //! statement-statistics capability: a PostgreSQL source, or the demo's simulated database.
 
 pub mod core;
-pub mod spec;
+pub(crate) mod spec;
 pub(crate) mod validate;
 
 use super::WatchContext;

@@ -3,7 +3,7 @@
 //! did not fall across several observations). The page names the job type, how many, the oldest
 //! and since when; the tracker makes sure it is said once and resolved when the work drains.
 
-pub mod spec;
+pub(crate) mod spec;
 pub(crate) mod validate;
 
 use super::kind::Watch;
@@ -19,7 +19,11 @@ use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use std::time::Duration;
 
-pub async fn evaluate(spec: &WatchSpec, stuck: &StuckSpec, ctx: &WatchContext<'_>) -> Evaluation {
+pub(crate) async fn evaluate(
+    spec: &WatchSpec,
+    stuck: &StuckSpec,
+    ctx: &WatchContext<'_>,
+) -> Evaluation {
     match stuck {
         StuckSpec::Sql { source, .. } => {
             let database = match ctx.sources.database(source) {
@@ -114,7 +118,7 @@ async fn remember_length(
 
 /// A Redis queue is stuck when its oldest job waited longer than `older_than`, or when its
 /// length stayed above zero and never fell across the last `stalled_for` observations.
-pub fn judge_queue(
+pub(crate) fn judge_queue(
     spec: &WatchSpec,
     queue: &str,
     reading: &crate::source::redis::QueueReading,
@@ -156,7 +160,11 @@ fn quote(text: &str) -> String {
 /// The read-only query that finds old rows per job type, in the database's own dialect. A
 /// database server's clock decides what "older than" means, so the two clocks never need to
 /// agree; for SQLite, a file on this machine, `now` does.
-pub fn table_query(stuck: &StuckSpec, dialect: SqlDialectKind, now: DateTime<Utc>) -> String {
+pub(crate) fn table_query(
+    stuck: &StuckSpec,
+    dialect: SqlDialectKind,
+    now: DateTime<Utc>,
+) -> String {
     let StuckSpec::Sql {
         table,
         state_column,
@@ -213,7 +221,7 @@ pub fn table_query(stuck: &StuckSpec, dialect: SqlDialectKind, now: DateTime<Utc
 }
 
 /// One broken subject per job type with old rows.
-pub fn judge_rows(
+pub(crate) fn judge_rows(
     spec: &WatchSpec,
     stuck: &StuckSpec,
     rows: &[Vec<Option<String>>],
@@ -273,7 +281,7 @@ pub fn judge_rows(
 
 /// A queue whose length stayed above zero and never fell across the last `stalled_for`
 /// observations is stuck; any fall (work is draining) or an empty queue is not.
-pub fn judge_lengths(
+pub(crate) fn judge_lengths(
     description: &str,
     subject: &str,
     lengths: &[f64],

@@ -3,7 +3,7 @@
 //! Every series it returns is a broken subject named by its labels; a series that disappears
 //! has healed.
 
-pub mod spec;
+pub(crate) mod spec;
 pub(crate) mod validate;
 
 use super::kind::Watch;
@@ -13,7 +13,7 @@ use crate::config::{ThresholdSpec, WatchSpec};
 use crate::source::prometheus::Series;
 use futures_util::future::BoxFuture;
 
-pub async fn evaluate(
+pub(crate) async fn evaluate(
     spec: &WatchSpec,
     threshold: &ThresholdSpec,
     ctx: &WatchContext<'_>,
@@ -29,7 +29,7 @@ pub async fn evaluate(
 }
 
 /// One broken observation per returned series.
-pub fn judge(description: &str, query: &str, series: &[Series]) -> Vec<Observation> {
+pub(crate) fn judge(description: &str, query: &str, series: &[Series]) -> Vec<Observation> {
     series
         .iter()
         .map(|s| {

@@ -76,7 +76,10 @@ pub struct CatalogAnswers {
 
 /// Decides `questions` by `answers`: `Ok` only if every function, operator and cast is known
 /// to be free of side effects.
-pub fn decide(questions: &CatalogQuestions, answers: &CatalogAnswers) -> Result<(), Refusal> {
+pub(crate) fn decide(
+    questions: &CatalogQuestions,
+    answers: &CatalogAnswers,
+) -> Result<(), Refusal> {
     for (name, (call, unqualified)) in &questions.functions {
         let refuse = |reason: &str| {
             Err(Refusal::FunctionNotAllowlisted {

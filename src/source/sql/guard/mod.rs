@@ -15,7 +15,7 @@
 //! never the raw input, so comments and odd formatting cannot smuggle anything
 //! past the guard.
 
-pub mod catalog;
+pub(crate) mod catalog;
 pub mod functions;
 mod refusal;
 mod statements;

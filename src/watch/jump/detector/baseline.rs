@@ -17,7 +17,7 @@ pub enum BaselineSource {
 
 /// Fills `scratch` with the finite values of the trailing window before `history[index]`,
 /// leaving out the most recent `gap` (so a jump in progress is not part of its own baseline).
-pub fn collect_trailing(
+pub(super) fn collect_trailing(
     history: &[(i64, f64)],
     index: usize,
     window: BaselineWindow,
@@ -68,7 +68,7 @@ pub fn collect_trailing(
 
 /// Fills `scratch` with finite values near the same phase of previous seasons and returns how
 /// many distinct seasons contributed at least one value.
-pub fn collect_seasonal(
+pub(super) fn collect_seasonal(
     history: &[(i64, f64)],
     index: usize,
     config: &JumpConfig,

@@ -4,10 +4,10 @@
 //! against a window of a few thousand values costs a few microseconds and no sorting.
 
 /// Factor that turns a MAD into an estimate of the standard deviation for normal data.
-pub const MAD_TO_SIGMA: f64 = 1.4826;
+pub(super) const MAD_TO_SIGMA: f64 = 1.4826;
 
 /// Median of `values`, reordering them. `None` when empty. Values must be finite.
-pub fn median_in_place(values: &mut [f64]) -> Option<f64> {
+pub(super) fn median_in_place(values: &mut [f64]) -> Option<f64> {
     let count = values.len();
     if count == 0 {
         return None;
@@ -28,11 +28,11 @@ pub fn median_in_place(values: &mut [f64]) -> Option<f64> {
 }
 
 /// Factor that turns a mean absolute deviation into a standard deviation for normal data.
-pub const MEAN_DEVIATION_TO_SIGMA: f64 = 1.2533;
+pub(super) const MEAN_DEVIATION_TO_SIGMA: f64 = 1.2533;
 
 /// Centre and spread of a baseline.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RobustSummary {
+pub(super) struct RobustSummary {
     /// Median of the values.
     pub median: f64,
     /// Median absolute deviation from the median, unscaled.
@@ -77,7 +77,7 @@ fn value_at_rank(values: &mut [f64], pivot: usize, rank: usize) -> f64 {
 
 /// Median, MAD, mean absolute deviation and the tail quantiles at `tail_fraction` and
 /// `1 - tail_fraction` of `values`, overwriting them. `None` when empty.
-pub fn summarize_in_place(values: &mut [f64], tail_fraction: f64) -> Option<RobustSummary> {
+pub(super) fn summarize_in_place(values: &mut [f64], tail_fraction: f64) -> Option<RobustSummary> {
     let count = values.len();
     if count == 0 {
         return None;
