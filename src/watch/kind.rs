@@ -15,9 +15,6 @@ use futures_util::future::BoxFuture;
 
 /// One kind of watch, implemented by its typed spec.
 pub trait Watch: Send + Sync {
-    /// The kind's name as written in the configuration (`kind = "heartbeat"`).
-    fn kind(&self) -> &'static str;
-
     /// Runs one evaluation of the watch `spec`. Never fails: what cannot be read is blindness.
     fn evaluate<'a>(
         &'a self,

@@ -116,10 +116,6 @@ pub(crate) fn judge(alerts: &[IntakeAlert], now: DateTime<Utc>) -> Vec<Observati
 }
 
 impl Watch for AlertmanagerSpec {
-    fn kind(&self) -> &'static str {
-        "alertmanager"
-    }
-
     fn evaluate<'a>(
         &'a self,
         spec: &'a WatchSpec,

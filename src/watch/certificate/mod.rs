@@ -19,10 +19,6 @@ use futures_util::future::BoxFuture;
 use spec::{CertificateSpec, CertificateTarget};
 
 impl Watch for CertificateSpec {
-    fn kind(&self) -> &'static str {
-        "certificate"
-    }
-
     fn evaluate<'a>(
         &'a self,
         spec: &'a WatchSpec,

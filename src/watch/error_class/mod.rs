@@ -263,10 +263,6 @@ fn plain_request_id(text: &str) -> Option<String> {
 }
 
 impl Watch for ErrorClassSpec {
-    fn kind(&self) -> &'static str {
-        "error_class"
-    }
-
     fn evaluate<'a>(
         &'a self,
         spec: &'a WatchSpec,

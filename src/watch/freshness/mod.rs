@@ -157,10 +157,6 @@ pub(crate) fn judge_timestamps(
 }
 
 impl Watch for FreshnessSpec {
-    fn kind(&self) -> &'static str {
-        "freshness"
-    }
-
     fn evaluate<'a>(
         &'a self,
         spec: &'a WatchSpec,

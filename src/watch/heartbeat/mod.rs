@@ -135,10 +135,6 @@ pub(crate) fn judge(
 }
 
 impl Watch for HeartbeatSpec {
-    fn kind(&self) -> &'static str {
-        "heartbeat"
-    }
-
     fn evaluate<'a>(
         &'a self,
         spec: &'a WatchSpec,

@@ -113,10 +113,6 @@ pub(crate) fn client(watch: &str) -> Result<HttpSource, SourceError> {
 }
 
 impl Watch for HttpSpec {
-    fn kind(&self) -> &'static str {
-        "http"
-    }
-
     fn evaluate<'a>(
         &'a self,
         spec: &'a WatchSpec,

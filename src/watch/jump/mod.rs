@@ -120,10 +120,6 @@ fn open_bucket_fact(since: i64, step: i64, value: f64, now: DateTime<Utc>) -> St
 }
 
 impl Watch for JumpSpec {
-    fn kind(&self) -> &'static str {
-        "jump"
-    }
-
     fn evaluate<'a>(
         &'a self,
         spec: &'a WatchSpec,

@@ -152,10 +152,6 @@ pub(crate) async fn evaluate(
 }
 
 impl Watch for NewErrorSpec {
-    fn kind(&self) -> &'static str {
-        "new_error"
-    }
-
     fn evaluate<'a>(
         &'a self,
         spec: &'a WatchSpec,

@@ -154,10 +154,6 @@ async fn describe(
 }
 
 impl Watch for SlowQuerySpec {
-    fn kind(&self) -> &'static str {
-        "slow_query"
-    }
-
     fn evaluate<'a>(
         &'a self,
         spec: &'a WatchSpec,

@@ -326,10 +326,6 @@ pub(crate) fn judge_lengths(
 }
 
 impl Watch for StuckSpec {
-    fn kind(&self) -> &'static str {
-        "stuck"
-    }
-
     fn evaluate<'a>(
         &'a self,
         spec: &'a WatchSpec,

@@ -47,10 +47,6 @@ pub(crate) fn judge(description: &str, query: &str, series: &[Series]) -> Vec<Ob
 }
 
 impl Watch for ThresholdSpec {
-    fn kind(&self) -> &'static str {
-        "threshold"
-    }
-
     fn evaluate<'a>(
         &'a self,
         spec: &'a WatchSpec,
