@@ -77,6 +77,11 @@ enum Command {
         #[command(subcommand)]
         command: LogsCommand,
     },
+    /// The investigations' audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Configuration tools.
     Config {
         #[command(subcommand)]
@@ -107,6 +112,33 @@ struct LogsTarget {
     /// The source the templates belong to (a new_error watch's name).
     #[arg(long)]
     source: String,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+impl LogsTarget {
+    async fn open_store(&self) -> Result<sentinel::store::Store, i32> {
+        let path = self.store.path()?;
+        sentinel::store::Store::open(&path).await.map_err(|error| {
+            eprintln!("{error}");
+            sentinel::commands::EXIT_CANNOT_RUN
+        })
+    }
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check that no entry was edited, removed or reordered. Exit 0: intact (prints the head
+    /// hash); 1: broken (names the first entry that no longer fits); 2: the store cannot be read.
+    Verify {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// Which store a command reads.
+#[derive(clap::Args)]
+struct StoreArgs {
     /// The store to use; by default the one the configuration names.
     #[arg(long)]
     store: Option<PathBuf>,
@@ -114,18 +146,15 @@ struct LogsTarget {
     config: PathBuf,
 }
 
-impl LogsTarget {
-    async fn open_store(&self) -> Result<sentinel::store::Store, i32> {
-        let path = match &self.store {
+impl StoreArgs {
+    /// The store's path: `--store`, else the configuration's, else the default.
+    fn path(&self) -> Result<PathBuf, i32> {
+        Ok(match &self.store {
             Some(path) => path.clone(),
             None if self.config.exists() => {
                 sentinel::commands::load_config(&self.config)?.store.path
             }
             None => sentinel::config::default_store_path(),
-        };
-        sentinel::store::Store::open(&path).await.map_err(|error| {
-            eprintln!("{error}");
-            sentinel::commands::EXIT_CANNOT_RUN
         })
     }
 }
@@ -165,6 +194,12 @@ fn main() {
                 config,
             } => sentinel::commands::query::run(&config, &source, &query).await,
             Command::Doctor { config } => sentinel::commands::doctor::run(&config).await,
+            Command::Audit { command } => match command {
+                AuditCommand::Verify { store } => match store.path() {
+                    Ok(path) => sentinel::commands::audit::verify(&path).await,
+                    Err(code) => code,
+                },
+            },
             Command::Logs { command } => match command {
                 LogsCommand::Templates { file } => sentinel::commands::logs::templates(&file),
                 LogsCommand::Learn { file, target } => match target.open_store().await {

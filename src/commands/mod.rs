@@ -1,6 +1,7 @@
 //! What each `sentinel` subcommand does. `main.rs` parses arguments; these do the work and
 //! return the process exit code.
 
+pub mod audit;
 pub mod check;
 pub mod config_check;
 pub mod doctor;

@@ -8,6 +8,7 @@
 //! (a write attempted through it fails at once), which WAL lets run beside the writer.
 
 pub(crate) mod alerts;
+pub mod audit;
 pub(crate) mod chat;
 pub(crate) mod evaluations;
 pub mod heartbeats;
