@@ -243,3 +243,39 @@ impl Engine {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{StuckSpec, WatchSpecKind};
+
+    fn stuck_on_redis() -> WatchSpec {
+        let toml = "[sources.jobs]\nkind = \"redis\"\nurl = \"redis://127.0.0.1:6379/0\"\n\n[watches.mailers]\nkind = \"stuck\"\nsource = \"jobs\"\nqueue = \"mailers\"\n";
+        let config =
+            crate::config::Config::parse(std::path::Path::new("s.toml"), toml, &|_| None).unwrap();
+        let spec = config.watches[0].clone();
+        assert!(matches!(
+            &spec.kind,
+            WatchSpecKind::Stuck(StuckSpec::Redis { .. })
+        ));
+        spec
+    }
+
+    #[test]
+    fn blindness_is_named_after_what_failed() {
+        let spec = stuck_on_redis();
+        let redis_down = SourceError::new("jobs", SourceErrorKind::Unreachable, "refused");
+        assert_eq!(blind_watch_name(&spec, Some(&redis_down)), "can't see jobs");
+        let rejected = SourceError::new("jobs", SourceErrorKind::QueryRejected, "bad");
+        assert_eq!(
+            blind_watch_name(&spec, Some(&rejected)),
+            "can't see watch mailers"
+        );
+        let store = crate::watch::memory::store_failure("disk I/O error");
+        assert_eq!(
+            blind_watch_name(&spec, Some(&store)),
+            "can't see store",
+            "the store's failure is not the queue's"
+        );
+    }
+}
