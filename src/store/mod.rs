@@ -13,6 +13,7 @@ pub(crate) mod chat;
 pub(crate) mod evaluations;
 pub mod heartbeats;
 pub mod intake;
+pub mod investigations;
 pub(crate) mod operator;
 pub(crate) mod outbox;
 pub(crate) mod retention;

@@ -116,7 +116,7 @@ pub struct InvestigationRequest {
     pub subjects: Vec<String>,
     pub notice_key: Option<String>,
     pub question: String,
-    pub status: String,
+    pub status: super::investigations::RequestStatus,
 }
 
 /// One gate the operator passed.
@@ -135,6 +135,28 @@ pub struct About<'a> {
     pub watch: Option<&'a str>,
     pub subjects: &'a [String],
     pub notice_key: Option<&'a str>,
+}
+
+/// The columns of an investigation request, as [`request_of`] reads them.
+const SELECT_REQUEST: &str = "SELECT id, requested_by, requested_at, watch, subjects, notice_key, question, status FROM investigation_requests";
+
+fn request_of(row: &sqlx::sqlite::SqliteRow) -> Result<InvestigationRequest, StoreError> {
+    let subjects: Option<String> = row.try_get(4)?;
+    Ok(InvestigationRequest {
+        id: row.try_get(0)?,
+        requested_by: row.try_get(1)?,
+        requested_at: from_millis(row.try_get(2)?),
+        watch: row.try_get(3)?,
+        subjects: match subjects {
+            Some(text) => {
+                serde_json::from_str(&text).map_err(|e| StoreError::Decode(e.to_string()))?
+            }
+            None => Vec::new(),
+        },
+        notice_key: row.try_get(5)?,
+        question: row.try_get(6)?,
+        status: super::investigations::RequestStatus::parse(&row.try_get::<String, _>(7)?)?,
+    })
 }
 
 fn json(subjects: &[String]) -> Result<String, StoreError> {
@@ -165,30 +187,24 @@ impl Store {
 
     /// Every investigation request, oldest first.
     pub async fn investigation_requests(&self) -> Result<Vec<InvestigationRequest>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, requested_by, requested_at, watch, subjects, notice_key, question, status FROM investigation_requests ORDER BY id",
-        )
-        .fetch_all(self.reader())
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT_REQUEST} ORDER BY id")))
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter().map(request_of).collect()
+    }
+
+    /// The investigation request `id`, if there is one.
+    pub async fn investigation_request(
+        &self,
+        id: i64,
+    ) -> Result<Option<InvestigationRequest>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{SELECT_REQUEST} WHERE id = ?"
+        )))
+        .bind(id)
+        .fetch_optional(self.reader())
         .await?;
-        rows.iter()
-            .map(|row| {
-                let subjects: Option<String> = row.try_get(4)?;
-                Ok(InvestigationRequest {
-                    id: row.try_get(0)?,
-                    requested_by: row.try_get(1)?,
-                    requested_at: from_millis(row.try_get(2)?),
-                    watch: row.try_get(3)?,
-                    subjects: match subjects {
-                        Some(text) => serde_json::from_str(&text)
-                            .map_err(|e| StoreError::Decode(e.to_string()))?,
-                        None => Vec::new(),
-                    },
-                    notice_key: row.try_get(5)?,
-                    question: row.try_get(6)?,
-                    status: row.try_get(7)?,
-                })
-            })
-            .collect()
+        row.as_ref().map(request_of).transpose()
     }
 
     /// Records a request for evidence about a customer; returns its id.
