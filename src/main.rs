@@ -77,6 +77,12 @@ enum Command {
         #[command(subcommand)]
         command: LogsCommand,
     },
+    /// The investigation requests the operator approved, oldest first, with where each stands.
+    /// Exit 0: listed; 2: the store cannot be read.
+    Investigations {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// The investigations' audit trail.
     Audit {
         #[command(subcommand)]
@@ -194,6 +200,10 @@ fn main() {
                 config,
             } => sentinel::commands::query::run(&config, &source, &query).await,
             Command::Doctor { config } => sentinel::commands::doctor::run(&config).await,
+            Command::Investigations { store } => match store.path() {
+                Ok(path) => sentinel::commands::investigations::list(&path).await,
+                Err(code) => code,
+            },
             Command::Audit { command } => match command {
                 AuditCommand::Verify { store } => match store.path() {
                     Ok(path) => sentinel::commands::audit::verify(&path).await,

@@ -5,8 +5,7 @@
 //!
 //! Exit codes: 0 intact, 1 broken, 2 the store cannot be read.
 
-use super::{EXIT_CANNOT_RUN, cannot_run};
-use crate::store::Store;
+use super::{cannot_run, open_existing_store};
 use crate::store::audit::AuditVerdict;
 use std::path::Path;
 
@@ -14,16 +13,9 @@ use std::path::Path;
 pub const EXIT_BROKEN: i32 = 1;
 
 pub async fn verify(store_path: &Path) -> i32 {
-    if !store_path.exists() {
-        eprintln!(
-            "no store at {}: give --store, or --config with the [store] path sentinel runs with",
-            store_path.display()
-        );
-        return EXIT_CANNOT_RUN;
-    }
-    let store = match Store::open(store_path).await {
+    let store = match open_existing_store(store_path).await {
         Ok(store) => store,
-        Err(error) => return cannot_run(error),
+        Err(code) => return code,
     };
     let verdict = store.audit_verify().await;
     store.close().await;

@@ -6,6 +6,7 @@ pub mod check;
 pub mod config_check;
 pub mod doctor;
 pub mod init;
+pub mod investigations;
 pub mod logs;
 pub mod query;
 pub mod run;
@@ -20,6 +21,19 @@ pub const EXIT_CANNOT_RUN: i32 = 2;
 pub fn cannot_run(error: impl std::fmt::Display) -> i32 {
     eprintln!("{error}");
     EXIT_CANNOT_RUN
+}
+
+/// Opens a store that must already exist (a command that only reads it creates nothing), or
+/// prints why not.
+pub async fn open_existing_store(path: &Path) -> Result<crate::store::Store, i32> {
+    if !path.exists() {
+        eprintln!(
+            "no store at {}: give --store, or --config with the [store] path sentinel runs with",
+            path.display()
+        );
+        return Err(EXIT_CANNOT_RUN);
+    }
+    crate::store::Store::open(path).await.map_err(cannot_run)
 }
 
 /// Loads the configuration or prints why not.
