@@ -118,8 +118,21 @@ fn rows(list: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
-#[test]
-fn a_stuck_channel_holds_up_neither_evaluations_nor_other_channels() {
+/// A daemon with two webhook channels, `quick` (answers at once) and `stuck` (holds every
+/// delivery unanswered until `release` is sent `true`), once its first page reached both.
+struct Stage {
+    runtime: tokio::runtime::Runtime,
+    release: watch::Sender<bool>,
+    quick_seen: Seen,
+    stuck_seen: Seen,
+    _dir: tempfile::TempDir,
+    db: std::path::PathBuf,
+    path: std::path::PathBuf,
+    port: u16,
+    daemon: Daemon,
+}
+
+fn stage() -> Stage {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (release, hold) = watch::channel(false);
     let (quick, quick_seen) = receiver(None);
@@ -128,12 +141,36 @@ fn a_stuck_channel_holds_up_neither_evaluations_nor_other_channels() {
     let db = dir.path().join("s.db");
     let port = free_port();
     let path = config(dir.path(), port, quick, stuck);
-    let mut daemon = Daemon::start(&path, port);
-
+    let daemon = Daemon::start(&path, port);
     wait_until("the first page reaches both channels", || {
         keys(&quick_seen).contains(&"first/firing/#1@quick".to_string())
             && keys(&stuck_seen).contains(&"first/firing/#1@stuck".to_string())
     });
+    Stage {
+        runtime,
+        release,
+        quick_seen,
+        stuck_seen,
+        _dir: dir,
+        db,
+        path,
+        port,
+        daemon,
+    }
+}
+
+#[test]
+fn a_stuck_channel_holds_up_neither_evaluations_nor_other_channels() {
+    let Stage {
+        runtime,
+        release,
+        quick_seen,
+        stuck_seen,
+        _dir,
+        db,
+        mut daemon,
+        ..
+    } = stage();
     // `stuck` now holds its first page unanswered, for as long as the test wants.
     let before = recorded(&runtime, &db, "first");
     wait_until("evaluations are recorded while a channel hangs", || {
@@ -179,20 +216,17 @@ fn a_stuck_channel_holds_up_neither_evaluations_nor_other_channels() {
 
 #[test]
 fn sigterm_stops_a_daemon_whose_channel_hangs_and_the_page_waits_for_the_next_start() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let (release, hold) = watch::channel(false);
-    let (quick, quick_seen) = receiver(None);
-    let (stuck, stuck_seen) = receiver(Some(hold));
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("s.db");
-    let port = free_port();
-    let path = config(dir.path(), port, quick, stuck);
-
-    let mut daemon = Daemon::start(&path, port);
-    wait_until("the first page reaches both channels", || {
-        keys(&quick_seen).contains(&"first/firing/#1@quick".to_string())
-            && keys(&stuck_seen).contains(&"first/firing/#1@stuck".to_string())
-    });
+    let Stage {
+        runtime,
+        release,
+        quick_seen,
+        stuck_seen,
+        _dir,
+        db,
+        path,
+        port,
+        mut daemon,
+    } = stage();
     assert_eq!(
         daemon.terminate(),
         Some(0),
