@@ -77,9 +77,27 @@ enum Command {
         #[command(subcommand)]
         command: LogsCommand,
     },
-    /// The investigation requests the operator approved, oldest first, with where each stands.
-    /// Exit 0: listed; 2: the store cannot be read.
+    /// Investigate now and print the report: an approved request by id (`12`), a watch's
+    /// alerts by its name, or --question about the last page. Read-only, like `run`. Exit 0:
+    /// report printed; 1: nothing to investigate; 2: Sentinel cannot run.
+    Investigate {
+        /// A request id (`sentinel investigations` lists them) or a watch name.
+        target: Option<String>,
+        /// The question to answer (about the watch named, or the last page).
+        #[arg(long, short)]
+        question: Option<String>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        #[arg(short, long, env = "SENTINEL_CONFIG", default_value = "sentinel.toml")]
+        config: PathBuf,
+    },
+    /// The investigation requests the operator approved, oldest first, with where each stands;
+    /// `show ID` prints one's report. Exit 0: listed or shown; 1: no such report; 2: the store
+    /// cannot be read.
     Investigations {
+        #[command(subcommand)]
+        command: Option<InvestigationsCommand>,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -130,6 +148,16 @@ impl LogsTarget {
             sentinel::commands::EXIT_CANNOT_RUN
         })
     }
+}
+
+#[derive(Subcommand)]
+enum InvestigationsCommand {
+    /// Print the report of request ID (Markdown, or JSON with --json).
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -200,9 +228,30 @@ fn main() {
                 config,
             } => sentinel::commands::query::run(&config, &source, &query).await,
             Command::Doctor { config } => sentinel::commands::doctor::run(&config).await,
-            Command::Investigations { store } => match store.path() {
-                Ok(path) => sentinel::commands::investigations::list(&path).await,
-                Err(code) => code,
+            Command::Investigate {
+                target,
+                question,
+                json,
+                config,
+            } => {
+                let target = sentinel::commands::investigate::Target::parse(target.as_deref());
+                sentinel::commands::investigate::run(&config, target, question.as_deref(), json)
+                    .await
+            }
+            Command::Investigations { command, store } => match (store.path(), command) {
+                (Err(code), _) => code,
+                (Ok(path), None) => sentinel::commands::investigations::list(&path).await,
+                (Ok(path), Some(InvestigationsCommand::Show { id, json })) => {
+                    match id.trim_start_matches('#').parse::<i64>() {
+                        Ok(id) => sentinel::commands::investigations::show(&path, id, json).await,
+                        Err(_) => {
+                            eprintln!(
+                                "{id:?} is not a request id: sentinel investigations lists them"
+                            );
+                            sentinel::commands::EXIT_CANNOT_RUN
+                        }
+                    }
+                }
             },
             Command::Audit { command } => match command {
                 AuditCommand::Verify { store } => match store.path() {

@@ -582,21 +582,47 @@ async fn round_trip_through_the_emulator_page_tap_reply_and_a_stranger() {
     );
     assert_eq!(buttons_of(&page).len(), 5);
 
-    // Investigate: acknowledged and recorded.
+    // Investigate: acknowledged, recorded, run beside the loop, and answered as a reply to
+    // the page: a progress message closed when done, then the report with its buttons.
     emulator
         .user_presses(OPERATOR, CHAT, page_id, &button(&page, "Investigate"))
         .await;
     emulator
-        .wait_for_bot(CHAT, "Investigation requested", wait)
+        .wait_for_bot(CHAT, "Investigation #1 requested", wait)
         .await;
+    let seen = emulator
+        .wait_for_bot(CHAT, "<b>Investigation #1</b>", wait)
+        .await;
+    let (report_id, report) = seen.last().unwrap().clone();
+    let text = text_of(&report);
+    assert!(text.contains("<b>Verdict: action needed</b>"), "{text}");
+    assert!(text.contains("E1 · store"), "{text}");
+    assert_eq!(
+        report["reply_parameters"]["message_id"], page_id,
+        "{report}"
+    );
+    let labels: Vec<String> = buttons_of(&report).into_iter().map(|(l, _)| l).collect();
+    assert_eq!(labels, ["Ask more", "Not actionable"]);
+    let progress = seen
+        .iter()
+        .find(|(_, m)| text_of(m).starts_with("🔎 Investigating #1"))
+        .map(|(id, _)| *id)
+        .expect("a progress message");
+    let history = emulator.bot_history().await;
+    let (_, closed) = history.iter().find(|(id, _)| *id == progress).unwrap();
+    assert!(
+        text_of(closed).starts_with("✅ Investigation #1 finished"),
+        "{closed}"
+    );
     let store = Store::open(&db).await.unwrap();
     let requests = store.investigation_requests().await.unwrap();
     assert_eq!(requests.len(), 1);
     assert_eq!(requests[0].watch.as_deref(), Some("backup-file"));
     assert!(requests[0].requested_by.starts_with("telegram:111"));
-    assert_eq!(requests[0].status, "approved");
+    assert_eq!(requests[0].status, "done");
+    assert!(store.report(1).await.unwrap().is_some());
 
-    // A reply to the page: an approved question about that alert.
+    // A reply to the page: an approved question about that alert, answered in turn.
     emulator
         .user_says(
             OPERATOR,
@@ -607,6 +633,9 @@ async fn round_trip_through_the_emulator_page_tap_reply_and_a_stranger() {
         .await;
     emulator
         .wait_for_bot(CHAT, "Did the cron job run at all?", wait)
+        .await;
+    emulator
+        .wait_for_bot(CHAT, "<b>Investigation #2</b>", wait)
         .await;
     let requests = store.investigation_requests().await.unwrap();
     assert_eq!(requests.len(), 2);
@@ -619,6 +648,22 @@ async fn round_trip_through_the_emulator_page_tap_reply_and_a_stranger() {
             .unwrap()
             .starts_with("backup-file/firing/")
     );
+
+    // A reply to the first report: a follow-up of that investigation, answered as a reply
+    // to the report.
+    emulator
+        .user_says(OPERATOR, CHAT, "And before that?", Some(report_id))
+        .await;
+    emulator
+        .wait_for_bot(CHAT, "Follow-up #3 of investigation #1", wait)
+        .await;
+    let seen = emulator
+        .wait_for_bot(CHAT, "<b>Investigation #3</b>", wait)
+        .await;
+    let (_, follow_up) = seen.last().unwrap();
+    assert_eq!(follow_up["reply_parameters"]["message_id"], report_id);
+    let thread = store.chat_thread(3).await.unwrap();
+    assert_eq!(thread.follows_up, Some(1));
 
     // A stranger's taps and commands: refused, nothing changes.
     let before = snapshot(&store).await;

@@ -13,9 +13,8 @@ use crate::store::chat::PageRef;
 use crate::store::operator::{About, Gate, GateAction, Verdict};
 use chrono::{DateTime, Utc};
 
-/// What investigations promise until they exist.
-const INVESTIGATION_LATER: &str =
-    "it is recorded as approved and will run once investigations are available";
+/// What the operator is told when an investigation is queued.
+const INVESTIGATION_QUEUED: &str = "the answer comes as a reply to this";
 
 fn about(page: &PageRef) -> About<'_> {
     About {
@@ -126,7 +125,12 @@ impl ChatBot {
         };
         let now = self.clock.now();
         let page = &button.page;
-        let said = self.apply(action, page, &actor, now).await?;
+        let message_id = query
+            .message
+            .as_ref()
+            .and_then(|m| m.get("message_id"))
+            .and_then(|id| id.as_i64());
+        let said = self.apply(action, page, message_id, &actor, now).await?;
         Ok(vec![
             Outgoing::Answer {
                 callback_id: query.id.clone(),
@@ -144,6 +148,7 @@ impl ChatBot {
         &self,
         action: Action,
         page: &PageRef,
+        message_id: Option<i64>,
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<Said, StoreError> {
@@ -156,6 +161,7 @@ impl ChatBot {
                     .store
                     .add_investigation_request(actor, about(page), &question, now)
                     .await?;
+                self.store.set_chat_thread(id, message_id, None).await?;
                 self.record_gate(
                     actor,
                     now,
@@ -167,7 +173,27 @@ impl ChatBot {
                 Said {
                     toast: "Investigation requested".into(),
                     line: format!(
-                        "🔎 Investigation requested by {who}: {title}\n{INVESTIGATION_LATER} (request #{id}). Reply to the page to add a question."
+                        "🔎 Investigation #{id} requested by {who}: {title}\nThe answer comes as a reply to the page. Reply to the page to ask something else."
+                    ),
+                }
+            }
+            Action::AskMore => Said {
+                toast: "Reply to the report with your question".into(),
+                line: "💬 Reply to the report with your question: the investigation goes on from what it found.".into(),
+            },
+            Action::OpenFix => {
+                let request = match message_id {
+                    Some(message_id) => self.store.request_of_report_message(message_id).await?,
+                    None => None,
+                };
+                let target = request.map_or_else(|| page.notice_key.clone(), |id| format!("investigation #{id}"));
+                self.record_gate(actor, now, GateAction::Fix, &target, &page.title)
+                    .await?;
+                Said {
+                    toast: "Fix approved".into(),
+                    line: format!(
+                        "🛠 Opening an issue and a fix approved by {who} for {}: recorded. Nothing has been changed; opening the issue and the pull request is not built into this version yet.",
+                        escape(&target)
                     ),
                 }
             }
@@ -289,18 +315,25 @@ impl ChatBot {
         let now = self.clock.now();
         if text.trim_start().starts_with('/') {
             return match command::parse(text) {
-                Ok(command) => say(self.command(command, &actor, now).await?),
+                Ok(command) => say(self
+                    .command(command, message.message_id, &actor, now)
+                    .await?),
                 Err(usage) => say(escape(&usage)),
             };
         }
-        let page = match &message.reply_to_message {
-            Some(replied) => {
-                self.store
-                    .page_message(self.gate.chat_id, replied.message_id)
-                    .await?
-            }
+        let replied = message.reply_to_message.as_ref().map(|r| r.message_id);
+        let page = match replied {
+            Some(replied) => self.store.page_message(self.gate.chat_id, replied).await?,
             None => None,
         };
+        if page.is_none()
+            && let Some(replied) = replied
+            && let Some(earlier) = self.store.request_of_report_message(replied).await?
+        {
+            return say(self
+                .follow_up(earlier, replied, text.trim(), &actor, now)
+                .await?);
+        }
         let Some(page) = page else {
             return say(
                 "Reply to a page to ask about it, or send /help for what I understand.".into(),
@@ -311,6 +344,7 @@ impl ChatBot {
             .store
             .add_investigation_request(&actor, about(&page), question, now)
             .await?;
+        self.store.set_chat_thread(id, replied, None).await?;
         self.record_gate(
             &actor,
             now,
@@ -320,15 +354,55 @@ impl ChatBot {
         )
         .await?;
         say(format!(
-            "🔎 Investigation requested: “{}” about {}\n{INVESTIGATION_LATER} (request #{id}).",
+            "🔎 Investigation #{id} requested: “{}” about {}\nThe answer comes as a reply to the page.",
             escape(question),
             escape(&page.title)
+        ))
+    }
+
+    /// A reply to a report: a follow-up question about the same alert, answered as a reply to
+    /// that report.
+    async fn follow_up(
+        &self,
+        earlier: i64,
+        report_message: i64,
+        question: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, StoreError> {
+        let Some(first) = self.store.investigation_request(earlier).await? else {
+            return Ok("That report is no longer in the store.".into());
+        };
+        let about = About {
+            watch: first.watch.as_deref(),
+            subjects: &first.subjects,
+            notice_key: first.notice_key.as_deref(),
+        };
+        let id = self
+            .store
+            .add_investigation_request(actor, about, question, now)
+            .await?;
+        self.store
+            .set_chat_thread(id, Some(report_message), Some(earlier))
+            .await?;
+        self.record_gate(
+            actor,
+            now,
+            GateAction::Investigate,
+            first.notice_key.as_deref().unwrap_or(""),
+            &format!("request #{id}, following #{earlier}: {question}"),
+        )
+        .await?;
+        Ok(format!(
+            "🔎 Follow-up #{id} of investigation #{earlier}: “{}”\nThe answer comes as a reply to the report.",
+            escape(question)
         ))
     }
 
     async fn command(
         &self,
         command: Command,
+        message_id: i64,
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<String, StoreError> {
@@ -405,6 +479,9 @@ impl ChatBot {
                     .store
                     .add_investigation_request(actor, About::default(), &question, now)
                     .await?;
+                self.store
+                    .set_chat_thread(id, Some(message_id), None)
+                    .await?;
                 self.record_gate(
                     actor,
                     now,
@@ -414,7 +491,7 @@ impl ChatBot {
                 )
                 .await?;
                 format!(
-                    "🔎 Investigation requested: “{}”\n{INVESTIGATION_LATER} (request #{id}).",
+                    "🔎 Investigation #{id} requested: “{}”\nAbout the last page; {INVESTIGATION_QUEUED}.",
                     escape(&question)
                 )
             }

@@ -1,7 +1,9 @@
 //! `sentinel investigations`: the investigation requests the operator approved (from a page's
-//! button, a reply to a page, `/investigate`), oldest first, with where each stands.
+//! button, a reply to a page, `/investigate`), oldest first, with where each stands; and
+//! `sentinel investigations show ID`: one request's report, as Markdown or JSON.
 //!
-//! Exit codes: 0 listed (also when there are none), 2 the store cannot be read.
+//! Exit codes: 0 listed or shown (also when there are none), 1 no such request or no report
+//! yet, 2 the store cannot be read.
 
 use super::{cannot_run, open_existing_store};
 use crate::store::operator::InvestigationRequest;
@@ -27,6 +29,40 @@ pub async fn list(store_path: &Path) -> i32 {
                 println!("{}", line(request));
             }
             0
+        }
+        Err(error) => cannot_run(error),
+    }
+}
+
+/// Prints the report of request `id`.
+pub async fn show(store_path: &Path, id: i64, json: bool) -> i32 {
+    let store = match open_existing_store(store_path).await {
+        Ok(store) => store,
+        Err(code) => return code,
+    };
+    let found = async {
+        let request = store.investigation_request(id).await?;
+        let report = store.report(id).await?;
+        Ok::<_, crate::store::StoreError>((request, report))
+    }
+    .await;
+    store.close().await;
+    match found {
+        Ok((_, Some(report))) => {
+            if json {
+                println!("{}", report.json);
+            } else {
+                print!("{}", report.markdown);
+            }
+            0
+        }
+        Ok((Some(request), None)) => {
+            eprintln!("request #{id} has no report ({})", request.status);
+            1
+        }
+        Ok((None, None)) => {
+            eprintln!("no investigation request #{id}: sentinel investigations lists them");
+            1
         }
         Err(error) => cannot_run(error),
     }

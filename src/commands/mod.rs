@@ -6,6 +6,7 @@ pub mod check;
 pub mod config_check;
 pub mod doctor;
 pub mod init;
+pub mod investigate;
 pub mod investigations;
 pub mod logs;
 pub mod query;

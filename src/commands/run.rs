@@ -1,9 +1,12 @@
 //! `sentinel run`: the daemon. Loads the configuration (nothing starts if it is wrong), takes
-//! the store, serves the ping API and metrics, and runs the watch loop until SIGTERM/SIGINT.
+//! the store, serves the ping API and metrics, runs the approved investigations beside the
+//! watch loop, and runs the loop until SIGTERM/SIGINT.
 
 use super::{cannot_run, load_config};
 use crate::clock::{SharedClock, SystemClock};
 use crate::engine::{self, build};
+use crate::investigate::runner::Runner;
+use crate::investigate::telegram::ChatReports;
 use crate::server::{self, AppState};
 use crate::store::Store;
 use std::path::Path;
@@ -64,12 +67,21 @@ async fn serve(path: &Path) -> Result<i32, i32> {
     tracing::info!("sentinel watching {watches} watches; pings at http://{listen}/ping/<token>");
     // On a signal: stop taking pings first, then let the engine finish and close the store.
     let (stop_engine, engine_stopped) = tokio::sync::oneshot::channel::<()>();
+    let reports = chat.as_ref().map(|bot| ChatReports {
+        channel: bot.channel.clone(),
+    });
+    let (stop_investigations, investigations_stopped) = tokio::sync::oneshot::channel::<()>();
+    let investigations = tokio::spawn(Runner::new(engine.clone(), reports).run_until(async {
+        let _ = investigations_stopped.await;
+    }));
     let chat = chat.map(|bot| tokio::spawn(bot.run()));
     tokio::spawn(async move {
         shutdown_signal().await;
         if let Some(chat) = chat {
             chat.abort();
         }
+        let _ = stop_investigations.send(());
+        let _ = investigations.await;
         let _ = stop_server.send(());
         let _ = server.await;
         let _ = stop_engine.send(());

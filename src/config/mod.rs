@@ -4,6 +4,7 @@
 pub(crate) mod env;
 pub(crate) mod error;
 mod intake;
+pub mod investigator;
 pub(crate) mod raw;
 pub(crate) mod units;
 pub(crate) mod validate;
@@ -20,6 +21,7 @@ pub use crate::watch::stuck::spec::StuckSpec;
 pub use crate::watch::threshold::spec::ThresholdSpec;
 pub use error::{ConfigError, ConfigErrors};
 pub use intake::{AlertmanagerSpec, IntakeAuth};
+pub use investigator::{InvestigatorConfig, Provider};
 pub use raw::{ChannelKind, LogFormat, Severity, SourceKind, WatchKind};
 
 use std::net::SocketAddr;
@@ -39,6 +41,7 @@ pub struct Config {
     pub sources: Vec<SourceSpec>,
     pub watches: Vec<WatchSpec>,
     pub channels: Vec<ChannelSpec>,
+    pub investigator: InvestigatorConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -338,6 +341,7 @@ impl Config {
             sources: Vec::new(),
             watches: Vec::new(),
             channels: Vec::new(),
+            investigator: InvestigatorConfig::default(),
         }
     }
 }

@@ -25,6 +25,8 @@ pub(crate) struct RawConfig {
     pub watches: BTreeMap<Spanned<String>, RawWatch>,
     #[serde(default)]
     pub channels: BTreeMap<Spanned<String>, RawChannel>,
+    #[serde(default)]
+    pub investigator: RawInvestigator,
 }
 
 /// The keys one `[sources.NAME]`, `[watches.NAME]` or `[channels.NAME]` section sets, as
@@ -66,6 +68,28 @@ pub(crate) struct RawStore {
     pub ping_retention: S<HumanDuration>,
     pub pings_per_check: S<i64>,
     pub runs_per_check: S<i64>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawInvestigator {
+    pub provider: S<String>,
+    pub model: S<String>,
+    pub base_url: S<String>,
+    pub api_key: S<String>,
+    pub concurrency: S<u32>,
+    pub max_steps: S<u32>,
+    pub max_tokens: S<u64>,
+    pub max_cost: S<f64>,
+    pub max_duration: S<HumanDuration>,
+    pub daily_cost: S<f64>,
+    pub tool_result_tokens: S<u64>,
+    pub price_input_per_million: S<f64>,
+    pub price_output_per_million: S<f64>,
+    pub redact_emails: S<bool>,
+    pub redact_ips: S<bool>,
+    pub redact_columns: S<Vec<Spanned<String>>>,
+    pub repository: S<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -82,6 +82,16 @@ impl Engine {
         &self.inner.store
     }
 
+    /// The configured sources, as the watches read them.
+    pub fn sources(&self) -> &Sources {
+        &self.inner.sources
+    }
+
+    /// The engine's clock.
+    pub fn clock(&self) -> &SharedClock {
+        &self.inner.clock
+    }
+
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.inner.metrics
     }

@@ -56,6 +56,17 @@ pub struct HeartbeatStatus {
     pub last_run_ms: Option<i64>,
 }
 
+/// One ping as an investigation shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecentPing {
+    /// `success`, `start`, `fail` or `log`.
+    pub kind: String,
+    pub exit_status: Option<i64>,
+    pub received_at: DateTime<Utc>,
+    /// What the job sent with it (its output), possibly empty.
+    pub body: String,
+}
+
 /// The run a finish without a run id closes: the latest earlier start, unless a success or
 /// failure already came after it. (When the latest start is finished, every older one is too,
 /// so looking at the latest alone is exact, and one index step.)
@@ -200,6 +211,31 @@ impl Store {
             },
             last_run_ms,
         })
+    }
+
+    /// The latest `limit` pings of a watch, newest first (an investigation's evidence).
+    pub async fn recent_pings(
+        &self,
+        watch: &str,
+        limit: u32,
+    ) -> Result<Vec<RecentPing>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT kind, exit_status, received_at, body FROM pings WHERE watch = ? ORDER BY id DESC LIMIT ?",
+        )
+        .bind(watch)
+        .bind(limit)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(RecentPing {
+                    kind: row.try_get(0)?,
+                    exit_status: row.try_get(1)?,
+                    received_at: from_millis(row.try_get(2)?),
+                    body: row.try_get(3)?,
+                })
+            })
+            .collect()
     }
 
     /// The output of the most recent ping that carried a body.

@@ -94,6 +94,30 @@ impl Store {
         self.investigation_request(id).await
     }
 
+    /// Takes the approved request `id` and marks it running; `None` when it is not waiting
+    /// (already taken, ended, or unknown).
+    pub async fn claim_investigation_id(
+        &self,
+        id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Option<InvestigationRequest>, StoreError> {
+        let result = self
+            .write_one(
+                sqlx::query(
+                    "UPDATE investigation_requests SET status = ?, started_at = ? WHERE id = ? AND status = ?",
+                )
+                .bind(RequestStatus::Running.as_str())
+                .bind(millis(now))
+                .bind(id)
+                .bind(RequestStatus::Approved.as_str()),
+            )
+            .await?;
+        if result.rows_affected() == 0 {
+            return Ok(None);
+        }
+        self.investigation_request(id).await
+    }
+
     /// Ends the running request `id`. False when it is not running (already ended, or never
     /// taken): an ending is recorded once.
     pub async fn finish_investigation(

@@ -16,6 +16,7 @@ pub mod intake;
 pub mod investigations;
 pub(crate) mod operator;
 pub(crate) mod outbox;
+pub mod reports;
 pub(crate) mod retention;
 pub(crate) mod silences;
 pub(crate) mod templates;

@@ -26,10 +26,12 @@ pub enum GateAction {
     NotActionable,
     /// Evidence about a customer requested by `/evidence`.
     Evidence,
+    /// Opening an issue and a fix approved under an investigation's report (the second gate).
+    Fix,
 }
 
 impl GateAction {
-    pub const ALL: [GateAction; 8] = [
+    pub const ALL: [GateAction; 9] = [
         GateAction::Investigate,
         GateAction::Snooze1h,
         GateAction::Snooze1d,
@@ -38,6 +40,7 @@ impl GateAction {
         GateAction::Unmute,
         GateAction::NotActionable,
         GateAction::Evidence,
+        GateAction::Fix,
     ];
 
     /// The name stored in the `gates` table.
@@ -51,6 +54,7 @@ impl GateAction {
             GateAction::Unmute => "unmute",
             GateAction::NotActionable => "not_actionable",
             GateAction::Evidence => "evidence",
+            GateAction::Fix => "fix",
         }
     }
 
@@ -366,7 +370,8 @@ mod tests {
                 "mute",
                 "unmute",
                 "not_actionable",
-                "evidence"
+                "evidence",
+                "fix"
             ]
         );
         for action in GateAction::ALL {

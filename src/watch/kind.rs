@@ -11,6 +11,8 @@
 use super::WatchContext;
 use super::observation::Evaluation;
 use crate::config::{WatchSpec, WatchSpecKind};
+use crate::investigate::finding::Finding;
+use crate::investigate::playbook::{self, PlaybookContext};
 use futures_util::future::BoxFuture;
 
 /// One kind of watch, implemented by its typed spec.
@@ -41,6 +43,17 @@ pub trait Watch: Send + Sync {
     /// The files the watch reads, so that `sentinel doctor` can check them.
     fn files(&self) -> Vec<WatchedFiles<'_>> {
         Vec::new()
+    }
+
+    /// The first evidence of an investigation of one of this watch's alerts, gathered through
+    /// the paths the watch itself reads, and what it suggests. Kinds without a playbook of
+    /// their own report what the alert says.
+    fn playbook<'a>(
+        &'a self,
+        spec: &'a WatchSpec,
+        ctx: &'a PlaybookContext<'a>,
+    ) -> BoxFuture<'a, Finding> {
+        Box::pin(async move { playbook::from_alert(Some(spec), ctx) })
     }
 }
 

@@ -13,6 +13,7 @@ use toml::Spanned;
 pub(crate) mod applicable;
 mod channels;
 mod intake;
+mod investigator;
 mod log_feed;
 mod server;
 mod source_ref;
@@ -149,6 +150,7 @@ impl Validator<'_> {
             }
         }
         self.intake_rules(&raw, &watches, &server);
+        let investigator = self.investigator(&raw.investigator);
         Config {
             path: self.path.to_path_buf(),
             server,
@@ -157,6 +159,7 @@ impl Validator<'_> {
             sources,
             watches,
             channels,
+            investigator,
         }
     }
 

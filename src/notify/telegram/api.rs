@@ -207,6 +207,14 @@ impl BotApi {
                 timed_out: e.is_timeout(),
                 detail: e.without_url().to_string(),
             })?;
+        self.decode(response).await
+    }
+
+    /// Reads a Bot API answer: its `result`, or the error it reports.
+    async fn decode<T: DeserializeOwned>(
+        &self,
+        response: reqwest::Response,
+    ) -> Result<T, ApiError> {
         let status = response.status().as_u16();
         let text = response.text().await.map_err(|e| ApiError::Network {
             timed_out: e.is_timeout(),
@@ -271,6 +279,100 @@ impl BotApi {
         sent.get("message_id")
             .and_then(Value::as_i64)
             .ok_or_else(|| ApiError::Garbled("sendMessage returned no message_id".into()))
+    }
+
+    /// Sends an HTML message as a reply to `reply_to` (sent anyway if that message is gone),
+    /// with an optional keyboard; returns its message id.
+    pub async fn send_reply(
+        &self,
+        chat_id: i64,
+        html: &str,
+        reply_to: Option<i64>,
+        keyboard: Option<&Value>,
+    ) -> Result<i64, ApiError> {
+        let mut body = json!({
+            "chat_id": chat_id,
+            "text": html,
+            "parse_mode": "HTML",
+            "link_preview_options": {"is_disabled": true},
+        });
+        if let Some(object) = body.as_object_mut() {
+            if let Some(message_id) = reply_to {
+                object.insert(
+                    "reply_parameters".into(),
+                    json!({"message_id": message_id, "allow_sending_without_reply": true}),
+                );
+            }
+            if let Some(keyboard) = keyboard {
+                object.insert("reply_markup".into(), keyboard.clone());
+            }
+        }
+        let sent: Value = self.call("sendMessage", &body, self.timeout).await?;
+        sent.get("message_id")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| ApiError::Garbled("sendMessage returned no message_id".into()))
+    }
+
+    /// Sends a text file (`name`, UTF-8 `content`) as a document replying to `reply_to`, with
+    /// a short HTML caption; returns its message id.
+    pub async fn send_document(
+        &self,
+        chat_id: i64,
+        name: &str,
+        content: String,
+        caption: &str,
+        reply_to: Option<i64>,
+    ) -> Result<i64, ApiError> {
+        let file = reqwest::multipart::Part::text(content)
+            .file_name(name.to_string())
+            .mime_str("text/markdown")
+            .map_err(|e| ApiError::Garbled(e.to_string()))?;
+        let mut form = reqwest::multipart::Form::new()
+            .text("chat_id", chat_id.to_string())
+            .text("caption", caption.to_string())
+            .text("parse_mode", "HTML")
+            .part("document", file);
+        if let Some(message_id) = reply_to {
+            form = form.text(
+                "reply_parameters",
+                json!({"message_id": message_id, "allow_sending_without_reply": true}).to_string(),
+            );
+        }
+        let response = self
+            .client
+            .post(format!("{}/sendDocument", self.base))
+            .timeout(self.timeout)
+            .multipart(form)
+            .send()
+            .await
+            .map_err(|e| ApiError::Network {
+                timed_out: e.is_timeout(),
+                detail: e.without_url().to_string(),
+            })?;
+        let sent: Value = self.decode(response).await?;
+        sent.get("message_id")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| ApiError::Garbled("sendDocument returned no message_id".into()))
+    }
+
+    /// Replaces the text of a sent message and its keyboard (`None` removes the buttons).
+    pub async fn edit_message(
+        &self,
+        chat_id: i64,
+        message_id: i64,
+        html: &str,
+        keyboard: Option<&Value>,
+    ) -> Result<(), ApiError> {
+        let body = json!({
+            "chat_id": chat_id,
+            "message_id": message_id,
+            "text": html,
+            "parse_mode": "HTML",
+            "link_preview_options": {"is_disabled": true},
+            "reply_markup": keyboard.cloned().unwrap_or_else(|| json!({"inline_keyboard": []})),
+        });
+        let _: Value = self.call("editMessageText", &body, self.timeout).await?;
+        Ok(())
     }
 
     /// Replaces the text of a sent message (and removes its buttons).

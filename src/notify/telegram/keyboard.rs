@@ -1,11 +1,13 @@
-//! The inline keyboard under a page: Investigate, Snooze 1h, Snooze 1d, Mute, Not actionable.
+//! The inline keyboards: under a page (Investigate, Snooze 1h, Snooze 1d, Mute, Not
+//! actionable) and under an investigation's report (Ask more, Not actionable, and Open issue +
+//! fix when the cause is a durable code bug).
 //! Telegram returns at most 64 bytes of `callback_data`, so each button carries only a short
 //! random id; what it does, and to which alert, is stored under that id.
 
 use crate::store::chat::{Button, PageRef};
 use serde_json::{Value, json};
 
-/// What a page's button does.
+/// What a button does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Action {
     Investigate,
@@ -13,10 +15,25 @@ pub(crate) enum Action {
     Snooze1d,
     Mute,
     NotActionable,
+    /// Under a report: asks the operator for a follow-up question (a reply to the report).
+    AskMore,
+    /// Under a report whose cause is a durable code bug: approves opening an issue and a fix.
+    OpenFix,
 }
 
 impl Action {
-    pub(crate) const ALL: [Action; 5] = [
+    pub(crate) const ALL: [Action; 7] = [
+        Action::Investigate,
+        Action::Snooze1h,
+        Action::Snooze1d,
+        Action::Mute,
+        Action::NotActionable,
+        Action::AskMore,
+        Action::OpenFix,
+    ];
+
+    /// The buttons under a page.
+    pub(crate) const PAGE: [Action; 5] = [
         Action::Investigate,
         Action::Snooze1h,
         Action::Snooze1d,
@@ -32,6 +49,8 @@ impl Action {
             Action::Snooze1d => "snooze_1d",
             Action::Mute => "mute",
             Action::NotActionable => "not_actionable",
+            Action::AskMore => "ask_more",
+            Action::OpenFix => "open_fix",
         }
     }
 
@@ -47,6 +66,8 @@ impl Action {
             Action::Snooze1d => "Snooze 1d",
             Action::Mute => "Mute",
             Action::NotActionable => "Not actionable",
+            Action::AskMore => "Ask more",
+            Action::OpenFix => "Open issue + fix",
         }
     }
 }
@@ -68,8 +89,18 @@ pub(crate) fn is_button_id(data: &str) -> bool {
 
 /// One stored button per action for a page.
 pub(crate) fn buttons(page: &PageRef, chat_id: i64) -> Result<Vec<(Action, Button)>, String> {
-    Action::ALL
-        .into_iter()
+    buttons_for(&Action::PAGE, page, chat_id)
+}
+
+/// One stored button per action in `actions`, each about `page`.
+pub(crate) fn buttons_for(
+    actions: &[Action],
+    page: &PageRef,
+    chat_id: i64,
+) -> Result<Vec<(Action, Button)>, String> {
+    actions
+        .iter()
+        .copied()
         .map(|action| {
             Ok((
                 action,
@@ -93,6 +124,15 @@ pub(crate) fn markup(buttons: &[(Action, Button)]) -> Value {
         rows.push(pair.iter().map(button).collect());
     }
     json!({ "inline_keyboard": rows })
+}
+
+/// The inline keyboard JSON with every button on one row (a report's few buttons).
+pub(crate) fn markup_rows(buttons: &[(Action, Button)]) -> Value {
+    let row: Vec<Value> = buttons
+        .iter()
+        .map(|(action, stored)| json!({"text": action.label(), "callback_data": stored.id}))
+        .collect();
+    json!({ "inline_keyboard": [row] })
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! started-but-never-finished runs break it; healthchecks.io's semantics (period or cron plus
 //! grace, `/start`, `/fail`, exit statuses).
 
+mod playbook;
 pub(crate) mod spec;
 pub(crate) mod validate;
 
@@ -11,6 +12,8 @@ use super::memory::store_failure;
 use super::observation::{Evaluation, Observation};
 use crate::config::{HeartbeatSpec, Schedule, WatchSpec};
 use crate::humanize;
+use crate::investigate::finding::Finding;
+use crate::investigate::playbook::PlaybookContext;
 use crate::store::heartbeats::HeartbeatStatus;
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
@@ -141,6 +144,14 @@ impl Watch for HeartbeatSpec {
         ctx: &'a WatchContext<'a>,
     ) -> BoxFuture<'a, Evaluation> {
         Box::pin(evaluate(spec, self, ctx))
+    }
+
+    fn playbook<'a>(
+        &'a self,
+        spec: &'a WatchSpec,
+        ctx: &'a PlaybookContext<'a>,
+    ) -> BoxFuture<'a, Finding> {
+        Box::pin(playbook::run(spec, ctx))
     }
 
     fn describe(&self, hold: &str) -> String {
