@@ -608,12 +608,17 @@ async fn round_trip_through_the_emulator_page_tap_reply_and_a_stranger() {
         .find(|(_, m)| text_of(m).starts_with("🔎 Investigating #1"))
         .map(|(id, _)| *id)
         .expect("a progress message");
-    let history = emulator.bot_history().await;
-    let (_, closed) = history.iter().find(|(id, _)| *id == progress).unwrap();
-    assert!(
-        text_of(closed).starts_with("✅ Investigation #1 finished"),
-        "{closed}"
-    );
+    // The progress message is closed once the report is out.
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        let history = emulator.bot_history().await;
+        let (_, now) = history.iter().find(|(id, _)| *id == progress).unwrap();
+        if text_of(now).starts_with("✅ Investigation #1 finished") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{now}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let store = Store::open(&db).await.unwrap();
     let requests = store.investigation_requests().await.unwrap();
     assert_eq!(requests.len(), 1);
