@@ -12,11 +12,13 @@
 pub mod anthropic;
 mod error;
 mod http;
+pub mod openai;
 pub mod retry;
 
 pub use anthropic::AnthropicClient;
 pub use error::LlmError;
 pub use futures_util::future::BoxFuture;
+pub use openai::OpenAiClient;
 pub use retry::{RetryPolicy, complete_with_retries};
 
 use serde::{Deserialize, Serialize};
