@@ -703,3 +703,148 @@ async fn the_api_key_never_appears_in_errors_or_debug_output() {
         Some(format!("Bearer {OPENAI_KEY}"))
     );
 }
+
+/// A request a fake must refuse: its headers and body, the status and a piece of the message.
+type Refusal<'a> = (&'a [(&'a str, &'a str)], serde_json::Value, u16, &'a str);
+
+/// Posts `body` to a fake with `headers`; the status and the JSON answer.
+async fn post(
+    url: &str,
+    headers: &[(&str, &str)],
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let mut request = reqwest::Client::new().post(url).json(&body);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_fakes_refuse_what_the_real_apis_refuse() {
+    let fake = FakeLlm::anthropic(ANTHROPIC_KEY);
+    let url = format!("{}/v1/messages", fake.url);
+    let headers = [
+        ("x-api-key", ANTHROPIC_KEY),
+        ("anthropic-version", "2023-06-01"),
+    ];
+    let user = |text: &str| json!({"role": "user", "content": text});
+    let call = json!({"role": "assistant", "content": [
+        {"type": "tool_use", "id": "toolu_1", "name": "sql", "input": {}}
+    ]});
+    let answer = json!({"type": "tool_result", "tool_use_id": "toolu_1", "content": "1"});
+    let body = |messages: serde_json::Value| json!({"model": "claude-sonnet-4-5", "max_tokens": 64, "messages": messages});
+    let marker = json!({"type": "ephemeral"});
+    let many_markers = json!({
+        "model": "claude-sonnet-4-5", "max_tokens": 64,
+        "system": (0..5).map(|i| json!({"type": "text", "text": format!("part {i}"), "cache_control": marker}))
+            .collect::<Vec<_>>(),
+        "messages": [user("hi")],
+    });
+    let cases: Vec<Refusal> = vec![
+        (
+            &headers[..1],
+            body(json!([user("hi")])),
+            400,
+            "anthropic-version",
+        ),
+        (&headers[1..], body(json!([user("hi")])), 401, "x-api-key"),
+        (
+            &headers,
+            json!({"model": "m", "messages": [user("hi")]}),
+            400,
+            "max_tokens: Field required",
+        ),
+        (
+            &headers,
+            body(json!([user("hi"), user("again")])),
+            400,
+            "roles must alternate",
+        ),
+        (&headers, body(json!([call.clone()])), 400, "first message"),
+        (
+            &headers,
+            body(json!([user("hi"), call.clone(), user("what now?")])),
+            400,
+            "without `tool_result`",
+        ),
+        (
+            &headers,
+            body(
+                json!([user("hi"), call.clone(), {"role": "user", "content": [{"type": "text", "text": "here"}, answer]}]),
+            ),
+            400,
+            "must come before",
+        ),
+        (&headers, many_markers, 400, "maximum of 4"),
+    ];
+    for (headers, body, status, expected) in cases {
+        let (got, answer) = post(&url, headers, body.clone()).await;
+        assert_eq!(got, status, "{body}: {answer}");
+        assert_eq!(answer["type"], "error", "{answer}");
+        let message = answer["error"]["message"].as_str().unwrap();
+        assert!(message.contains(expected), "{expected:?} in {message:?}");
+    }
+    fake.script(final_anthropic_answer());
+    let valid = body(json!([user("hi"), call, {"role": "user", "content": [answer]}]));
+    assert_eq!(post(&url, &headers, valid).await.0, 200);
+
+    let fake = FakeLlm::openai(Some(OPENAI_KEY));
+    let url = format!("{}/chat/completions", fake.url);
+    let bearer = format!("Bearer {OPENAI_KEY}");
+    let headers = [("authorization", bearer.as_str())];
+    let calls = |arguments: serde_json::Value| {
+        json!({"role": "assistant", "content": null, "tool_calls": [
+            {"id": "call_1", "type": "function", "function": {"name": "sql", "arguments": arguments}}
+        ]})
+    };
+    let body = |messages: serde_json::Value| json!({"model": "smollm2", "messages": messages});
+    let cases: Vec<Refusal> = vec![
+        (
+            &[],
+            body(json!([user("hi")])),
+            401,
+            "didn't provide an API key",
+        ),
+        (
+            &headers,
+            json!({"messages": [user("hi")]}),
+            400,
+            "model parameter",
+        ),
+        (
+            &headers,
+            body(json!([user("hi"), calls(json!({}))])),
+            400,
+            "expected a string",
+        ),
+        (
+            &headers,
+            body(json!([user("hi"), calls(json!("{}")), user("and?")])),
+            400,
+            "did not have response messages: call_1",
+        ),
+        (
+            &headers,
+            body(json!([user("hi"), {"role": "tool", "tool_call_id": "call_9", "content": "1"}])),
+            400,
+            "must be a response to a preceeding message",
+        ),
+    ];
+    for (headers, body, status, expected) in cases {
+        let (got, answer) = post(&url, headers, body.clone()).await;
+        assert_eq!(got, status, "{body}: {answer}");
+        let message = answer["error"]["message"].as_str().unwrap();
+        assert!(message.contains(expected), "{expected:?} in {message:?}");
+        assert!(answer["error"]["type"].is_string(), "{answer}");
+    }
+    fake.script(final_openai_answer());
+    let valid = body(json!([
+        user("hi"),
+        calls(json!("{}")),
+        {"role": "tool", "tool_call_id": "call_1", "content": "1"},
+    ]));
+    assert_eq!(post(&url, &headers, valid).await.0, 200);
+}
