@@ -4,7 +4,8 @@
 //! The flow: watches observe ([`watch`]) through read-only sources ([`source`]); the tracker
 //! ([`alert`]) decides, in the store ([`store`]); notices leave through the outbox to channels
 //! ([`notify`]). The engine ([`engine`]) runs the loop; the server ([`server`]) takes pings;
-//! the chat ([`chat`]) takes the operator's answers from Telegram.
+//! the chat ([`chat`]) takes the operator's answers from Telegram; the model clients ([`llm`])
+//! let an investigation talk to a language model.
 
 // A dependency nothing uses is reported when the library is built (test builds add the
 // dev-dependencies, which each test uses only some of).
@@ -26,6 +27,7 @@ pub mod demo;
 pub mod engine;
 pub(crate) mod humanize;
 pub mod investigate;
+pub mod llm;
 pub mod logs;
 pub mod notify;
 pub mod server;

@@ -1,8 +1,10 @@
 //! Shared pieces of the integration tests: free loopback ports, the `sentinel` binary, a
 //! config file on disk, a real Prometheus started on loopback (scraping an exporter served by
-//! the test itself), and small HTTP servers that misbehave on purpose.
+//! the test itself), small HTTP servers that misbehave on purpose, and scripted fakes of the
+//! model APIs.
 #![allow(dead_code)]
 
+pub mod fake_llm;
 pub mod fake_loki;
 pub mod fake_telegram;
 pub mod pg_cluster;
