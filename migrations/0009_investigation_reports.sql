@@ -1,9 +1,11 @@
 -- What an investigation answered, kept whole: the report as JSON (what machines read) and as
--- Markdown (what the operator reads), with its verdict for listing. One per request.
+-- Markdown (what the operator reads), with its verdict for listing and what the model cost (in
+-- US dollars, for the daily budget). One per request.
 CREATE TABLE investigation_reports (
     request_id  INTEGER PRIMARY KEY REFERENCES investigation_requests (id),
     created_at  INTEGER NOT NULL,
     verdict     TEXT    NOT NULL,
+    dollars     REAL    NOT NULL DEFAULT 0,
     json        TEXT    NOT NULL,
     markdown    TEXT    NOT NULL
 );

@@ -42,6 +42,25 @@ pub struct Config {
     pub watches: Vec<WatchSpec>,
     pub channels: Vec<ChannelSpec>,
     pub investigator: InvestigatorConfig,
+    /// Every secret the configuration read from the environment.
+    pub secrets: Secrets,
+}
+
+/// Secret values (keys, tokens, passwords) the configuration holds: redacted wherever they
+/// appear before text leaves the box. Never printed.
+#[derive(Clone, Default)]
+pub struct Secrets(pub(crate) Vec<String>);
+
+impl Secrets {
+    pub fn values(&self) -> &[String] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Secrets({} values)", self.0.len())
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -342,6 +361,7 @@ impl Config {
             watches: Vec::new(),
             channels: Vec::new(),
             investigator: InvestigatorConfig::default(),
+            secrets: Secrets::default(),
         }
     }
 }

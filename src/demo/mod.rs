@@ -9,7 +9,7 @@
 
 pub(crate) mod world;
 
-use crate::alert::notice::Notice;
+use crate::alert::notice::{Notice, NoticeKind};
 use crate::clock::{ManualClock, SharedClock};
 use crate::config::{
     Config, ErrorClassSpec, FreshnessSpec, FreshnessTarget, HeartbeatSpec, JumpSpec, LogFeed,
@@ -446,7 +446,74 @@ async fn run_inner(real_time: Duration, json: bool) -> Result<(), String> {
             );
         }
     }
+    investigate_a_page(&engine, &pages, json).await?;
     store.close().await;
+    Ok(())
+}
+
+/// The watches whose page the demo investigates, most telling first.
+const INVESTIGATED: [&str; 3] = ["shop-queries", "nightly-backup", "jobs"];
+
+/// The operator taps Investigate on one of the pages: the offline investigator answers, and
+/// the report is shown as the phone shows it.
+async fn investigate_a_page(
+    engine: &crate::engine::Engine,
+    pages: &[Notice],
+    json: bool,
+) -> Result<(), String> {
+    let Some(page) = INVESTIGATED
+        .iter()
+        .find_map(|watch| pages.iter().find(|p| p.watch == *watch && p.kind == NoticeKind::Firing))
+    else {
+        return Ok(());
+    };
+    let store = engine.store();
+    let subjects: Vec<String> = if page.subjects.is_empty() {
+        vec![page.subject.clone()]
+    } else {
+        page.subjects.iter().map(|s| s.subject.clone()).collect()
+    };
+    let about = crate::store::operator::About {
+        watch: Some(&page.watch),
+        subjects: &subjects,
+        notice_key: Some(&page.key),
+    };
+    let now = engine.now();
+    let question = format!("Investigate: {}", page.title);
+    let id = store
+        .add_investigation_request("demo operator", about, &question, now)
+        .await
+        .map_err(|e| e.to_string())?;
+    let Some(request) = store
+        .claim_investigation_id(id, now)
+        .await
+        .map_err(|e| e.to_string())?
+    else {
+        return Ok(());
+    };
+    let report = crate::investigate::conduct::conduct(
+        engine,
+        request,
+        &crate::investigate::conduct::Progress::default(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    if json {
+        let line = serde_json::json!({"investigation": report});
+        println!("{line}");
+    } else {
+        println!();
+        println!(
+            "The operator taps [Investigate] on the {} page. With no model configured, the offline investigator answers:",
+            page.watch
+        );
+        println!(
+            "📱 {} · sentinel · reply to the {} page",
+            report.finished_at.format("%a %d %b %H:%M UTC"),
+            page.watch
+        );
+        print!("{}", crate::investigate::render::phone(&report));
+    }
     Ok(())
 }
 

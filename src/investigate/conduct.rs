@@ -7,8 +7,13 @@ use super::case::Case;
 use super::finding::Finding;
 use super::playbook::PlaybookContext;
 use super::report::{Cost, Reasoning, Report};
+use super::model_loop::{self, LoopContext};
+use super::safety::{Outbound, PersonalDataPolicy, SecretScanner};
+use super::toolbox::Toolbox;
 use super::{offline, render};
 use crate::config::Provider;
+use crate::llm::{AnthropicClient, Model, OpenAiClient, RetryPolicy};
+use std::time::Duration;
 use crate::engine::Engine;
 use crate::store::audit::AuditKind;
 use crate::store::investigations::Ending;
@@ -42,14 +47,56 @@ impl Progress {
     }
 }
 
-/// Why the offline investigator reasons, in the words of the configuration.
-fn offline_reason(provider: &Provider) -> String {
-    match provider {
-        Provider::Offline { why } => why.clone(),
-        Provider::Anthropic { .. } | Provider::OpenAiCompatible { .. } => {
-            "the configured model is used only from a later version on".to_string()
-        }
+/// Who reasons over the playbook's finding: a model, or nobody and why.
+enum Reasoner {
+    Model(Box<dyn Model>),
+    Offline(String),
+}
+
+/// Timeout of one model request.
+const MODEL_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The configured model, unless none is configured or today's budget is spent.
+async fn reasoner(engine: &Engine) -> Reasoner {
+    let investigator = &engine.config().investigator;
+    let model: Result<Box<dyn Model>, String> = match &investigator.provider {
+        Provider::Offline { why } => return Reasoner::Offline(why.clone()),
+        Provider::Anthropic {
+            base_url,
+            model,
+            api_key,
+        } => AnthropicClient::new(base_url, api_key.clone(), model, MODEL_TIMEOUT)
+            .map(|client| Box::new(client) as Box<dyn Model>),
+        Provider::OpenAiCompatible {
+            base_url,
+            model,
+            api_key,
+        } => OpenAiClient::new(base_url, api_key.clone(), model, MODEL_TIMEOUT)
+            .map(|client| Box::new(client) as Box<dyn Model>),
+    };
+    let model = match model {
+        Ok(model) => model,
+        Err(error) => return Reasoner::Offline(format!("the model client could not be built: {error}")),
+    };
+    let now = engine.now();
+    let day_start = now
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .map(|start| start.and_utc())
+        .unwrap_or(now);
+    match engine.store().spent_since(day_start).await {
+        Ok(spent) if spent >= investigator.budgets.daily_cost => Reasoner::Offline(format!(
+            "today's model budget of ${:.2} is spent (${spent:.2})",
+            investigator.budgets.daily_cost
+        )),
+        Ok(_) => Reasoner::Model(model),
+        Err(error) => Reasoner::Offline(format!("today's model spend could not be read: {error}")),
     }
+}
+
+/// Secrets redacted from everything the report carries (it goes to the chat).
+fn redact_report_secrets(finding: &mut Finding, scanner: &SecretScanner) {
+    finding.evidence.redact_with(|text| scanner.redact(text).text);
 }
 
 /// Writes the evidence the playbook read to the audit trail, one call and one result each.
@@ -130,8 +177,78 @@ async fn investigate(
         Some(watch) => format!("running the playbook of {watch}"),
         None => "reading the open alerts".to_string(),
     });
-    let finding = offline::investigate(&ctx, config).await;
-    audit_evidence(store, &trail, &finding).await?;
+    let first = offline::investigate(&ctx, config).await;
+    audit_evidence(store, &trail, &first).await?;
+    let (mut finding, reasoning, cost) = match reasoner(engine).await {
+        Reasoner::Offline(why) => {
+            let steps = progress.snapshot().steps + first.evidence.items().len() as u32;
+            let cost = Cost {
+                steps,
+                ..Cost::default()
+            };
+            (first, Reasoning::Offline { why }, cost)
+        }
+        Reasoner::Model(model) => {
+            let earlier = earlier_report(store, case.request.id).await;
+            let toolbox = Toolbox::new(config, engine.sources());
+            let policy = PersonalDataPolicy {
+                emails: config.investigator.personal_data.emails,
+                ips: config.investigator.personal_data.ips,
+                columns: config.investigator.personal_data.columns.clone(),
+            };
+            let mut outbound =
+                match Outbound::new(config.secrets.values().to_vec(), policy) {
+                    Ok(outbound) => outbound,
+                    Err(error) => {
+                        return Err(StoreError::Decode(format!(
+                            "the redaction gate could not start: {error}"
+                        )));
+                    }
+                };
+            let clock = || engine.now();
+            let end = model_loop::investigate(
+                LoopContext {
+                    model: model.as_ref(),
+                    toolbox: &toolbox,
+                    outbound: &mut outbound,
+                    store,
+                    trail: &trail,
+                    budgets: &config.investigator.budgets,
+                    prices: &config.investigator.prices,
+                    retry: RetryPolicy::default(),
+                    progress,
+                    clock: &clock,
+                },
+                &case,
+                first,
+                earlier.as_deref(),
+            )
+            .await;
+            let reasoning = match &end.fallback {
+                None => Reasoning::Model {
+                    name: model.describe(),
+                },
+                Some(why) => Reasoning::Offline {
+                    why: format!(
+                        "{why}: the playbook's finding, with what {} read",
+                        model.describe()
+                    ),
+                },
+            };
+            let cost = Cost {
+                steps: end.steps,
+                input_tokens: end.input_tokens,
+                output_tokens: end.output_tokens,
+                dollars: end.dollars,
+                unfinished: end.unfinished,
+            };
+            (end.finding, reasoning, cost)
+        }
+    };
+    redact_report_secrets(
+        &mut finding,
+        &SecretScanner::new(config.secrets.values().to_vec()),
+    );
     progress.step("writing the report");
     let main = case.main_alert();
     let report = Report {
@@ -141,13 +258,8 @@ async fn investigate(
         title: case.title(),
         watch: case.watch.clone(),
         subjects: main.map(|a| vec![a.subject.clone()]).unwrap_or_default(),
-        reasoning: Reasoning::Offline {
-            why: offline_reason(&config.investigator.provider),
-        },
-        cost: Cost {
-            steps: progress.snapshot().steps + finding.evidence.items().len() as u32,
-            ..Cost::default()
-        },
+        reasoning,
+        cost,
         finding,
         started_at,
         finished_at: engine.now(),
@@ -157,6 +269,7 @@ async fn investigate(
         .save_report(
             report.request_id,
             report.finding.verdict.label(),
+            report.cost.dollars,
             &json,
             &render::markdown(&report),
             report.finished_at,
@@ -166,4 +279,10 @@ async fn investigate(
         .audit_append(&trail, AuditKind::Report, &json, report.finished_at)
         .await?;
     Ok(report)
+}
+
+/// The report a follow-up continues, as Markdown, if the request follows one up.
+async fn earlier_report(store: &Store, request: i64) -> Option<String> {
+    let earlier = store.chat_thread(request).await.ok()?.follows_up?;
+    store.report(earlier).await.ok()?.map(|report| report.markdown)
 }

@@ -65,6 +65,14 @@ impl EvidenceLog {
         self.items.is_empty()
     }
 
+    /// Rewrites every query and excerpt through `redact` (secrets out before the log leaves).
+    pub fn redact_with(&mut self, redact: impl Fn(&str) -> String) {
+        for item in &mut self.items {
+            item.query = redact(&item.query);
+            item.excerpt = redact(&item.excerpt);
+        }
+    }
+
     /// True when `id` names an item of this log.
     pub fn contains(&self, id: &str) -> bool {
         self.items.iter().any(|item| item.id == id)

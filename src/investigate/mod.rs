@@ -13,6 +13,7 @@ pub mod case;
 pub mod conduct;
 pub mod evidence;
 pub mod finding;
+pub(crate) mod model_loop;
 pub mod offline;
 pub mod playbook;
 pub mod render;

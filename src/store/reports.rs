@@ -33,22 +33,35 @@ impl Store {
         &self,
         request_id: i64,
         verdict: &str,
+        dollars: f64,
         json: &str,
         markdown: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         self.write_one(
             sqlx::query(
-                "INSERT INTO investigation_reports (request_id, created_at, verdict, json, markdown) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO investigation_reports (request_id, created_at, verdict, dollars, json, markdown) VALUES (?, ?, ?, ?, ?, ?)",
             )
             .bind(request_id)
             .bind(millis(now))
             .bind(verdict)
+            .bind(dollars)
             .bind(json)
             .bind(markdown),
         )
         .await?;
         Ok(())
+    }
+
+    /// US dollars the reports since `since` cost (the daily model budget).
+    pub async fn spent_since(&self, since: DateTime<Utc>) -> Result<f64, StoreError> {
+        let total: Option<f64> = sqlx::query_scalar(
+            "SELECT SUM(dollars) FROM investigation_reports WHERE created_at >= ?",
+        )
+        .bind(millis(since))
+        .fetch_one(self.reader())
+        .await?;
+        Ok(total.unwrap_or(0.0))
     }
 
     /// The report of request `request_id`, if it has one.
@@ -167,15 +180,18 @@ mod tests {
             .await
             .unwrap();
         store
-            .save_report(id, "no action", "{}", "# r", now)
+            .save_report(id, "no action", 0.25, "{}", "# r", now)
             .await
             .unwrap();
         assert!(
             store
-                .save_report(id, "again", "{}", "# r", now)
+                .save_report(id, "again", 0.0, "{}", "# r", now)
                 .await
                 .is_err()
         );
+        assert_eq!(store.spent_since(now).await.unwrap(), 0.25);
+        let later = now + chrono::Duration::seconds(1);
+        assert_eq!(store.spent_since(later).await.unwrap(), 0.0);
         assert_eq!(store.report(id).await.unwrap().unwrap().markdown, "# r");
         assert!(store.report(id + 1).await.unwrap().is_none());
 

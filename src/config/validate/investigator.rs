@@ -69,7 +69,10 @@ impl Validator<'_> {
                     (Some(key), _) => key,
                     (None, Some(_)) => String::new(), // its error is already reported
                     (None, None) => match (self.lookup)(DEFAULT_KEY_VARIABLE) {
-                        Some(key) if !key.trim().is_empty() => key,
+                        Some(key) if !key.trim().is_empty() => {
+                            self.secrets.push(key.clone());
+                            key
+                        }
                         _ => {
                             return Provider::Offline {
                                 why: format!(

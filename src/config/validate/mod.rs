@@ -28,6 +28,8 @@ pub(crate) struct Validator<'a> {
     text: &'a str,
     lookup: &'a dyn Fn(&str) -> Option<String>,
     errors: Vec<ConfigError>,
+    /// Every secret value read from the environment, so nothing carrying one leaves the box.
+    secrets: Vec<String>,
 }
 
 pub(super) fn parse(
@@ -56,6 +58,7 @@ pub(super) fn parse(
         text,
         lookup,
         errors: Vec::new(),
+        secrets: Vec::new(),
     };
     let config = validator.config(raw, &written);
     if validator.errors.is_empty() {
@@ -160,6 +163,7 @@ impl Validator<'_> {
             watches,
             channels,
             investigator,
+            secrets: Secrets(std::mem::take(&mut self.secrets)),
         }
     }
 
@@ -223,7 +227,10 @@ impl Validator<'_> {
     ) -> Option<String> {
         let value = value.as_ref()?;
         match env::secret(value.get_ref(), setting, self.lookup) {
-            Ok(secret) => Some(secret),
+            Ok(secret) => {
+                self.secrets.push(secret.clone());
+                Some(secret)
+            }
             Err(message) => {
                 self.error(value.span(), message);
                 None
