@@ -418,7 +418,17 @@ impl ChatBot {
             Command::Status => {
                 let alerts = self.store.all_alerts().await?;
                 let silences = self.store.active_silences(now).await?;
-                super::status::render(&alerts, &silences, now)
+                let (waiting, running) = self.store.investigation_counts().await?;
+                let day_start = now
+                    .date_naive()
+                    .and_hms_opt(0, 0, 0)
+                    .map_or(now, |start| start.and_utc());
+                let spent = self.store.spent_since(day_start).await?;
+                format!(
+                    "{}\n{}",
+                    super::status::render(&alerts, &silences, now),
+                    super::status::investigations(waiting, running, spent, self.daily_budget)
+                )
             }
             Command::Snooze { watch, duration } => {
                 if !self.watches.contains(&watch) {

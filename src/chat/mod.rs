@@ -42,6 +42,8 @@ pub struct ChatBot {
     /// The configured watch names (commands name watches).
     pub watches: Vec<String>,
     pub poll_timeout: Duration,
+    /// The investigator's daily model budget in US dollars, for `/status`.
+    pub daily_budget: f64,
 }
 
 impl ChatBot {
@@ -61,6 +63,7 @@ impl ChatBot {
             channel,
             watches,
             poll_timeout: spec.poll_timeout,
+            daily_budget: crate::config::investigator::Budgets::default().daily_cost,
         }
     }
 

@@ -1,5 +1,6 @@
 //! `/status`: what is firing, pending, snoozed and muted, as one short HTML message; first, a
-//! warning for every SQL source running with a role that can do more than read.
+//! warning for every SQL source running with a role that can do more than read; last, the
+//! investigations waiting and running and today's model spend against its daily budget.
 
 use crate::alert::tracker::{AlertRecord, AlertState};
 use crate::notify::telegram::render::escape;
@@ -28,6 +29,13 @@ fn silence_target(silence: &Silence) -> String {
         }
         _ => escape(&silence.watch),
     }
+}
+
+/// The investigations line: how many wait and run, and today's model spend against its budget.
+pub(crate) fn investigations(waiting: i64, running: i64, spent: f64, budget: f64) -> String {
+    format!(
+        "🔎 <b>Investigations</b>: {waiting} waiting, {running} running · model spend today ${spent:.2} of ${budget:.2}"
+    )
 }
 
 /// The status message, with the warnings of the SQL sources this process runs although their

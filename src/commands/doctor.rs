@@ -4,7 +4,8 @@
 //! [`files`]): logs that match nothing or cannot be opened, folders that cannot be listed.
 //! Every SQL check runs through the guarded read-only path; a Prometheus or Loki source answers
 //! `vector(1)`; a journald source reads its last hour (and says how many entries its units
-//! wrote, so an empty unit filter shows).
+//! wrote, so an empty unit filter shows). Last, the investigator's model is asked for one word
+//! (offline needs no check).
 //!
 //! Exit codes: 0 every source reachable and read-only and every file readable, 1 a source can
 //! write or something could not be checked or read, 2 the configuration cannot be loaded.
@@ -28,13 +29,11 @@ pub async fn run(config_path: &Path) -> i32 {
         Err(error) => return cannot_run(error),
     };
     findings.extend(files::check(&config));
-    if findings.is_empty() {
-        println!(
-            "nothing to check: no sources and no files in {}",
-            config_path.display()
-        );
-        return 0;
-    }
+    findings.push((
+        "investigator".to_string(),
+        "model",
+        crate::investigate::provider::check(&config.investigator.provider).await,
+    ));
     let mut code = 0;
     for (name, kind, finding) in findings {
         println!("{}", finding.line(&name, kind));

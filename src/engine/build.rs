@@ -183,7 +183,9 @@ pub async fn chat(config: &Config, channels: &Channels) -> Result<Option<ChatBot
             );
         }
         let watches = config.watches.iter().map(|w| w.name.clone()).collect();
-        return Ok(Some(ChatBot::new(channel.clone(), telegram, watches)));
+        let mut bot = ChatBot::new(channel.clone(), telegram, watches);
+        bot.daily_budget = config.investigator.budgets.daily_cost;
+        return Ok(Some(bot));
     }
     Ok(None)
 }

@@ -10,10 +10,9 @@ use super::report::{Cost, Reasoning, Report};
 use super::model_loop::{self, LoopContext};
 use super::safety::{Outbound, PersonalDataPolicy, SecretScanner};
 use super::toolbox::Toolbox;
-use super::{offline, render};
+use super::{offline, provider, render};
 use crate::config::Provider;
-use crate::llm::{AnthropicClient, Model, OpenAiClient, RetryPolicy};
-use std::time::Duration;
+use crate::llm::{Model, RetryPolicy};
 use crate::engine::Engine;
 use crate::store::audit::AuditKind;
 use crate::store::investigations::Ending;
@@ -53,30 +52,20 @@ enum Reasoner {
     Offline(String),
 }
 
-/// Timeout of one model request.
-const MODEL_TIMEOUT: Duration = Duration::from_secs(120);
-
 /// The configured model, unless none is configured or today's budget is spent.
 async fn reasoner(engine: &Engine) -> Reasoner {
     let investigator = &engine.config().investigator;
-    let model: Result<Box<dyn Model>, String> = match &investigator.provider {
-        Provider::Offline { why } => return Reasoner::Offline(why.clone()),
-        Provider::Anthropic {
-            base_url,
-            model,
-            api_key,
-        } => AnthropicClient::new(base_url, api_key.clone(), model, MODEL_TIMEOUT)
-            .map(|client| Box::new(client) as Box<dyn Model>),
-        Provider::OpenAiCompatible {
-            base_url,
-            model,
-            api_key,
-        } => OpenAiClient::new(base_url, api_key.clone(), model, MODEL_TIMEOUT)
-            .map(|client| Box::new(client) as Box<dyn Model>),
-    };
-    let model = match model {
-        Ok(model) => model,
-        Err(error) => return Reasoner::Offline(format!("the model client could not be built: {error}")),
+    let model = match provider::model_for(&investigator.provider) {
+        Ok(Some(model)) => model,
+        Ok(None) => {
+            return Reasoner::Offline(match &investigator.provider {
+                Provider::Offline { why } => why.clone(),
+                _ => "no model configured".to_string(),
+            });
+        }
+        Err(error) => {
+            return Reasoner::Offline(format!("the model client could not be built: {error}"));
+        }
     };
     let now = engine.now();
     let day_start = now

@@ -16,6 +16,7 @@ pub mod finding;
 pub(crate) mod model_loop;
 pub mod offline;
 pub mod playbook;
+pub mod provider;
 pub mod render;
 pub mod report;
 pub mod runner;

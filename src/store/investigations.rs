@@ -118,6 +118,21 @@ impl Store {
         self.investigation_request(id).await
     }
 
+    /// How many requests wait (approved) and how many run.
+    pub async fn investigation_counts(&self) -> Result<(i64, i64), StoreError> {
+        let count = |status: RequestStatus| {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM investigation_requests WHERE status = ?",
+            )
+            .bind(status.as_str())
+            .fetch_one(self.reader())
+        };
+        Ok((
+            count(RequestStatus::Approved).await?,
+            count(RequestStatus::Running).await?,
+        ))
+    }
+
     /// Ends the running request `id`. False when it is not running (already ended, or never
     /// taken): an ending is recorded once.
     pub async fn finish_investigation(
