@@ -25,6 +25,7 @@ pub mod config;
 pub mod demo;
 pub mod engine;
 pub(crate) mod humanize;
+pub mod investigate;
 pub mod logs;
 pub mod notify;
 pub mod server;
