@@ -1,6 +1,6 @@
 //! What keeps an investigation safe: what production said reaches a model provider only wrapped
-//! as untrusted data, in an envelope the data cannot close. Each piece is pure: text in, text
-//! out.
+//! as untrusted data, in an envelope the data cannot close, and with personal data replaced by
+//! stable placeholders. Each piece is pure: text in, text out.
 
 // The investigation loop that sends these texts out is not built yet; this expectation turns
 // into a warning once every piece is used, so it is removed then.
@@ -16,5 +16,7 @@
 mod envelope;
 mod hidden;
 mod marker;
+mod personal;
 
 pub(crate) use envelope::Envelope;
+pub(crate) use personal::{PersonalDataPolicy, Pseudonymizer};
