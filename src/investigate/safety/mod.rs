@@ -1,6 +1,6 @@
-//! What keeps an investigation safe: what production said reaches a model provider only wrapped
-//! as untrusted data, in an envelope the data cannot close, and with personal data replaced by
-//! stable placeholders. Each piece is pure: text in, text out.
+//! What keeps an investigation safe: what production said reaches a model provider only without
+//! its secrets, with personal data replaced by stable placeholders, and wrapped as untrusted
+//! data in an envelope the data cannot close. Each piece is pure: text in, text out.
 
 // The investigation loop that sends these texts out is not built yet; this expectation turns
 // into a warning once every piece is used, so it is removed then.
@@ -17,6 +17,8 @@ mod envelope;
 mod hidden;
 mod marker;
 mod personal;
+mod secrets;
 
 pub(crate) use envelope::Envelope;
 pub(crate) use personal::{PersonalDataPolicy, Pseudonymizer};
+pub(crate) use secrets::{Redacted, SecretKind, SecretScanner};
