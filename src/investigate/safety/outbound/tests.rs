@@ -2,6 +2,7 @@
 //! placeholders for people, however it tries to pass for instructions.
 
 use crate::investigate::safety::{Outbound, PersonalDataPolicy, RedactionSummary, SecretKind};
+use proptest::prelude::*;
 use std::collections::BTreeMap;
 
 const INJECTION: &str =
@@ -151,4 +152,28 @@ fn a_second_pass_changes_nothing() {
     );
     assert_eq!(outbound.text(&once), once);
     assert_eq!(outbound.summary(), counted);
+}
+
+proptest! {
+    #[test]
+    fn through_the_whole_gate_a_known_secret_never_leaves(
+        secret in "[A-Za-z0-9_+/=.@!#%*-]{8,40}",
+        line in any::<String>(),
+        at in any::<prop::sample::Index>(),
+        quote in prop::sample::select(vec!["", "\"", "'", "=", ": ", "\u{200b}"]),
+    ) {
+        let mut outbound =
+            Outbound::new(vec![secret.clone()], PersonalDataPolicy::default()).unwrap();
+        let bounds: Vec<usize> = line
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain([line.len()])
+            .collect();
+        let split = bounds[at.index(bounds.len())];
+        let data = format!("{}{quote}{secret}{quote}{}", &line[..split], &line[split..]);
+        let wrapped = outbound.tool_result("logs", "call_1", &data);
+        prop_assert!(!wrapped.contains(&secret), "{wrapped:?}");
+        let text = outbound.text(&data);
+        prop_assert!(!text.contains(&secret), "{text:?}");
+    }
 }
