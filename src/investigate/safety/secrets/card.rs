@@ -16,12 +16,11 @@ fn digit_runs() -> Option<&'static Regex> {
         .as_ref()
 }
 
-/// Every card number in `text`. In a run of digit groups, any consecutive groups with one kind
-/// of separator may be the card (`order 2024 4111 1111 1111 1111`).
-pub(super) fn find(text: &str) -> Vec<Finding> {
-    let Some(runs) = digit_runs() else {
-        return Vec::new();
-    };
+/// Every card number in `text`; `None` if the pattern could not be built. In a run of digit
+/// groups, any consecutive groups with one kind of separator may be the card
+/// (`order 2024 4111 1111 1111 1111`).
+pub(super) fn find(text: &str) -> Option<Vec<Finding>> {
+    let runs = digit_runs()?;
     let mut findings = Vec::new();
     for run in runs.find_iter(text) {
         let before = text[..run.start()].chars().next_back();
@@ -38,7 +37,7 @@ pub(super) fn find(text: &str) -> Vec<Finding> {
             }
         }
     }
-    findings
+    Some(findings)
 }
 
 /// The digit groups of a run: their byte ranges in the text.

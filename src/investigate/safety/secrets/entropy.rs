@@ -55,12 +55,10 @@ fn patterns() -> Option<&'static Patterns> {
         .as_ref()
 }
 
-/// Every random-looking token in `text`. `holds_secret` says whether text decoded from base64
-/// holds a secret.
-pub(super) fn find(text: &str, holds_secret: &dyn Fn(&str) -> bool) -> Vec<Finding> {
-    let Some(patterns) = patterns() else {
-        return Vec::new();
-    };
+/// Every random-looking token in `text`; `None` if the patterns could not be built.
+/// `holds_secret` says whether text decoded from base64 holds a secret.
+pub(super) fn find(text: &str, holds_secret: &dyn Fn(&str) -> bool) -> Option<Vec<Finding>> {
+    let patterns = patterns()?;
     let mut findings = Vec::new();
     for candidate in patterns.candidate.find_iter(text) {
         for piece in without_uuids(patterns, candidate.as_str(), candidate.start()) {
@@ -72,7 +70,7 @@ pub(super) fn find(text: &str, holds_secret: &dyn Fn(&str) -> bool) -> Vec<Findi
             }
         }
     }
-    findings
+    Some(findings)
 }
 
 /// The parts of a candidate around the UUIDs in it, trimmed of separators.

@@ -215,10 +215,10 @@ pub(super) fn find(text: &str) -> Option<Vec<Finding>> {
             });
         }
     }
-    findings.extend(card::find(text));
+    findings.extend(card::find(text)?);
     findings.extend(entropy::find(text, &|decoded| {
         find(decoded).is_none_or(|found| !found.is_empty())
-    }));
+    })?);
     Some(findings)
 }
 
