@@ -86,7 +86,7 @@ fn openai_keys() {
     );
     // `sk-` inside a word, and a kebab-case name without digits.
     assert_kept("worker task-queue-processing-worker-17 started");
-    assert_kept("using sk-learn-preprocessing-pipeline-helpers now");
+    assert_kept("using sk-learn-preprocessing-pipeline-stages now");
 }
 
 #[test]
