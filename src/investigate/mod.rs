@@ -20,5 +20,5 @@ pub mod provider;
 pub mod render;
 pub mod report;
 pub mod runner;
-pub mod safety;
+pub(crate) mod safety;
 pub mod telegram;

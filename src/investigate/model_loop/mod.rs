@@ -94,7 +94,7 @@ pub(crate) async fn investigate(
         });
         outbound.text(&text)
     };
-    let system = prompt::system(&outbound.envelope_rule());
+    let system = prompt::system(&outbound.system_rule());
     let mut tools = toolbox.definitions();
     tools.extend(prompt::own_tools());
     let mut messages = vec![Message::user(opening)];
