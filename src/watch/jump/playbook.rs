@@ -426,9 +426,14 @@ pub(crate) fn judge(
                 verdict.describe(&name),
                 clock(*since)
             );
+            let stayed = if at > since {
+                format!(" and has stayed off it for {lasted}")
+            } else {
+                ", with the latest point".to_string()
+            };
             finding.hypotheses.push(Hypothesis::known(
                 format!(
-                    "It departed from its usual {} (spread {}) at {} and has stayed off it for {lasted}: {} now{so_far}.",
+                    "It departed from its usual {} (spread {}) at {}{stayed}: {} now{so_far}.",
                     format_value(verdict.baseline_median),
                     format_value(verdict.baseline_mad),
                     clock(*since),

@@ -371,10 +371,12 @@ pub(crate) fn judge(
         ));
         return;
     }
-    finding.hypotheses.push(Hypothesis::discarded(
-        format!("It keeps crossing back and forth (it broke once in the last {span})."),
-        &[history.id],
-    ));
+    if points.len() >= FLAPPING_RUNS * 2 {
+        finding.hypotheses.push(Hypothesis::discarded(
+            format!("It keeps crossing back and forth (it broke once in the last {span})."),
+            &[history.id],
+        ));
+    }
     let hours = (last.0 - since.0) as f64 / 3600.0;
     if let Some(bound) = bound.as_ref().filter(|b| b.worse_sign() != 0.0)
         && hours > 0.0
