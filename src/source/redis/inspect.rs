@@ -487,3 +487,193 @@ fn list_jobs(
     }
     jobs
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REDIS_URL: &str = "redis://127.0.0.1:6379/";
+
+    /// The machine's Redis with keys unique to one test, deleted at the end of it.
+    struct Keys {
+        conn: redis::aio::MultiplexedConnection,
+        tag: String,
+        made: Vec<String>,
+    }
+
+    impl Keys {
+        async fn new(test: &str) -> Self {
+            let conn = redis::Client::open(REDIS_URL)
+                .unwrap()
+                .get_multiplexed_async_connection()
+                .await
+                .expect("a Redis server on 127.0.0.1:6379 (scripts/test.sh starts it)");
+            Self {
+                conn,
+                tag: format!("sentinel-inspect-{test}-{}", std::process::id()),
+                made: Vec::new(),
+            }
+        }
+
+        /// Runs a command whose first argument is a key, remembering the key.
+        async fn write(&mut self, args: &[&str]) {
+            if let Some(key) = args.get(1) {
+                self.made.push(key.to_string());
+            }
+            let mut cmd = redis::cmd(args[0]);
+            for arg in &args[1..] {
+                cmd.arg(*arg);
+            }
+            let _: Value = cmd.query_async(&mut self.conn).await.unwrap();
+        }
+
+        async fn clean(mut self) {
+            for key in std::mem::take(&mut self.made) {
+                let _: Value = redis::cmd("DEL")
+                    .arg(key)
+                    .query_async(&mut self.conn)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
+    fn source() -> RedisSource {
+        RedisSource::new("queues", REDIS_URL, Duration::from_secs(2)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_stream_group_shows_the_entries_each_consumer_holds() {
+        let mut keys = Keys::new("stream").await;
+        let stream = keys.tag.clone();
+        for n in 0..3 {
+            keys.write(&["XADD", &stream, "*", "job", &n.to_string()])
+                .await;
+        }
+        keys.write(&["XGROUP", "CREATE", &stream, "mailers", "0"])
+            .await;
+        keys.made.pop();
+        keys.write(&[
+            "XREADGROUP",
+            "GROUP",
+            "mailers",
+            "worker-1",
+            "COUNT",
+            "2",
+            "STREAMS",
+            &stream,
+            ">",
+        ])
+        .await;
+        keys.made.pop();
+        let probe = QueueProbe::new(
+            &stream,
+            QueueLayout::Stream {
+                group: Some("mailers".into()),
+            },
+        );
+        let found = source().inspect(&probe, 10).await.unwrap();
+        keys.clean().await;
+        assert_eq!(found.in_progress.len(), 2, "{found:?}");
+        assert!(
+            found
+                .in_progress
+                .iter()
+                .all(|job| job.holder.as_deref() == Some("worker-1") && job.since.is_some())
+        );
+        let workers = found.workers.unwrap();
+        assert_eq!(workers.len(), 1);
+        assert_eq!(workers[0].name, "worker-1");
+        assert_eq!(workers[0].busy, Some(2), "entries pending with it");
+        assert!(workers[0].last_seen.is_some());
+        assert!(
+            found
+                .commands
+                .iter()
+                .any(|c| c.starts_with("XINFO CONSUMERS"))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_bullmq_active_job_without_its_lock_is_lost() {
+        let mut keys = Keys::new("bull").await;
+        let queue = keys.tag.clone();
+        let active = format!("bull:{queue}:active");
+        keys.write(&["RPUSH", &active, "1", "2"]).await;
+        for id in ["1", "2"] {
+            let job = format!("bull:{queue}:{id}");
+            keys.write(&[
+                "HSET",
+                &job,
+                "name",
+                "send-mail",
+                "processedOn",
+                "1800000000000",
+            ])
+            .await;
+        }
+        let lock = format!("bull:{queue}:1:lock");
+        keys.write(&["SET", &lock, "token"]).await;
+        let probe = QueueProbe::new(&queue, QueueLayout::BullMq);
+        let found = source().inspect(&probe, 10).await.unwrap();
+        keys.clean().await;
+        let lost: Vec<(&str, bool)> = found
+            .in_progress
+            .iter()
+            .map(|job| (job.id.as_str(), job.lock_lost))
+            .collect();
+        assert_eq!(lost, [("1", false), ("2", true)]);
+        assert_eq!(found.in_progress[1].what, "send-mail");
+        assert_eq!(
+            found.in_progress[1].since.map(|t| t.timestamp()),
+            Some(1_800_000_000)
+        );
+        assert!(found.workers.is_none(), "BullMQ keeps no worker registry");
+    }
+
+    #[tokio::test]
+    async fn rq_workers_carry_their_heartbeat_and_queues() {
+        let mut keys = Keys::new("rq").await;
+        let queue = keys.tag.clone();
+        let worker = format!("rq:worker:{queue}-w1");
+        let set = format!("rq:workers:{queue}");
+        keys.write(&["SADD", &set, &worker]).await;
+        keys.write(&[
+            "HSET",
+            &worker,
+            "last_heartbeat",
+            "2027-01-15T08:00:00.123456Z",
+            "queues",
+            &queue,
+            "state",
+            "busy",
+        ])
+        .await;
+        let list = format!("rq:queue:{queue}");
+        let id = format!("{queue}-job");
+        keys.write(&["RPUSH", &list, &id]).await;
+        let job = format!("rq:job:{id}");
+        keys.write(&[
+            "HSET",
+            &job,
+            "enqueued_at",
+            "2027-01-15T07:00:00Z",
+            "description",
+            "send()",
+        ])
+        .await;
+        let probe = QueueProbe::new(&queue, QueueLayout::Rq);
+        let found = source().inspect(&probe, 10).await.unwrap();
+        keys.clean().await;
+        assert_eq!(found.waiting.len(), 1);
+        assert_eq!(found.waiting[0].id, id);
+        assert_eq!(found.waiting[0].what, "send()");
+        let workers = found.workers.unwrap();
+        assert_eq!(workers[0].name, format!("{queue}-w1"));
+        assert_eq!(workers[0].queues, vec![queue.clone()]);
+        assert_eq!(workers[0].busy, Some(1));
+        let beat = DateTime::parse_from_rfc3339("2027-01-15T08:00:00.123456Z").unwrap();
+        assert_eq!(workers[0].last_seen, Some(beat.with_timezone(&Utc)));
+        assert_eq!(found.alive_within, Duration::from_secs(420));
+    }
+}
