@@ -271,7 +271,9 @@ impl RedisSource {
                         let idle = field(&fields, "idle").and_then(|v| v.parse::<i64>().ok());
                         workers.push(WorkerSeen {
                             name: field(&fields, "name").unwrap_or_default().to_string(),
-                            last_seen: idle.map(|ms| now - chrono::Duration::milliseconds(ms)),
+                            last_seen: idle
+                                .and_then(chrono::Duration::try_milliseconds)
+                                .and_then(|ago| now.checked_sub_signed(ago)),
                             queues: Vec::new(),
                             busy: field(&fields, "pending").and_then(|v| v.parse().ok()),
                             capacity: None,

@@ -199,7 +199,9 @@ pub(crate) fn judge(
     if gaps.len() >= 2
         && let Some(usual) = median(&mut gaps)
     {
-        let due = newest.at + chrono::Duration::seconds(usual as i64);
+        let due = chrono::Duration::try_seconds(usual as i64)
+            .and_then(|every| newest.at.checked_add_signed(every))
+            .unwrap_or(newest.at);
         let missed = ((now - newest.at).num_seconds() as f64 / usual).floor();
         finding.hypotheses.push(Hypothesis::known(
             format!(
