@@ -57,6 +57,50 @@ pub(crate) fn newest(pattern: &str) -> Result<Option<NewestFile>, SourceError> {
     Ok(newest.map(|n| NewestFile { matched, ..n }))
 }
 
+/// One regular file matching a glob: when it was last modified and how large it is.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct FileSeen {
+    pub path: PathBuf,
+    pub modified: DateTime<Utc>,
+    pub size: u64,
+}
+
+/// The `limit` newest regular files matching `pattern`, newest first, and how many match in
+/// all. Like [`newest`], only metadata is read, and a directory that cannot be read is an
+/// error while nothing matching is an empty list.
+pub(crate) fn newest_files(
+    pattern: &str,
+    limit: usize,
+) -> Result<(Vec<FileSeen>, usize), SourceError> {
+    let name = source_name(pattern);
+    let base = glob_base(pattern);
+    if let Err(error) = std::fs::read_dir(&base) {
+        return Err(SourceError::new(
+            &name,
+            SourceErrorKind::Unreachable,
+            format!("cannot read directory {}: {error}", base.display()),
+        ));
+    }
+    let paths = glob::glob(pattern)
+        .map_err(|e| SourceError::new(&name, SourceErrorKind::QueryRejected, e.to_string()))?;
+    let mut files: Vec<FileSeen> = paths
+        .flatten()
+        .filter_map(|path| {
+            let meta = std::fs::metadata(&path).ok().filter(|m| m.is_file())?;
+            let modified: DateTime<Utc> = meta.modified().ok()?.into();
+            Some(FileSeen {
+                path,
+                modified,
+                size: meta.len(),
+            })
+        })
+        .collect();
+    let matched = files.len();
+    files.sort_by(|a, b| b.modified.cmp(&a.modified).then(a.path.cmp(&b.path)));
+    files.truncate(limit);
+    Ok((files, matched))
+}
+
 /// Fails when no regular file matches `pattern` (a log file that vanished), so the watches
 /// reading it turn blind instead of quietly seeing nothing.
 pub(crate) fn require_some(pattern: &str) -> Result<(), SourceError> {
@@ -128,6 +172,40 @@ mod tests {
         assert_eq!(found.path, new);
         assert_eq!(found.matched, 2);
         assert_eq!(found.modified.timestamp(), 1_800_000_060);
+    }
+
+    #[test]
+    fn the_newest_files_come_newest_first_with_their_sizes_and_the_count_of_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        for (n, size) in [(0u64, 10usize), (1, 20), (2, 30)] {
+            let path = dir.path().join(format!("b-{n}.gz"));
+            std::fs::write(&path, vec![b'x'; size]).unwrap();
+            std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(t + Duration::from_secs(n * 60))
+                .unwrap();
+        }
+        std::fs::create_dir(dir.path().join("d.gz")).unwrap();
+        let pattern = format!("{}/*.gz", dir.path().display());
+        let (files, matched) = newest_files(&pattern, 2).unwrap();
+        assert_eq!(matched, 3, "folders do not count");
+        let seen: Vec<(String, u64)> = files
+            .iter()
+            .map(|f| {
+                (
+                    f.path.file_name().unwrap().to_string_lossy().into_owned(),
+                    f.size,
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [("b-2.gz".to_string(), 30), ("b-1.gz".to_string(), 20)]
+        );
+        assert!(newest_files(&format!("{}/gone/*", dir.path().display()), 2).is_err());
     }
 
     #[test]

@@ -49,7 +49,11 @@ use tokio::sync::Mutex;
 
 use crate::source::{SourceError, SourceErrorKind};
 
+mod inspect;
 mod values;
+#[cfg(test)]
+pub(crate) use inspect::JobSeen;
+pub(crate) use inspect::{QueueInspection, WorkerSeen};
 use values::{
     age, epoch_time, first_entry_id, group_info, json_id, json_object, json_time, parse_iso,
     pending_summary, stream_id_time, value_f64, value_string, value_u64,
@@ -58,7 +62,7 @@ use values::{
 /// The only commands this module may send once connected. All of them only read.
 pub(crate) const READ_COMMANDS: &[&str] = &[
     "LLEN", "LINDEX", "LRANGE", "XLEN", "XPENDING", "XINFO", "XRANGE", "ZCARD", "ZRANGE", "HGET",
-    "HMGET", "GET", "EXISTS", "TYPE", "PING", "SCAN",
+    "HMGET", "GET", "EXISTS", "TYPE", "PING", "SCAN", "SMEMBERS", "HGETALL",
 ];
 
 /// `XINFO` subcommands allowed through the gate.

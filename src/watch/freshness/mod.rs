@@ -1,6 +1,7 @@
 //! `freshness`: something must have happened recently: the newest file matching a glob (a
 //! backups folder), or a timestamp a PromQL query returns, must be younger than `max_age`.
 
+mod playbook;
 pub(crate) mod spec;
 pub(crate) mod validate;
 
@@ -9,6 +10,8 @@ use super::kind::{Watch, WatchedFiles};
 use super::observation::{Evaluation, Observation};
 use crate::config::{FreshnessSpec, FreshnessTarget, WatchSpec};
 use crate::humanize;
+use crate::investigate::finding::Finding;
+use crate::investigate::playbook::PlaybookContext;
 use crate::source::files;
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
@@ -184,6 +187,14 @@ impl Watch for FreshnessSpec {
             "newest file younger than {}{hold}",
             crate::humanize::duration(self.max_age)
         )
+    }
+
+    fn playbook<'a>(
+        &'a self,
+        spec: &'a WatchSpec,
+        ctx: &'a PlaybookContext<'a>,
+    ) -> BoxFuture<'a, Finding> {
+        Box::pin(playbook::run(spec, self, ctx))
     }
 
     fn files(&self) -> Vec<WatchedFiles<'_>> {

@@ -5,6 +5,7 @@
 //! robust detector in [`super::jump::detector`]. How long a jump must last is the tracker's `for`.
 
 pub mod detector;
+mod playbook;
 pub(crate) mod spec;
 pub(crate) mod validate;
 
@@ -13,6 +14,8 @@ use super::kind::Watch;
 use super::observation::{Evaluation, Observation};
 use super::{WatchContext, format_value};
 use crate::config::{JumpSpec, WatchSpec};
+use crate::investigate::finding::Finding;
+use crate::investigate::playbook::PlaybookContext;
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use std::collections::BTreeMap;
@@ -130,6 +133,14 @@ impl Watch for JumpSpec {
 
     fn source_name(&self) -> Option<&str> {
         Some(&self.source)
+    }
+
+    fn playbook<'a>(
+        &'a self,
+        spec: &'a WatchSpec,
+        ctx: &'a PlaybookContext<'a>,
+    ) -> BoxFuture<'a, Finding> {
+        Box::pin(playbook::run(spec, self, ctx))
     }
 
     fn describe(&self, hold: &str) -> String {

@@ -7,6 +7,7 @@
 //! statement-statistics capability: a PostgreSQL source, or the demo's simulated database.
 
 pub mod core;
+mod playbook;
 pub(crate) mod spec;
 pub(crate) mod validate;
 
@@ -16,6 +17,8 @@ use super::memory::{Memory, store_failure};
 use super::observation::{Evaluation, Observation};
 use super::slow_query::core::{SlowQuery, SlowQueryState, StatementKey};
 use crate::config::{SlowQuerySpec, WatchSpec};
+use crate::investigate::finding::Finding as InvestigationFinding;
+use crate::investigate::playbook::PlaybookContext;
 use crate::source::sql::explain::Finding;
 use crate::source::sql::statements::StatementStatistics;
 use crate::source::sql::values::blindness;
@@ -169,6 +172,14 @@ impl Watch for SlowQuerySpec {
 
     fn source_name(&self) -> Option<&str> {
         Some(&self.source)
+    }
+
+    fn playbook<'a>(
+        &'a self,
+        spec: &'a WatchSpec,
+        ctx: &'a PlaybookContext<'a>,
+    ) -> BoxFuture<'a, InvestigationFinding> {
+        Box::pin(playbook::run(spec, self, ctx))
     }
 
     fn describe(&self, _hold: &str) -> String {

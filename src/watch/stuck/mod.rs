@@ -3,6 +3,7 @@
 //! did not fall across several observations). The page names the job type, how many, the oldest
 //! and since when; the tracker makes sure it is said once and resolved when the work drains.
 
+mod playbook;
 pub(crate) mod spec;
 pub(crate) mod validate;
 
@@ -12,6 +13,8 @@ use super::observation::{Evaluation, Observation};
 use super::{WatchContext, format_value};
 use crate::config::{StuckSpec, WatchSpec};
 use crate::humanize;
+use crate::investigate::finding::Finding;
+use crate::investigate::playbook::PlaybookContext;
 use crate::source::SourceError;
 use crate::source::sql::guard::SqlDialectKind;
 use crate::source::sql::values::{blindness, parse_number};
@@ -336,6 +339,14 @@ impl Watch for StuckSpec {
 
     fn source_name(&self) -> Option<&str> {
         Some(self.source())
+    }
+
+    fn playbook<'a>(
+        &'a self,
+        spec: &'a WatchSpec,
+        ctx: &'a PlaybookContext<'a>,
+    ) -> BoxFuture<'a, Finding> {
+        Box::pin(playbook::run(spec, self, ctx))
     }
 
     fn describe(&self, hold: &str) -> String {

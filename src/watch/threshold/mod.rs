@@ -3,6 +3,7 @@
 //! Every series it returns is a broken subject named by its labels; a series that disappears
 //! has healed.
 
+mod playbook;
 pub(crate) mod spec;
 pub(crate) mod validate;
 
@@ -10,6 +11,8 @@ use super::kind::Watch;
 use super::observation::{Evaluation, Observation};
 use super::{WatchContext, format_value};
 use crate::config::{ThresholdSpec, WatchSpec};
+use crate::investigate::finding::Finding;
+use crate::investigate::playbook::PlaybookContext;
 use crate::source::prometheus::Series;
 use futures_util::future::BoxFuture;
 
@@ -61,6 +64,14 @@ impl Watch for ThresholdSpec {
 
     fn describe(&self, hold: &str) -> String {
         format!("threshold {}{hold}", self.query)
+    }
+
+    fn playbook<'a>(
+        &'a self,
+        spec: &'a WatchSpec,
+        ctx: &'a PlaybookContext<'a>,
+    ) -> BoxFuture<'a, Finding> {
+        Box::pin(playbook::run(spec, self, ctx))
     }
 }
 
