@@ -596,7 +596,7 @@ fn group(entries: Vec<Entry>) -> Vec<Stream> {
     streams
 }
 
-fn level_of(labels: &Labels) -> Option<String> {
+pub(crate) fn level_of(labels: &Labels) -> Option<String> {
     let value = ["level", "detected_level", "severity", "lvl"]
         .iter()
         .find_map(|k| labels.get(*k))?
