@@ -100,6 +100,8 @@ fn series_name(subject: &str) -> &str {
 
 /// What was read besides the page's own alert.
 pub(crate) struct Seen<'a> {
+    /// The evidence of the page's alert.
+    pub alert_id: &'a str,
     /// The alert as Alertmanager last sent it, and its evidence.
     pub stored: Option<(&'a IntakeAlert, &'a str)>,
     /// Other firing alerts sharing a machine or service label, and their evidence.
@@ -124,6 +126,7 @@ pub(crate) fn judge(finding: &mut Finding, name: &str, seen: &Seen<'_>, now: Dat
             .map(|at| format!(" at {}", at.format("%Y-%m-%d %H:%M UTC")))
             .unwrap_or_default();
         finding.summary = format!("{name} is over: Alertmanager says it ended{when}.");
+        overtaken(finding, seen.alert_id, stored_id);
         finding.hypotheses.push(Hypothesis::known(
             format!("Alertmanager no longer reports {name} as firing (it ended{when})."),
             &[stored_id],
@@ -148,7 +151,7 @@ pub(crate) fn judge(finding: &mut Finding, name: &str, seen: &Seen<'_>, now: Dat
     finding.verdict = Verdict::ActionNeeded;
     finding.confidence = Confidence::LOW;
     if let Some(condition) = &seen.condition {
-        judge_condition(finding, name, condition, now);
+        judge_condition(finding, name, condition, seen.alert_id, now);
     }
     if let Some((related, id)) = seen.related
         && !related.is_empty()
@@ -193,6 +196,7 @@ fn judge_condition(
     finding: &mut Finding,
     name: &str,
     condition: &Condition<'_>,
+    alert_id: &str,
     now: DateTime<Utc>,
 ) {
     let states = states(condition.series, condition.step, now.timestamp());
@@ -229,6 +233,7 @@ fn judge_condition(
             last.value,
             clock(last.at)
         );
+        overtaken(finding, alert_id, condition.id);
         finding.hypotheses.push(Hypothesis::known(
             format!(
                 "The rule's condition cleared: `{}` returned nothing after {}.",
@@ -252,6 +257,17 @@ fn judge_condition(
     }
 }
 
+/// What the alert said (still broken), ruled out by the fresh read `by`.
+fn overtaken(finding: &mut Finding, alert_id: &str, by: &str) {
+    for hypothesis in &mut finding.hypotheses {
+        if hypothesis.kept && hypothesis.supported_by == [alert_id] {
+            hypothesis.kept = false;
+            hypothesis.supported_by.clear();
+            hypothesis.contradicted_by = vec![by.to_string()];
+        }
+    }
+}
+
 /// The evidence text of the expression's history.
 fn describe_condition(series: &SeriesBySubject, step: i64, now: i64) -> String {
     let states = states(series, step, now);
@@ -262,17 +278,18 @@ fn describe_condition(series: &SeriesBySubject, step: i64, now: i64) -> String {
     for state in states.iter().take(SERIES_SHOWN) {
         let name = series_name(&state.subject);
         let points = series.get(&state.subject).map_or(0, Vec::len);
+        let plural = if points == 1 { "" } else { "s" };
         let _ = if state.holds_now {
             writeln!(
                 text,
-                "{name}: holds now, {} (since {}, {points} points)",
+                "{name}: holds now, {} (since {}, {points} point{plural})",
                 state.value,
                 clock(state.at)
             )
         } else {
             writeln!(
                 text,
-                "{name}: cleared, last {} at {} ({points} points)",
+                "{name}: cleared, last {} at {} ({points} point{plural})",
                 state.value,
                 clock(state.at)
             )
@@ -321,7 +338,13 @@ fn related(alert: &IntakeAlert, all: &[IntakeAlert], now: DateTime<Utc>) -> Vec<
     };
     all.iter()
         .filter(|other| other.fingerprint != alert.fingerprint && is_firing(other, now))
-        .filter_map(|other| Some(format!("{} ({})", subject(&other.labels), shared(other)?)))
+        .filter_map(|other| {
+            Some(format!(
+                "{}, sharing {}",
+                subject(&other.labels),
+                shared(other)?
+            ))
+        })
         .take(RELATED_SHOWN)
         .collect()
 }
@@ -440,7 +463,14 @@ pub(crate) async fn run(spec: &WatchSpec, ctx: &PlaybookContext<'_>) -> Finding 
             }
         }
     }
+    let alert_id = finding
+        .evidence
+        .items()
+        .first()
+        .map(|item| item.id.clone())
+        .unwrap_or_default();
     let seen = Seen {
+        alert_id: &alert_id,
         stored: stored.zip(stored_id.as_deref()),
         related: related.as_deref().zip(related_id.as_deref()),
         condition: history.as_ref().map(|(expr, series, step, id)| Condition {
@@ -502,12 +532,18 @@ mod tests {
         related: &[String],
     ) -> Finding {
         let mut finding = Finding::open("");
+        let alert_id = finding.evidence.add("store", None, "alerts", "..", now());
+        finding.hypotheses.push(Hypothesis::known(
+            "The expectation is still broken.",
+            &[&alert_id],
+        ));
         let stored_id = finding.evidence.add("store", None, "alert", "..", now());
         let related_id = finding.evidence.add("store", None, "related", "..", now());
         let condition_id = finding
             .evidence
             .add("promql", Some("prom"), "expr", "..", now());
         let seen = Seen {
+            alert_id: &alert_id,
             stored: stored.map(|a| (a, stored_id.as_str())),
             related: Some((related, related_id.as_str())),
             condition: condition.map(|series| Condition {
@@ -587,6 +623,14 @@ mod tests {
             "{}",
             finding.summary
         );
+        assert!(
+            finding
+                .hypotheses
+                .iter()
+                .any(|h| !h.kept && h.statement.contains("still broken")),
+            "the page's claim is overtaken: {:?}",
+            finding.hypotheses
+        );
     }
 
     #[test]
@@ -621,7 +665,7 @@ mod tests {
             alert("HighLoad", "web"),
         ];
         let found = related(&main, &all, now());
-        assert_eq!(found, ["HighLoad{instance=\"db\"} (instance=db)"]);
+        assert_eq!(found, ["HighLoad{instance=\"db\"}, sharing instance=db"]);
         let finding = judged(Some(&main), None, &found);
         assert!(
             finding

@@ -28,6 +28,8 @@ pub(crate) struct Read<'a> {
     pub label: &'a str,
     pub facts: &'a CertificateFacts,
     pub id: &'a str,
+    /// The evidence of the page's alert.
+    pub alert_id: &'a str,
     pub expires_within: Duration,
     /// The host it was read from (a file target has none).
     pub host: Option<(&'a str, u16)>,
@@ -56,6 +58,7 @@ pub(crate) fn judge(finding: &mut Finding, read: Result<&Read<'_>, &str>, now: D
             "The certificate of {} has been renewed: it is now valid until {until} (issuer {}).",
             read.label, facts.issuer
         );
+        overtaken(finding, read.alert_id, read.id);
         finding.hypotheses.push(Hypothesis::known(
             format!("It was renewed: valid until {until}."),
             &[read.id],
@@ -157,6 +160,17 @@ pub(crate) fn judge(finding: &mut Finding, read: Result<&Read<'_>, &str>, now: D
     }
 }
 
+/// What the alert said (still broken), ruled out by the fresh read `by`.
+fn overtaken(finding: &mut Finding, alert_id: &str, by: &str) {
+    for hypothesis in &mut finding.hypotheses {
+        if hypothesis.kept && hypothesis.supported_by == [alert_id] {
+            hypothesis.kept = false;
+            hypothesis.supported_by.clear();
+            hypothesis.contradicted_by = vec![by.to_string()];
+        }
+    }
+}
+
 fn describe(facts: &CertificateFacts) -> String {
     let mut text = format!(
         "subject: {}\nissuer: {}\nvalid until {}",
@@ -198,6 +212,12 @@ pub(crate) async fn run(
     };
     match facts {
         Ok(facts) => {
+            let alert_id = finding
+                .evidence
+                .items()
+                .first()
+                .map(|item| item.id.clone())
+                .unwrap_or_default();
             let id = finding
                 .evidence
                 .add(tool, None, query, &describe(&facts), ctx.now);
@@ -205,6 +225,7 @@ pub(crate) async fn run(
                 label: &label,
                 facts: &facts,
                 id: &id,
+                alert_id: &alert_id,
                 expires_within: certificate.expires_within,
                 host,
             };
@@ -241,11 +262,17 @@ mod tests {
 
     fn judged(facts: &CertificateFacts, host: Option<(&str, u16)>) -> Finding {
         let mut finding = Finding::open("");
+        let alert_id = finding.evidence.add("store", None, "alerts", "..", now());
+        finding.hypotheses.push(Hypothesis::known(
+            "The expectation is still broken.",
+            &[&alert_id],
+        ));
         let id = finding.evidence.add("tls", None, "handshake", "..", now());
         let read = Read {
             label: "shop.example.com:443",
             facts,
             id: &id,
+            alert_id: &alert_id,
             expires_within: FORTNIGHT,
             host,
         };

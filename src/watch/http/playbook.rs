@@ -171,6 +171,7 @@ pub(crate) fn judge(
             "{} answers as it should again: {total} of {total} fresh probes succeeded; the page resolves once it has held long enough.",
             endpoint.url
         );
+        overtaken(finding, alert_id, probes_id);
         finding.hypotheses.push(Hypothesis::known(
             format!("It answers as it should now ({total} of {total} fresh probes)."),
             &[probes_id],
@@ -240,6 +241,17 @@ pub(crate) fn judge(
             shell_quote(&endpoint.url)
         ),
     ));
+}
+
+/// What the alert said (still broken), ruled out by the fresh read `by`.
+fn overtaken(finding: &mut Finding, alert_id: &str, by: &str) {
+    for hypothesis in &mut finding.hypotheses {
+        if hypothesis.kept && hypothesis.supported_by == [alert_id] {
+            hypothesis.kept = false;
+            hypothesis.supported_by.clear();
+            hypothesis.contradicted_by = vec![by.to_string()];
+        }
+    }
 }
 
 fn recurring(finding: &mut Finding, incident: i64, alert_id: &str) {
@@ -477,6 +489,10 @@ mod tests {
         let alert_id = finding
             .evidence
             .add("store", None, "alerts", "..", Utc::now());
+        finding.hypotheses.push(Hypothesis::known(
+            "The expectation is still broken.",
+            &[&alert_id],
+        ));
         let probes_id = finding.evidence.add("http", None, "GET", "..", Utc::now());
         judge(
             &mut finding,
@@ -632,6 +648,14 @@ mod tests {
     fn an_endpoint_that_answers_again_needs_nothing_unless_it_keeps_coming_back() {
         let healed = judged(&[good(), good(), good()], 1);
         assert_eq!(healed.verdict, Verdict::NoAction);
+        assert!(
+            healed
+                .hypotheses
+                .iter()
+                .any(|h| !h.kept && h.statement.contains("still broken")),
+            "the page's claim is overtaken: {:?}",
+            healed.hypotheses
+        );
         assert_eq!(healed.classification, Classification::Transient);
         assert!(healed.summary.contains("again"), "{}", healed.summary);
 
