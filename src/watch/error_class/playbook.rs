@@ -57,6 +57,8 @@ pub(crate) struct Traffic {
     pub failed: Vec<Failure>,
     /// 2xx and 3xx on the route.
     pub succeeded: usize,
+    /// When the latest of them was logged (Unix milliseconds).
+    pub last_success: Option<i64>,
     /// 4xx on the route.
     pub refused: usize,
 }
@@ -107,7 +109,11 @@ pub(crate) fn route_traffic(
             continue;
         }
         match record.status {
-            200..=399 => traffic.succeeded += 1,
+            200..=399 => {
+                traffic.succeeded += 1;
+                let at = record.time.map(|t| t.timestamp_millis());
+                traffic.last_success = traffic.last_success.max(at);
+            }
             400..=499 => traffic.refused += 1,
             500.. => {
                 let raw = match &record.query {
@@ -320,9 +326,32 @@ pub(crate) fn judge(finding: &mut Finding, method: &str, route: &str, seen: &See
         finding.classification = Classification::OpsOrConfig;
         finding.verdict = Verdict::ActionNeeded;
         finding.confidence = Confidence::MEDIUM;
-        finding.steps.push(Step::say(
-            "Check the dependency the error names (the database, an upstream) before the app.",
-        ));
+        let recovered = traffic
+            .last_success
+            .filter(|ok| traffic.span().is_some_and(|(_, last)| *ok > last));
+        if let Some(ok) = recovered {
+            finding.summary = format!(
+                "{method} {route} failed while a dependency failed ({}; {volume}), and has answered well since {}.",
+                failure.label,
+                clock(ok)
+            );
+            finding.hypotheses.push(Hypothesis::known(
+                format!(
+                    "It recovered: requests on it succeeded after the last failure (at {}).",
+                    clock(ok)
+                ),
+                &[traffic_id],
+            ));
+            finding.classification = Classification::Transient;
+            finding.verdict = Verdict::NoAction;
+            finding.steps.push(Step::say(
+                "Nothing now; if it happens again, look at the dependency the error names.",
+            ));
+        } else {
+            finding.steps.push(Step::say(
+                "Check the dependency the error names (the database, an upstream) before the app.",
+            ));
+        }
     } else if let Some((signature, id)) = top.filter(|(s, _)| s.client_input) {
         finding.summary = format!(
             "{method} {route} answers bad input with a server error: {} ({volume}){}.",
@@ -777,6 +806,21 @@ mod tests {
         let finding = judged(Some(&traffic), Some(true), Some(&errors));
         assert_eq!(finding.classification, Classification::OpsOrConfig);
         assert_eq!(finding.verdict, Verdict::ActionNeeded);
+    }
+
+    #[test]
+    fn a_dependency_that_failed_and_recovered_needs_nothing() {
+        let mut traffic = traffic();
+        traffic.last_success = Some(at(3600).timestamp_millis());
+        let errors = [signature("ERROR connection refused <*>", false, true)];
+        let finding = judged(Some(&traffic), Some(true), Some(&errors));
+        assert_eq!(finding.verdict, Verdict::NoAction);
+        assert_eq!(finding.classification, Classification::Transient);
+        assert!(
+            finding.summary.contains("answered well since"),
+            "{}",
+            finding.summary
+        );
     }
 
     #[test]

@@ -103,20 +103,30 @@ pub(crate) fn judge(finding: &mut Finding, seen: &Seen<'_>) {
         finding.verdict = Verdict::Inconclusive;
         return;
     };
-    let first = template
-        .first_seen
-        .map(|at| format!(" first seen {}", when(at)))
-        .unwrap_or_default();
-    let times = template
-        .total
-        .map(|n| format!(", {n} times since"))
-        .unwrap_or_default();
-    finding.summary = format!("New error “{}”:{first}{times}.", template.text);
+    let seen_facts: Vec<String> = [
+        template
+            .first_seen
+            .map(|at| format!("first seen {}", when(at))),
+        template.total.map(|n| format!("{n} times since")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let seen_facts = seen_facts.join(", ");
+    finding.summary = if seen_facts.is_empty() {
+        format!("New error “{}”.", template.text)
+    } else {
+        format!("New error “{}”: {seen_facts}.", template.text)
+    };
     finding.hypotheses.push(Hypothesis::known(
-        format!(
-            "An error never seen before appeared{first}{times}: “{}”.",
-            template.text
-        ),
+        if seen_facts.is_empty() {
+            format!("An error never seen before appeared: “{}”.", template.text)
+        } else {
+            format!(
+                "An error never seen before appeared: “{}” ({seen_facts}).",
+                template.text
+            )
+        },
         &[template.id],
     ));
     finding.verdict = Verdict::ActionNeeded;
@@ -148,6 +158,22 @@ pub(crate) fn judge(finding: &mut Finding, seen: &Seen<'_>) {
         None => {}
     }
     let infrastructure = is_infrastructure_failure(template.example);
+    if infrastructure && seen.logs.as_ref().is_some_and(|logs| logs.matches == 0) {
+        finding.summary = format!(
+            "{} It reports a failing dependency and is no longer in the log: it has recovered.",
+            finding.summary
+        );
+        finding.hypotheses.push(Hypothesis::guessed(
+            "Something the app depends on failed for a while (refused, timed out, exhausted) and has recovered.",
+            &[template.id],
+        ));
+        finding.verdict = Verdict::NoAction;
+        finding.classification = Classification::Transient;
+        finding.steps.push(Step::say(
+            "Nothing now; if it comes back, look at the service the error names.",
+        ));
+        return;
+    }
     let bad_input = client_input_failure(template.example);
     match &seen.code {
         CodeSeen::Found { hit, id } => {
@@ -873,6 +899,19 @@ mod tests {
                 .iter()
                 .any(|h| h.statement.contains("not come from the app's own code"))
         );
+    }
+
+    #[test]
+    fn a_dependency_failure_that_stopped_needs_nothing() {
+        let finding = judged(Case {
+            example: "ERROR cache: connection refused (os error 111)",
+            logs: Some(0),
+            code: Some(Some(hit())),
+            change: None,
+        });
+        assert_eq!(finding.verdict, Verdict::NoAction);
+        assert_eq!(finding.classification, Classification::Transient);
+        assert!(finding.summary.contains("recovered"), "{}", finding.summary);
     }
 
     #[test]
