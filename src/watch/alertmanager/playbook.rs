@@ -418,11 +418,15 @@ pub(crate) async fn run(spec: &WatchSpec, ctx: &PlaybookContext<'_>) -> Finding 
         )
     });
     let mut history: Option<(String, SeriesBySubject, i64, String)> = None;
+    let prometheus = ctx.sources.names_of_kind("prometheus");
     if let Some(stored) = stored {
-        match (
-            expression(&stored.generator_url),
-            ctx.sources.names_of_kind("prometheus").first(),
-        ) {
+        if prometheus.len() > 1 {
+            finding.gaps.push(format!(
+                "Several Prometheus sources are configured; the rule's expression was read on {} only.",
+                prometheus[0]
+            ));
+        }
+        match (expression(&stored.generator_url), prometheus.first()) {
             (None, _) => finding.gaps.push(
                 "The alert's generator URL names no expression: the rule's history was not read."
                     .into(),

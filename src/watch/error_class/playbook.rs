@@ -25,6 +25,9 @@ use std::fmt::Write;
 /// correlation).
 const CORRELATION_MS: i64 = 2_000;
 
+/// The logs' read reaches back at least an hour before the page, at most this far.
+const LOG_LOOKBACK: chrono::Duration = chrono::Duration::hours(6);
+
 /// Failing requests and error signatures listed at most.
 const EXAMPLES: usize = 4;
 const SIGNATURES: usize = 3;
@@ -207,6 +210,11 @@ pub(crate) fn signatures(failed: &[Failure], events: &[ErrorEvent]) -> (Vec<Sign
     let mut list: Vec<Signature> = groups.into_values().collect();
     list.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.label.cmp(&b.label)));
     (list, unmatched)
+}
+
+/// `text` as one POSIX shell word: a route comes from requests, so it is never trusted.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
 }
 
 fn shorten(text: &str, max: usize) -> String {
@@ -431,7 +439,8 @@ pub(crate) fn judge(finding: &mut Finding, method: &str, route: &str, seen: &See
         finding.steps.push(Step::run(
             "See the latest failing requests",
             format!(
-                "grep -h -F '\"{method} {prefix}' {files} | grep -E '\" 5[0-9][0-9] ' | tail -20"
+                "grep -h -F {} {files} | grep -E '\" 5[0-9][0-9] ' | tail -20",
+                shell_quote(&format!("\"{method} {prefix}"))
             ),
         ));
     }
@@ -561,7 +570,9 @@ pub(crate) async fn run(
         }
     };
     let window = chrono::Duration::from_std(error_class.window).unwrap_or_default();
-    let since = (alert.broken_since - window * 2).min(ctx.now - chrono::Duration::hours(1));
+    let since = (alert.broken_since - window * 2)
+        .min(ctx.now - chrono::Duration::hours(1))
+        .max(ctx.now - LOG_LOOKBACK);
     let traffic = match recent(
         &error_class.access_log,
         LogFormat::Plain,
@@ -806,6 +817,29 @@ mod tests {
         let finding = judged(Some(&traffic), Some(true), Some(&errors));
         assert_eq!(finding.classification, Classification::OpsOrConfig);
         assert_eq!(finding.verdict, Verdict::ActionNeeded);
+    }
+
+    #[test]
+    fn a_route_taken_from_requests_is_one_shell_word_in_the_command() {
+        let traffic = traffic();
+        let mut finding = Finding::open("");
+        let id = finding.evidence.add("logs", None, "access", "..", at(0));
+        let seen = Seen {
+            book: None,
+            traffic: Some((&traffic, &id)),
+            errors: None,
+            access_files: Some("/var/log/nginx/access.log"),
+        };
+        judge(&mut finding, "GET", "/x';rm -rf ~;'/:id", &seen);
+        let command = finding
+            .steps
+            .iter()
+            .find_map(|s| s.command.clone())
+            .unwrap();
+        assert!(
+            command.starts_with(r#"grep -h -F '"GET /x'\'';rm -rf ~;'\''' /var/log"#),
+            "{command}"
+        );
     }
 
     #[test]

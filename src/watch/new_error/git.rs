@@ -1,7 +1,8 @@
 //! What git says about a file of the app's repository: its last commits, and the commit that
 //! last changed one of its lines. Read-only: `git log` runs with explicit arguments (no
-//! shell), without optional locks, external diff or text conversion programs, and within a
-//! deadline.
+//! shell), without optional locks, and without running the programs a repository's
+//! configuration may name (external diff, text conversion, file system monitor, signature
+//! verification), within a deadline.
 
 use chrono::{DateTime, Utc};
 use std::path::Path;
@@ -99,7 +100,13 @@ pub(crate) async fn run(repository: &Path, args: &[String]) -> Result<String, St
     let child = tokio::process::Command::new("git")
         .arg("-C")
         .arg(repository)
-        .args(["--no-pager", "-c", "core.fsmonitor=false"])
+        .args([
+            "--no-pager",
+            "-c",
+            "core.fsmonitor=false",
+            "-c",
+            "log.showSignature=false",
+        ])
         .args(args)
         .env("GIT_OPTIONAL_LOCKS", "0")
         .env("GIT_TERMINAL_PROMPT", "0")

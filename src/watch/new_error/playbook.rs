@@ -297,7 +297,11 @@ fn judge_change(
         if let Some(repository) = repository {
             finding.steps.push(Step::run(
                 "See what that commit changed",
-                format!("git -C {repository} show {} -- {}", commit.hash, hit.path),
+                format!(
+                    "git -C {repository} show {} -- {}",
+                    commit.hash,
+                    shell_quote(&hit.path)
+                ),
             ));
         }
     } else {
@@ -711,7 +715,7 @@ async fn history(
             git::shown(repository, &line_args),
             git::shown(repository, &file_args)
         ),
-        &text,
+        &redact(&text),
         now,
     );
     match line_commit {
@@ -820,9 +824,10 @@ mod tests {
             finding.summary
         );
         assert!(finding.summary.contains("9f3c2ab"), "{}", finding.summary);
-        assert!(finding.steps.iter().any(
-            |s| s.command.as_deref() == Some("git -C /srv/shop show 9f3c2ab -- shop/orders.py")
-        ));
+        assert!(
+            finding.steps.iter().any(|s| s.command.as_deref()
+                == Some("git -C /srv/shop show 9f3c2ab -- 'shop/orders.py'"))
+        );
         assert!(
             finding
                 .hypotheses
