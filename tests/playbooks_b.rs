@@ -179,6 +179,64 @@ async fn new_error_names_the_code_line_and_the_commit_that_brought_it() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn new_error_on_loki_reads_the_lines_around_it_with_a_range_query() {
+    let (loki, address) = support::fake_loki::FakeLoki::serve();
+    let dir = tempfile::tempdir().unwrap();
+    let (path, config) = config(
+        dir.path(),
+        &format!(
+            "\n[sources.loki]\nkind = \"loki\"\nurl = \"http://{address}\"\n\n[watches.shop-errors]\nkind = \"new_error\"\ndescription = \"shop logs\"\nsource = \"loki\"\nquery = '{{app=\"shop\"}}'\nlearn_for = \"0s\"\n"
+        ),
+    );
+    let start = Utc::now() - chrono::Duration::minutes(5);
+    for i in 0..20 {
+        loki.push(
+            &[("app", "shop"), ("level", "info")],
+            start + chrono::Duration::seconds(i),
+            &format!("GET /orders/{i} 200"),
+        );
+    }
+    for i in 0..3 {
+        loki.push(
+            &[("app", "shop"), ("level", "error")],
+            start + chrono::Duration::seconds(30 + i),
+            &format!("card declined by provider for order {} code=51", 1000 + i),
+        );
+    }
+    loki.push(
+        &[("app", "billing")],
+        start + chrono::Duration::seconds(40),
+        "ERROR billing exploded",
+    );
+    assert_eq!(pass(&config).await.firing, 1);
+    loki.requests.lock().unwrap().clear();
+
+    let report = investigate(&path, "shop-errors").await;
+    let verdict = verdict(&report);
+    assert!(
+        verdict.contains("action needed") && verdict.contains("unknown"),
+        "no code was read, so no code bug is claimed: {report}"
+    );
+    assert!(report.contains("logql on `loki`"), "{report}");
+    assert!(
+        report.contains("3 of the 23 lines read match"),
+        "the stream's lines, not billing's: {report}"
+    );
+    assert!(
+        report.contains("> card declined by provider for order 1002 code=51"),
+        "the latest occurrence, marked: {report}"
+    );
+    assert!(
+        report.contains("No repository is configured"),
+        "what was not done: {report}"
+    );
+    let requests = loki.requests.lock().unwrap();
+    assert_eq!(requests.len(), 1, "one range query");
+    assert_eq!(requests[0].0["direction"], "backward");
+    assert_eq!(requests[0].0["query"], "{app=\"shop\"}");
+}
+
 // error_class: bad input on a route that works.
 
 fn nginx(client: &str, at: DateTime<Utc>, request: &str, status: u16) -> String {
