@@ -237,6 +237,83 @@ async fn new_error_on_loki_reads_the_lines_around_it_with_a_range_query() {
     assert_eq!(requests[0].0["query"], "{app=\"shop\"}");
 }
 
+/// Writes `entries` (priority, message) of `shop.service`, a second apart from `start`, as a
+/// journal file in `dir` with the machine's `systemd-journal-remote`; `false` where it is
+/// missing (scripts/test.sh installs it).
+fn write_journal(dir: &Path, start: DateTime<Utc>, entries: &[(u8, &str)]) -> bool {
+    let Some(remote) = [
+        "/lib/systemd/systemd-journal-remote",
+        "/usr/lib/systemd/systemd-journal-remote",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.exists()) else {
+        eprintln!("skipped: systemd-journal-remote is not installed (scripts/test.sh installs it)");
+        return false;
+    };
+    let mut export = String::new();
+    for (i, (priority, message)) in entries.iter().enumerate() {
+        let micros = start.timestamp_micros() + i as i64 * 1_000_000;
+        export.push_str(&format!(
+            "__REALTIME_TIMESTAMP={micros}\n__MONOTONIC_TIMESTAMP={}\n_BOOT_ID=0123456789abcdef0123456789abcdef\nMESSAGE={message}\nPRIORITY={priority}\n_SYSTEMD_UNIT=shop.service\nSYSLOG_IDENTIFIER=shop\n\n",
+            micros / 1000
+        ));
+    }
+    let export_path = dir.join("shop.export");
+    std::fs::write(&export_path, export).unwrap();
+    let made = std::process::Command::new(remote)
+        .arg(format!("--output={}", dir.join("shop.journal").display()))
+        .arg(&export_path)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    std::fs::remove_file(export_path).unwrap();
+    true
+}
+
+#[tokio::test]
+async fn new_error_in_the_journal_reads_the_entries_since_it_first_appeared() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal");
+    std::fs::create_dir(&journal).unwrap();
+    let start = Utc::now() - chrono::Duration::minutes(5);
+    let entries = [
+        (6, "order 1040 paid"),
+        (3, "invoice address missing for order 1041"),
+        (6, "order 1042 paid"),
+        (3, "invoice address missing for order 1043"),
+        (3, "invoice address missing for order 1044"),
+        (6, "order 1045 paid"),
+    ];
+    if !write_journal(&journal, start, &entries) {
+        return;
+    }
+    let (path, config) = config(
+        dir.path(),
+        &format!(
+            "\n[sources.journal]\nkind = \"journald\"\ndirectory = \"{}\"\nunits = [\"shop.service\"]\n\n[watches.shop-journal]\nkind = \"new_error\"\ndescription = \"shop service\"\nsource = \"journal\"\nlearn_for = \"0s\"\n",
+            journal.display()
+        ),
+    );
+    assert_eq!(pass(&config).await.firing, 1);
+
+    let report = investigate(&path, "shop-journal").await;
+    assert!(verdict(&report).contains("action needed"), "{report}");
+    assert!(report.contains("logs on `journal`"), "{report}");
+    assert!(
+        report.contains("journalctl --since=@"),
+        "the read, exactly: {report}"
+    );
+    assert!(
+        report.contains("3 of the 6 lines read match"),
+        "the unit's entries since the error first appeared: {report}"
+    );
+    assert!(
+        report.contains("> invoice address missing for order 1044"),
+        "the latest occurrence, marked: {report}"
+    );
+}
+
 // error_class: bad input on a route that works.
 
 fn nginx(client: &str, at: DateTime<Utc>, request: &str, status: u16) -> String {

@@ -596,6 +596,7 @@ fn group(entries: Vec<Entry>) -> Vec<Stream> {
     streams
 }
 
+/// The normalized level a stream's labels give (`level`, `detected_level`, `severity`, `lvl`).
 pub(crate) fn level_of(labels: &Labels) -> Option<String> {
     let value = ["level", "detected_level", "severity", "lvl"]
         .iter()
