@@ -7,8 +7,8 @@ use crate::humanize;
 use crate::investigate::finding::{Classification, Confidence, Finding, Hypothesis, Step, Verdict};
 use crate::investigate::playbook::{self, PlaybookContext};
 use crate::logs::redact::redact;
-use crate::source::SourceError;
 use crate::source::http::HttpReading;
+use crate::source::{SourceError, SourceErrorKind};
 use std::time::Duration;
 
 /// Fresh probes sent, one after the other.
@@ -35,7 +35,7 @@ pub(crate) enum Probe {
     /// It answered as it should, but too slowly.
     Slow { latency: Duration, limit: Duration },
     /// No answer at all: refused, timed out, TLS, DNS.
-    NoAnswer { detail: String },
+    NoAnswer { detail: String, timed_out: bool },
 }
 
 impl Probe {
@@ -46,6 +46,7 @@ impl Probe {
             Err(error) => {
                 return Probe::NoAnswer {
                     detail: error.detail.clone(),
+                    timed_out: error.kind == SourceErrorKind::Timeout,
                 };
             }
         };
@@ -101,7 +102,7 @@ impl Probe {
             Probe::Slow { latency, limit } => {
                 format!("slow: {} (limit {})", millis(*latency), millis(*limit))
             }
-            Probe::NoAnswer { detail } => format!("no answer: {detail}"),
+            Probe::NoAnswer { detail, .. } => format!("no answer: {detail}"),
         }
     }
 
@@ -112,7 +113,7 @@ impl Probe {
             Probe::Status { status, .. } => format!("answers {status}"),
             Probe::Body { .. } => "answers, but not what it should".into(),
             Probe::Slow { latency, .. } => format!("answers slowly ({})", millis(*latency)),
-            Probe::NoAnswer { detail } => format!("no answer ({detail})"),
+            Probe::NoAnswer { detail, .. } => format!("no answer ({detail})"),
         }
     }
 }
@@ -265,7 +266,7 @@ fn recurring(finding: &mut Finding, incident: i64, alert_id: &str) {
 fn cause(finding: &mut Finding, endpoint: &Endpoint, failed: &Probe, probes_id: &str) -> bool {
     let place = format!("{}:{}", endpoint.host, endpoint.port);
     match failed {
-        Probe::NoAnswer { detail } => {
+        Probe::NoAnswer { detail, timed_out } => {
             let lower = detail.to_lowercase();
             if lower.contains("refused") {
                 finding.hypotheses.push(Hypothesis::known(
@@ -307,7 +308,7 @@ fn cause(finding: &mut Finding, endpoint: &Endpoint, failed: &Probe, probes_id: 
                     ),
                 ));
                 true
-            } else if lower.contains("timed out") || lower.contains("timeout") {
+            } else if *timed_out || lower.contains("timed out") {
                 finding.hypotheses.push(Hypothesis::guessed(
                     format!("{place} accepts nothing in time: the server is overloaded or hung, or a firewall drops the packets."),
                     &[probes_id],
@@ -444,7 +445,18 @@ pub(crate) async fn run(spec: &WatchSpec, http: &HttpSpec, ctx: &PlaybookContext
         }
         let probe = Probe::of(http, &client.probe(&http.probe).await);
         lines.push(format!("{}. {}", n + 1, probe.line()));
+        let timed_out = matches!(
+            probe,
+            Probe::NoAnswer {
+                timed_out: true,
+                ..
+            }
+        );
         probes.push(probe);
+        if timed_out {
+            // Another probe would wait its whole timeout again to say the same.
+            break;
+        }
     }
     let probes_id = finding.evidence.add(
         "http",
@@ -509,6 +521,7 @@ mod tests {
     fn refused() -> Probe {
         Probe::NoAnswer {
             detail: "cannot connect: Connection refused (os error 111)".into(),
+            timed_out: false,
         }
     }
 
@@ -568,11 +581,16 @@ mod tests {
             Probe::of(&http, &reading(200, 900, None)),
             Probe::Good { .. }
         ));
-        let error = SourceError::new("w", SourceErrorKind::Unreachable, "timed out after 2s");
+        let error = SourceError::new(
+            "w",
+            SourceErrorKind::Timeout,
+            "no complete answer within 2s",
+        );
         assert_eq!(
             Probe::of(&http, &Err(error)),
             Probe::NoAnswer {
-                detail: "timed out after 2s".into()
+                detail: "no complete answer within 2s".into(),
+                timed_out: true,
             }
         );
     }
@@ -667,6 +685,26 @@ mod tests {
                 .iter()
                 .any(|h| h.statement.contains("incident #5"))
         );
+    }
+
+    #[test]
+    fn an_endpoint_that_answers_nothing_in_time_is_suspected_of_load_or_a_firewall() {
+        let hung = Probe::NoAnswer {
+            detail: "http://shop.example:8443/healthz: no complete answer within 8s".into(),
+            timed_out: true,
+        };
+        let finding = judged(&[hung], 1);
+        assert_eq!(finding.verdict, Verdict::ActionNeeded);
+        assert!(finding.summary.contains("1 of 1"), "{}", finding.summary);
+        assert!(
+            finding
+                .hypotheses
+                .iter()
+                .any(|h| h.basis == Basis::Guessed && h.statement.contains("overloaded or hung")),
+            "{:?}",
+            finding.hypotheses
+        );
+        assert_eq!(finding.confidence, Confidence::MEDIUM);
     }
 
     #[test]
