@@ -596,7 +596,8 @@ fn group(entries: Vec<Entry>) -> Vec<Stream> {
     streams
 }
 
-fn level_of(labels: &Labels) -> Option<String> {
+/// The normalized level a stream's labels give (`level`, `detected_level`, `severity`, `lvl`).
+pub(crate) fn level_of(labels: &Labels) -> Option<String> {
     let value = ["level", "detected_level", "severity", "lvl"]
         .iter()
         .find_map(|k| labels.get(*k))?

@@ -124,6 +124,15 @@ impl Sources {
             .ok_or_else(|| not_configured(name))
     }
 
+    /// The names of the configured sources of kind `kind` (`prometheus`, ...), in name order.
+    pub(crate) fn names_of_kind(&self, kind: &str) -> Vec<&str> {
+        self.by_name
+            .iter()
+            .filter(|(_, source)| source.kind() == kind)
+            .map(|(name, _)| name.as_str())
+            .collect()
+    }
+
     /// The HTTP client of the `http` watch `watch`.
     pub fn http(&self, watch: &str) -> Option<&HttpSource> {
         self.http.get(watch).map(|client| client.as_ref())

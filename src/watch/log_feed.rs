@@ -11,6 +11,8 @@ use crate::source::{SourceError, SourceErrorKind, files};
 use crate::watch::{WatchContext, time_before};
 use std::path::PathBuf;
 
+pub(crate) mod recent;
+
 /// An open feed and where it stands.
 pub(crate) enum Feed {
     Files {
@@ -169,7 +171,7 @@ impl Feed {
                     .lines
                     .into_iter()
                     .map(|entry| {
-                        let path = PathBuf::from(format!("{source} {}", selector(&entry.labels)));
+                        let path = loki_path(source, &entry.labels);
                         let mut line = parse_line(&path, &entry.line, &format);
                         line.level = entry.level.or(line.level);
                         line.at = Some(entry.at.to_rfc3339());
@@ -191,8 +193,7 @@ impl Feed {
                     .lines
                     .into_iter()
                     .map(|entry| {
-                        let origin = entry.unit.or(entry.identifier).unwrap_or_default();
-                        let path = PathBuf::from(format!("{source} {origin}").trim_end());
+                        let path = journal_path(source, entry.unit, entry.identifier);
                         let mut line = parse_line(&path, &entry.line, &format);
                         line.level = entry.level.or(line.level);
                         line.at = entry.at.map(|at| at.to_rfc3339());
@@ -223,6 +224,18 @@ impl Feed {
             .save_text("", &format!("{prefix}{key}"), &value)
             .await
     }
+}
+
+/// How a Loki stream's lines name where they come from: the source and the stream's selector.
+fn loki_path(source: &str, labels: &Labels) -> PathBuf {
+    PathBuf::from(format!("{source} {}", selector(labels)))
+}
+
+/// How a journal entry's line names where it comes from: the source and the unit (or the
+/// syslog identifier).
+fn journal_path(source: &str, unit: Option<String>, identifier: Option<String>) -> PathBuf {
+    let origin = unit.or(identifier).unwrap_or_default();
+    PathBuf::from(format!("{source} {origin}").trim_end())
 }
 
 /// A stream's labels as a LogQL selector, `{app="shop", level="error"}`.

@@ -15,6 +15,7 @@ mod line;
 mod offsets;
 mod options;
 mod reader;
+pub(crate) mod recent;
 mod tail;
 mod text;
 

@@ -9,6 +9,7 @@
 //! mount="/var"}`): stable across restarts and re-sends, readable in a page and in `/snooze`,
 //! and as unique as Alertmanager's fingerprint, which is a hash of the same labels.
 
+mod playbook;
 pub(crate) mod validate;
 
 use super::WatchContext;
@@ -18,6 +19,8 @@ use super::observation::{Evaluation, Observation};
 use crate::config::AlertmanagerSpec;
 use crate::config::WatchSpec;
 use crate::humanize;
+use crate::investigate::finding::Finding;
+use crate::investigate::playbook::PlaybookContext;
 use crate::store::intake::IntakeAlert;
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
@@ -122,6 +125,14 @@ impl Watch for AlertmanagerSpec {
         ctx: &'a WatchContext<'a>,
     ) -> BoxFuture<'a, Evaluation> {
         Box::pin(evaluate(spec, ctx))
+    }
+
+    fn playbook<'a>(
+        &'a self,
+        spec: &'a WatchSpec,
+        ctx: &'a PlaybookContext<'a>,
+    ) -> BoxFuture<'a, Finding> {
+        Box::pin(playbook::run(spec, ctx))
     }
 
     fn describe(&self, _hold: &str) -> String {

@@ -6,6 +6,7 @@
 //! certificate resolves the page; a host that cannot be reached is blindness, not a page.
 
 pub(crate) mod core;
+mod playbook;
 mod read;
 pub(crate) mod spec;
 pub(crate) mod validate;
@@ -15,6 +16,8 @@ use super::WatchContext;
 use super::kind::{Watch, WatchedFiles};
 use super::observation::Evaluation;
 use crate::config::WatchSpec;
+use crate::investigate::finding::Finding;
+use crate::investigate::playbook::PlaybookContext;
 use futures_util::future::BoxFuture;
 use spec::{CertificateSpec, CertificateTarget};
 
@@ -47,6 +50,14 @@ impl Watch for CertificateSpec {
 
     fn blind_label(&self) -> Option<String> {
         Some(self.target.label())
+    }
+
+    fn playbook<'a>(
+        &'a self,
+        spec: &'a WatchSpec,
+        ctx: &'a PlaybookContext<'a>,
+    ) -> BoxFuture<'a, Finding> {
+        Box::pin(playbook::run(spec, self, ctx))
     }
 
     fn describe(&self, hold: &str) -> String {

@@ -7,6 +7,7 @@
 //! malformed id is recognised as one right after a restart too.
 
 pub mod core;
+mod playbook;
 pub(crate) mod spec;
 pub(crate) mod validate;
 
@@ -16,6 +17,8 @@ use super::log_feed::Feed;
 use super::memory::{Memory, store_failure};
 use super::observation::{Evaluation, Observation};
 use crate::config::{ErrorClassSpec, LogFeed, LogFormat, WatchSpec};
+use crate::investigate::finding::Finding;
+use crate::investigate::playbook::PlaybookContext;
 use crate::logs::access::parse_access_line;
 use crate::logs::route::RouteBook;
 use crate::source::logfile::LogLine;
@@ -278,6 +281,14 @@ impl Watch for ErrorClassSpec {
 
     fn blind_label(&self) -> Option<String> {
         Some(self.access_log.source_label())
+    }
+
+    fn playbook<'a>(
+        &'a self,
+        spec: &'a WatchSpec,
+        ctx: &'a PlaybookContext<'a>,
+    ) -> BoxFuture<'a, Finding> {
+        Box::pin(playbook::run(spec, self, ctx))
     }
 
     fn describe(&self, _hold: &str) -> String {

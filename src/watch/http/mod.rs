@@ -4,6 +4,7 @@
 //! No answer is what this watch exists to see, so it is a reading, not blindness; only a probe
 //! that cannot be sent (a URL the client refuses) makes the watch blind.
 
+mod playbook;
 pub(crate) mod spec;
 pub(crate) mod validate;
 
@@ -12,6 +13,8 @@ use super::kind::Watch;
 use super::observation::{Evaluation, Observation};
 use crate::config::{HttpSpec, WatchSpec};
 use crate::humanize;
+use crate::investigate::finding::Finding;
+use crate::investigate::playbook::PlaybookContext;
 use crate::logs::redact::redact;
 use crate::source::http::{HttpReading, HttpSource};
 use crate::source::{SourceError, SourceErrorKind};
@@ -119,6 +122,14 @@ impl Watch for HttpSpec {
         ctx: &'a WatchContext<'a>,
     ) -> BoxFuture<'a, Evaluation> {
         Box::pin(evaluate(spec, self, ctx))
+    }
+
+    fn playbook<'a>(
+        &'a self,
+        spec: &'a WatchSpec,
+        ctx: &'a PlaybookContext<'a>,
+    ) -> BoxFuture<'a, Finding> {
+        Box::pin(playbook::run(spec, self, ctx))
     }
 
     fn describe(&self, hold: &str) -> String {

@@ -18,11 +18,11 @@ use std::path::PathBuf;
 /// to another template.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Candidate {
-    first_seen: DateTime<Utc>,
-    seen: VecDeque<DateTime<Utc>>,
-    total: u64,
-    example: String,
-    path: PathBuf,
+    pub(super) first_seen: DateTime<Utc>,
+    pub(super) seen: VecDeque<DateTime<Utc>>,
+    pub(super) total: u64,
+    pub(super) example: String,
+    pub(super) path: PathBuf,
 }
 
 const ERROR_LEVELS: [&str; 2] = ["ERROR", "FATAL"];

@@ -7,7 +7,10 @@
 //! backlog read late are learned too. Times written in a file's text are not trusted for this:
 //! an app whose clock or zone is off would otherwise silence new errors for hours. What the miner knows survives restarts (store).
 
+mod code;
 pub(crate) mod core;
+mod git;
+mod playbook;
 pub(crate) mod spec;
 pub(crate) mod validate;
 
@@ -18,6 +21,8 @@ use super::log_feed::Feed;
 use super::memory::{Memory, store_failure};
 use super::observation::Evaluation;
 use crate::config::{LogFeed, NewErrorSpec, WatchSpec};
+use crate::investigate::finding::Finding;
+use crate::investigate::playbook::PlaybookContext;
 use crate::logs::{LineFolder, Miner, MinerConfig};
 use crate::source::{SourceError, SourceErrorKind};
 use chrono::{DateTime, Utc};
@@ -167,6 +172,14 @@ impl Watch for NewErrorSpec {
 
     fn blind_label(&self) -> Option<String> {
         Some(self.feed.source_label())
+    }
+
+    fn playbook<'a>(
+        &'a self,
+        spec: &'a WatchSpec,
+        ctx: &'a PlaybookContext<'a>,
+    ) -> BoxFuture<'a, Finding> {
+        Box::pin(playbook::run(spec, self, ctx))
     }
 
     fn describe(&self, _hold: &str) -> String {
