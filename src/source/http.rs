@@ -118,7 +118,8 @@ pub struct HttpReading {
     pub latency: Duration,
     /// `None` when the probe has no pattern or the request was a HEAD.
     pub body_matched: Option<bool>,
-    /// The first [`EXCERPT_CHARS`] characters of the body, lossily decoded.
+    /// The first [`EXCERPT_CHARS`] characters of the body (or as many as asked for), lossily
+    /// decoded.
     pub body_excerpt: String,
     /// The body was longer than [`MAX_BODY_BYTES`] and was cut there.
     pub body_truncated: bool,
@@ -163,6 +164,16 @@ impl HttpSource {
 
     /// Sends the probe's request once. Any HTTP status is a reading.
     pub async fn probe(&self, probe: &HttpProbe) -> Result<HttpReading, SourceError> {
+        self.probe_with_excerpt(probe, EXCERPT_CHARS).await
+    }
+
+    /// [`Self::probe`], keeping the first `excerpt_chars` characters of the body (at most
+    /// what [`MAX_BODY_BYTES`] holds) in [`HttpReading::body_excerpt`].
+    pub(crate) async fn probe_with_excerpt(
+        &self,
+        probe: &HttpProbe,
+        excerpt_chars: usize,
+    ) -> Result<HttpReading, SourceError> {
         let shown = redact(&probe.url);
         let url = Url::parse(&probe.url).map_err(|e| {
             self.error(
@@ -227,7 +238,7 @@ impl HttpSource {
             status_expected,
             latency,
             body_matched,
-            body_excerpt: text.chars().take(EXCERPT_CHARS).collect(),
+            body_excerpt: text.chars().take(excerpt_chars).collect(),
             body_truncated: truncated,
         })
     }

@@ -189,6 +189,27 @@ pub async fn explain_statement(
     evidence_from_plan(explain_sql, plan_json, table_rows, seq_scan_row_threshold)
 }
 
+/// Explains one SELECT as written, without running it, on any PostgreSQL (no
+/// `pg_stat_statements` needed), and analyses the plan. `$n` parameters are replaced by
+/// literals until PostgreSQL accepts them, as for [`explain_statement`] before version 16.
+pub async fn explain_select(
+    source: &SqlSource,
+    query: &str,
+    seq_scan_row_threshold: u64,
+) -> Result<PlanEvidence, EvidenceError> {
+    let template = ParameterizedQuery::parse(query)?;
+    let (explain_sql, plan_json) = if template.parameters.is_empty() {
+        let sql = format!("EXPLAIN (FORMAT JSON) {}", template.render(&HashMap::new()));
+        let plan = run_explain(source, &sql).await?;
+        (sql, plan)
+    } else {
+        explain_with_literals(source, &template).await?
+    };
+    let relations = plan_relations(&plan_json)?;
+    let table_rows = table_sizes(source, &relations).await?;
+    evidence_from_plan(explain_sql, plan_json, table_rows, seq_scan_row_threshold)
+}
+
 /// The evidence in a plan PostgreSQL gave (`EXPLAIN (FORMAT JSON)` output) for tables of the
 /// given sizes: its outline and what the analysis finds in it.
 pub fn evidence_from_plan(
