@@ -22,3 +22,4 @@ pub mod report;
 pub mod runner;
 pub(crate) mod safety;
 pub mod telegram;
+pub mod toolbox;
