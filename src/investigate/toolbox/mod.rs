@@ -177,16 +177,14 @@ impl Toolbox {
     ) -> ToolOutput {
         let offered = self.tool_names();
         if !offered.iter().any(|offered| offered == name) {
+            let offered: Vec<&str> = offered.iter().map(String::as_str).collect();
+            let offered = setup::listed(&offered);
             let why = if TOOLS.contains(&name) {
                 format!(
-                    "the tool {name} is not available here: nothing it reads is configured; tools: {}",
-                    offered.join(", ")
+                    "the tool {name} is not available here: nothing it reads is configured; tools: {offered}"
                 )
             } else {
-                format!(
-                    "there is no tool named {name:?}; tools: {}",
-                    offered.join(", ")
-                )
+                format!("there is no tool named {name:?}; tools: {offered}")
             };
             return ToolOutput::failed(name, None, input.to_string(), why);
         }
@@ -232,5 +230,40 @@ impl Toolbox {
                 format!("there is no tool named {other:?}"),
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_is_cut_on_a_character_boundary_and_says_so() {
+        let text = "é".repeat(MAX_TEXT_BYTES / 2 + 10);
+        let output = ToolOutput::done("t", None, "q", text).bounded();
+        assert!(output.text.len() <= MAX_TEXT_BYTES + 100);
+        assert!(
+            output
+                .text
+                .ends_with("[output cut at 2 MiB: ask for less, e.g. a narrower query]")
+        );
+        let short = ToolOutput::done("t", None, "q", "ok".into()).bounded();
+        assert_eq!(short.text, "ok");
+    }
+
+    #[tokio::test]
+    async fn with_nothing_configured_no_tool_is_offered_and_calls_are_errors() {
+        let toolbox = Toolbox::new(&Config::empty("unused.db".into()), &Sources::default());
+        assert!(toolbox.definitions().is_empty());
+        // The loop runs calls on any worker thread.
+        fn sendable<T: Send>(future: T) -> T {
+            future
+        }
+        let output = sendable(toolbox.call("sql_query", &serde_json::json!({}), Utc::now())).await;
+        assert!(output.is_error);
+        assert_eq!(
+            output.text,
+            "the tool sql_query is not available here: nothing it reads is configured; tools: none"
+        );
     }
 }
