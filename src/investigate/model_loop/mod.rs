@@ -47,7 +47,7 @@ pub(crate) struct LoopContext<'a> {
     pub prices: &'a Prices,
     pub retry: RetryPolicy,
     pub progress: &'a Progress,
-    pub clock: &'a dyn Fn() -> DateTime<Utc>,
+    pub clock: &'a (dyn Fn() -> DateTime<Utc> + Sync),
 }
 
 /// How the loop ended.
@@ -252,7 +252,8 @@ pub(crate) async fn investigate(
         Ok(mut report) => {
             report.evidence = finding.evidence;
             report.gaps.extend(finding.gaps);
-            verify(&mut report, &finding_confidence_cap(&report));
+            let cap = finding_confidence_cap(&report);
+            verify(&mut report, &cap);
             (report, true, None)
         }
         Err(why) => {
