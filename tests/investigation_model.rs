@@ -244,7 +244,13 @@ async fn the_model_reads_through_the_toolbox_and_neither_writes_nor_sees_a_secre
         .fetch_all(store.reader())
         .await
         .unwrap();
-    for kind in ["model_request", "model_response", "tool_call", "tool_result", "report"] {
+    for kind in [
+        "model_request",
+        "model_response",
+        "tool_call",
+        "tool_result",
+        "report",
+    ] {
         assert!(kinds.iter().any(|k| k == kind), "no {kind} in {kinds:?}");
     }
     store
@@ -299,11 +305,20 @@ async fn a_provider_that_stays_down_ends_in_the_offline_report_marked_so() {
     }
     let (code, report, stderr) = investigate(&world);
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(fake.calls(), 4, "every attempt of the retry policy, then no more");
+    assert_eq!(
+        fake.calls(),
+        4,
+        "every attempt of the retry policy, then no more"
+    );
     assert_eq!(report["reasoning"]["by"], "offline");
     let why = report["reasoning"]["why"].as_str().unwrap();
     assert!(why.contains("unavailable"), "{why}");
-    assert!(report["finding"]["summary"].as_str().unwrap().contains("Backup file"));
+    assert!(
+        report["finding"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("Backup file")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -328,7 +343,11 @@ async fn near_identical_calls_are_refused_and_the_loop_is_broken() {
     }
     let (code, report, stderr) = investigate(&world);
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(fake.calls(), 4, "one call run, three refused, then the loop stops");
+    assert_eq!(
+        fake.calls(),
+        4,
+        "one call run, three refused, then the loop stops"
+    );
     let refusals = last_tool_results(&fake);
     assert!(
         refusals

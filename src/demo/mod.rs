@@ -461,10 +461,11 @@ async fn investigate_a_page(
     pages: &[Notice],
     json: bool,
 ) -> Result<(), String> {
-    let Some(page) = INVESTIGATED
-        .iter()
-        .find_map(|watch| pages.iter().find(|p| p.watch == *watch && p.kind == NoticeKind::Firing))
-    else {
+    let Some(page) = INVESTIGATED.iter().find_map(|watch| {
+        pages
+            .iter()
+            .find(|p| p.watch == *watch && p.kind == NoticeKind::Firing)
+    }) else {
         return Ok(());
     };
     let store = engine.store();

@@ -5,15 +5,15 @@
 
 use super::case::Case;
 use super::finding::Finding;
+use super::model_loop::{self, LoopContext};
 use super::playbook::PlaybookContext;
 use super::report::{Cost, Reasoning, Report};
-use super::model_loop::{self, LoopContext};
 use super::safety::{Outbound, PersonalDataPolicy, SecretScanner};
 use super::toolbox::Toolbox;
 use super::{offline, provider, render};
 use crate::config::Provider;
-use crate::llm::{Model, RetryPolicy};
 use crate::engine::Engine;
+use crate::llm::{Model, RetryPolicy};
 use crate::store::audit::AuditKind;
 use crate::store::investigations::Ending;
 use crate::store::operator::InvestigationRequest;
@@ -85,7 +85,9 @@ async fn reasoner(engine: &Engine) -> Reasoner {
 
 /// Secrets redacted from everything the report carries (it goes to the chat).
 fn redact_report_secrets(finding: &mut Finding, scanner: &SecretScanner) {
-    finding.evidence.redact_with(|text| scanner.redact(text).text);
+    finding
+        .evidence
+        .redact_with(|text| scanner.redact(text).text);
 }
 
 /// Writes the evidence the playbook read to the audit trail, one call and one result each.
@@ -185,15 +187,14 @@ async fn investigate(
                 ips: config.investigator.personal_data.ips,
                 columns: config.investigator.personal_data.columns.clone(),
             };
-            let mut outbound =
-                match Outbound::new(config.secrets.values().to_vec(), policy) {
-                    Ok(outbound) => outbound,
-                    Err(error) => {
-                        return Err(StoreError::Decode(format!(
-                            "the redaction gate could not start: {error}"
-                        )));
-                    }
-                };
+            let mut outbound = match Outbound::new(config.secrets.values().to_vec(), policy) {
+                Ok(outbound) => outbound,
+                Err(error) => {
+                    return Err(StoreError::Decode(format!(
+                        "the redaction gate could not start: {error}"
+                    )));
+                }
+            };
             let clock = || engine.now();
             let end = model_loop::investigate(
                 LoopContext {
@@ -230,6 +231,7 @@ async fn investigate(
                 output_tokens: end.output_tokens,
                 dollars: end.dollars,
                 unfinished: end.unfinished,
+                redacted: Some(end.redacted),
             };
             (end.finding, reasoning, cost)
         }
@@ -273,5 +275,9 @@ async fn investigate(
 /// The report a follow-up continues, as Markdown, if the request follows one up.
 async fn earlier_report(store: &Store, request: i64) -> Option<String> {
     let earlier = store.chat_thread(request).await.ok()?.follows_up?;
-    store.report(earlier).await.ok()?.map(|report| report.markdown)
+    store
+        .report(earlier)
+        .await
+        .ok()?
+        .map(|report| report.markdown)
 }

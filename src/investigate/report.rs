@@ -55,4 +55,7 @@ pub struct Cost {
     pub dollars: f64,
     /// What the bounds cut short, if anything.
     pub unfinished: Vec<String>,
+    /// What was redacted before anything left the box, when something was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redacted: Option<String>,
 }

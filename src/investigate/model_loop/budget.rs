@@ -46,7 +46,10 @@ impl Spend {
     /// The bound reached, in words, if any.
     pub(crate) fn exhausted(&self, budgets: &Budgets, elapsed: Duration) -> Option<String> {
         if self.steps >= budgets.max_steps {
-            return Some(format!("the step budget ({}) was used up", budgets.max_steps));
+            return Some(format!(
+                "the step budget ({}) was used up",
+                budgets.max_steps
+            ));
         }
         if self.tokens() >= budgets.max_tokens {
             return Some(format!(
@@ -112,7 +115,12 @@ mod tests {
         );
         assert_eq!(spend.exhausted(&budgets, Duration::ZERO), None);
         spend.turn(Usage::default(), &prices());
-        assert!(spend.exhausted(&budgets, Duration::ZERO).unwrap().contains("step"));
+        assert!(
+            spend
+                .exhausted(&budgets, Duration::ZERO)
+                .unwrap()
+                .contains("step")
+        );
         let mut tokens = Spend::default();
         tokens.turn(
             Usage {
@@ -124,7 +132,12 @@ mod tests {
                 output_per_million: 0.0,
             },
         );
-        assert!(tokens.exhausted(&budgets, Duration::ZERO).unwrap().contains("token"));
+        assert!(
+            tokens
+                .exhausted(&budgets, Duration::ZERO)
+                .unwrap()
+                .contains("token")
+        );
         let time = Spend::default().exhausted(&budgets, budgets.max_duration);
         assert!(time.unwrap().contains("time"));
     }

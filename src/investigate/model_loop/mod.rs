@@ -17,7 +17,9 @@ use super::finding::{Confidence, Finding};
 use super::safety::Outbound;
 use super::toolbox::Toolbox;
 use crate::config::investigator::{Budgets, Prices};
-use crate::llm::{Block, LlmError, Message, Model, Request, RetryPolicy, Role, complete_with_retries};
+use crate::llm::{
+    Block, LlmError, Message, Model, Request, RetryPolicy, Role, complete_with_retries,
+};
 use crate::store::Store;
 use crate::store::audit::AuditKind;
 use budget::Spend;
@@ -55,8 +57,8 @@ pub(crate) struct LoopContext<'a> {
 pub(crate) struct LoopEnd {
     /// The finding to report: the model's, or the playbook's with the model's evidence added.
     pub finding: Finding,
-    /// True when the model's own report is the finding.
-    pub by_model: bool,
+    /// What the gate redacted before anything left ("2 secrets, 1 email redacted").
+    pub redacted: String,
     /// Why the model's report is not the finding, when it is not.
     pub fallback: Option<String>,
     /// What a bound cut short.
@@ -189,6 +191,8 @@ pub(crate) async fn investigate(
                     )
                     .await;
                     let output = toolbox.call(name, input, clock()).await;
+                    // The operator's evidence keeps the rows as read; what the model gets has
+                    // the configured personal-data columns replaced cell by cell.
                     let evidence = finding.evidence.add(
                         &output.tool,
                         output.source.as_deref(),
@@ -196,10 +200,14 @@ pub(crate) async fn investigate(
                         &output.text,
                         clock(),
                     );
+                    let mut outgoing = output.clone();
+                    outgoing.rewrite_cells(|column, value| outbound.cell(column, value));
                     calls.remember(name, input, &evidence);
-                    let shown = preview::preview(&output.text, budgets.tool_result_tokens, &evidence);
-                    saved.insert(evidence.clone(), output.text);
-                    let content = outbound.tool_result(name, &evidence, &format!("[{evidence}]\n{shown}"));
+                    let shown =
+                        preview::preview(&outgoing.text, budgets.tool_result_tokens, &evidence);
+                    saved.insert(evidence.clone(), outgoing.text);
+                    let content =
+                        outbound.tool_result(name, &evidence, &format!("[{evidence}]\n{shown}"));
                     audit(
                         AuditKind::ToolResult,
                         json!({"id": id, "evidence": evidence, "is_error": output.is_error, "content": content}).to_string(),
@@ -225,7 +233,10 @@ pub(crate) async fn investigate(
             break Ok(report);
         }
         if calls.refused >= MAX_REPEATS {
-            break Err(format!("the model repeated the same calls {} times", calls.refused));
+            break Err(format!(
+                "the model repeated the same calls {} times",
+                calls.refused
+            ));
         }
         if !any_call {
             if let Some(report) = prompt::report_in_text(&reply.text()) {
@@ -248,23 +259,24 @@ pub(crate) async fn investigate(
         }
     };
 
-    let (finding, by_model, fallback) = match outcome {
+    let (finding, fallback) = match outcome {
         Ok(mut report) => {
+            reveal_placeholders(&mut report, outbound);
             report.evidence = finding.evidence;
             report.gaps.extend(finding.gaps);
             let cap = finding_confidence_cap(&report);
             verify(&mut report, &cap);
-            (report, true, None)
+            (report, None)
         }
         Err(why) => {
             finding.settle();
-            (finding, false, Some(why))
+            (finding, Some(why))
         }
     };
     LoopEnd {
         finding,
-        by_model,
         fallback,
+        redacted: outbound.summary().to_string(),
         unfinished,
         steps: spend.steps,
         input_tokens: spend.usage.input_tokens
@@ -272,6 +284,35 @@ pub(crate) async fn investigate(
             + spend.usage.cache_write_tokens,
         output_tokens: spend.usage.output_tokens,
         dollars: spend.dollars,
+    }
+}
+
+/// The model saw placeholders (`<email-1>`) for personal data; the operator's copy of its report
+/// names the real values again (it stays on the box and in the operator's chat).
+fn reveal_placeholders(report: &mut Finding, outbound: &Outbound) {
+    let Ok(pattern) = regex::Regex::new(r"<[a-z_.]+-[0-9]+>") else {
+        return;
+    };
+    let reveal = |text: &str| -> String {
+        pattern
+            .replace_all(text, |found: &regex::Captures<'_>| {
+                let placeholder = &found[0];
+                outbound
+                    .reveal(placeholder)
+                    .map_or_else(|| placeholder.to_string(), str::to_string)
+            })
+            .into_owned()
+    };
+    report.summary = reveal(&report.summary);
+    for hypothesis in &mut report.hypotheses {
+        hypothesis.statement = reveal(&hypothesis.statement);
+    }
+    for step in &mut report.steps {
+        step.text = reveal(&step.text);
+        step.command = step.command.as_deref().map(&reveal);
+    }
+    for gap in &mut report.gaps {
+        *gap = reveal(gap);
     }
 }
 

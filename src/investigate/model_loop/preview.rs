@@ -5,11 +5,6 @@
 /// Characters per token, roughly, for budgeting text we have not tokenised.
 pub(crate) const CHARS_PER_TOKEN: usize = 4;
 
-/// Tokens in `text`, roughly.
-pub(crate) fn tokens(text: &str) -> u64 {
-    (text.len() / CHARS_PER_TOKEN) as u64 + 1
-}
-
 /// `text` within `budget_tokens`: whole, or head and tail around a note naming `evidence`,
 /// the size and what was left out.
 pub(crate) fn preview(text: &str, budget_tokens: u64, evidence: &str) -> String {
@@ -79,7 +74,9 @@ pub(crate) fn search(text: &str, pattern: &str, limit: usize) -> String {
     let more = hits.len() > limit;
     let mut out = hits[..hits.len().min(limit)].join("\n");
     if more {
-        out.push_str(&format!("\n[more than {limit} lines match: narrow the pattern]"));
+        out.push_str(&format!(
+            "\n[more than {limit} lines match: narrow the pattern]"
+        ));
     }
     out
 }

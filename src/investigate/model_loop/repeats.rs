@@ -90,7 +90,11 @@ mod tests {
     #[test]
     fn different_arguments_or_tools_are_new_calls() {
         let mut calls = Calls::default();
-        calls.remember("sql_query", &json!({"source": "app", "sql": "SELECT 1"}), "E1");
+        calls.remember(
+            "sql_query",
+            &json!({"source": "app", "sql": "SELECT 1"}),
+            "E1",
+        );
         assert_eq!(
             calls.earlier("sql_query", &json!({"source": "app", "sql": "SELECT 2"})),
             None

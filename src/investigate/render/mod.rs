@@ -57,19 +57,6 @@ pub fn json(report: &Report) -> String {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::plain_text;
-
-    #[test]
-    fn html_reads_as_its_text() {
-        assert_eq!(
-            plain_text("<b>Verdict</b>: a &lt;b&gt; &amp; <code>x</code>"),
-            "Verdict: a <b> & x"
-        );
-    }
-}
-
 /// The mark that starts a hypothesis line: known, guessed or ruled out.
 fn hypothesis_mark(hypothesis: &super::finding::Hypothesis) -> &'static str {
     use super::finding::Basis;
@@ -86,8 +73,13 @@ fn footer(report: &Report) -> String {
         .to_std()
         .unwrap_or_default();
     let cost = &report.cost;
+    let redacted = cost
+        .redacted
+        .as_deref()
+        .map(|r| format!(" · {r}"))
+        .unwrap_or_default();
     format!(
-        "{} · {} steps · {} tokens in, {} out · ${:.4} · took {}",
+        "{} · {} steps · {} tokens in, {} out · ${:.4} · took {}{redacted}",
         report.reasoning.describe(),
         cost.steps,
         cost.input_tokens,
@@ -95,4 +87,17 @@ fn footer(report: &Report) -> String {
         cost.dollars,
         crate::humanize::duration(took),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_text;
+
+    #[test]
+    fn html_reads_as_its_text() {
+        assert_eq!(
+            plain_text("<b>Verdict</b>: a &lt;b&gt; &amp; <code>x</code>"),
+            "Verdict: a <b> & x"
+        );
+    }
 }

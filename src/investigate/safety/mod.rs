@@ -10,7 +10,6 @@ mod outbound;
 mod personal;
 mod secrets;
 
-pub(crate) use envelope::Envelope;
-pub(crate) use outbound::{Outbound, RedactionSummary};
-pub(crate) use personal::{PersonalDataPolicy, Pseudonymizer};
-pub(crate) use secrets::{Redacted, SecretKind, SecretScanner};
+pub(crate) use outbound::Outbound;
+pub(crate) use personal::PersonalDataPolicy;
+pub(crate) use secrets::SecretScanner;

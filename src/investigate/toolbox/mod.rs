@@ -43,7 +43,7 @@ use setup::Setup;
 use std::time::Duration;
 
 /// What one tool call came to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ToolOutput {
     /// The tool's name.
     pub tool: String,
@@ -56,6 +56,9 @@ pub struct ToolOutput {
     pub text: String,
     /// Refused or failed: `text` says why, in words the model can act on.
     pub is_error: bool,
+    /// The rows behind `text` when it is a query's table, so that configured personal-data
+    /// columns can be replaced cell by cell before the text leaves the box.
+    pub(crate) rows: Option<crate::source::sql::database::QueryResult>,
 }
 
 /// The most text one call returns; the caller previews or truncates further.
@@ -72,7 +75,29 @@ impl ToolOutput {
             query: query.into(),
             text,
             is_error: false,
+            rows: None,
         }
+    }
+
+    /// The same output, its rows kept beside the text.
+    pub(super) fn with_rows(mut self, rows: crate::source::sql::database::QueryResult) -> Self {
+        self.rows = Some(rows);
+        self
+    }
+
+    /// Rewrites every non-null cell through `cell(column, value)` and renders the table anew;
+    /// outputs without rows are left as they are.
+    pub(crate) fn rewrite_cells(&mut self, mut cell: impl FnMut(&str, &str) -> String) {
+        let Some(rows) = &mut self.rows else { return };
+        for row in &mut rows.rows {
+            for (index, value) in row.iter_mut().enumerate() {
+                if let Some(text) = value {
+                    let column = rows.columns.get(index).map_or("", String::as_str);
+                    *text = cell(column, text);
+                }
+            }
+        }
+        self.text = table::render(rows);
     }
 
     fn failed(tool: &str, source: Option<&str>, query: impl Into<String>, why: String) -> Self {
@@ -82,6 +107,7 @@ impl ToolOutput {
             query: query.into(),
             text: why,
             is_error: true,
+            rows: None,
         }
     }
 

@@ -64,7 +64,9 @@ pub(super) async fn run(setup: &Setup, sources: &Sources, input: &serde_json::Va
         Err(why) => return ToolOutput::failed(NAME, Some(name), sql, why),
     };
     match database.query(sql).await {
-        Ok(result) => ToolOutput::done(NAME, Some(name), sql, table::render(&result)),
+        Ok(result) => {
+            ToolOutput::done(NAME, Some(name), sql, table::render(&result)).with_rows(result)
+        }
         Err(error) => ToolOutput::failed(NAME, Some(name), sql, worded(name, &error)),
     }
 }

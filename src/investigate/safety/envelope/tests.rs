@@ -1,7 +1,7 @@
 //! The envelope holds: one opening and one closing marker with the real nonce, and nothing
 //! inside that a reader would take for the closing marker, however the data tries.
 
-use crate::investigate::safety::Envelope;
+use crate::investigate::safety::envelope::Envelope;
 use proptest::prelude::*;
 
 /// What a naive reader makes of a line: lookalikes read as the letters they imitate, case and

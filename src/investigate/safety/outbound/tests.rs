@@ -1,7 +1,9 @@
 //! The gate as a whole: what production says comes out wrapped, without its secrets and with
 //! placeholders for people, however it tries to pass for instructions.
 
-use crate::investigate::safety::{Outbound, PersonalDataPolicy, RedactionSummary, SecretKind};
+use crate::investigate::safety::outbound::RedactionSummary;
+use crate::investigate::safety::secrets::SecretKind;
+use crate::investigate::safety::{Outbound, PersonalDataPolicy};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 

@@ -2,7 +2,8 @@
 //! value back for the operator, and nothing replaced twice.
 
 use super::is_placeholder;
-use crate::investigate::safety::{PersonalDataPolicy, Pseudonymizer};
+use crate::investigate::safety::PersonalDataPolicy;
+use crate::investigate::safety::personal::Pseudonymizer;
 
 fn defaults() -> Pseudonymizer {
     Pseudonymizer::new(PersonalDataPolicy::default())

@@ -1,7 +1,8 @@
 //! One test per secret format, each with a realistic (made-up) sample and a near miss that must
 //! stay; a property test that a known secret never survives, wherever it stands.
 
-use crate::investigate::safety::{Redacted, SecretKind, SecretScanner};
+use crate::investigate::safety::SecretScanner;
+use crate::investigate::safety::secrets::{Redacted, SecretKind};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use proptest::prelude::*;
