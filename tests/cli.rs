@@ -422,10 +422,24 @@ fn demo_pages_for_each_fault_once_and_stays_quiet_on_blips_and_noise() {
         String::from_utf8_lossy(&out.stderr)
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let notices: Vec<serde_json::Value> = stdout
+    let lines: Vec<serde_json::Value> = stdout
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
         .collect();
+    let (investigations, notices): (Vec<_>, Vec<_>) = lines
+        .into_iter()
+        .partition(|line| line.get("investigation").is_some());
+    // The operator asks about the slow query as soon as it pages: the offline investigator
+    // names the missing index, with its table and column, and the statement that adds it.
+    assert_eq!(investigations.len(), 1, "{stdout}");
+    let report = &investigations[0]["investigation"];
+    assert_eq!(report["watch"], "shop-queries");
+    assert_eq!(report["finding"]["verdict"], "action_needed");
+    let steps = report["finding"]["steps"].to_string();
+    assert!(
+        steps.contains("CREATE INDEX CONCURRENTLY") && steps.contains("orders (customer_email)"),
+        "{steps}"
+    );
     let watches: Vec<&str> = notices
         .iter()
         .map(|n| n["watch"].as_str().unwrap())

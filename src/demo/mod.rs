@@ -335,6 +335,7 @@ async fn run_inner(real_time: Duration, json: bool) -> Result<(), String> {
         .checked_div(u32::try_from(SIM_MINUTES).unwrap_or(1))
         .unwrap_or_default();
     let began = tokio::time::Instant::now();
+    let mut investigated = false;
     for minute in 0..=SIM_MINUTES {
         let now = start + chrono::Duration::minutes(minute);
         clock.set(now);
@@ -389,6 +390,18 @@ async fn run_inner(real_time: Duration, json: bool) -> Result<(), String> {
         let behind = tokio::time::Instant::now() > target;
         if !behind || minute % 5 == 0 {
             engine.pass(false).await.map_err(|e| e.to_string())?;
+        }
+        if !investigated {
+            let page = pages.lock().ok().and_then(|pages| {
+                pages
+                    .iter()
+                    .find(|p| p.watch == INVESTIGATED && p.kind == NoticeKind::Firing)
+                    .cloned()
+            });
+            if let Some(page) = page {
+                investigated = true;
+                investigate_page(&engine, &page, json).await?;
+            }
         }
         tokio::time::sleep_until(target).await;
     }
@@ -446,28 +459,20 @@ async fn run_inner(real_time: Duration, json: bool) -> Result<(), String> {
             );
         }
     }
-    investigate_a_page(&engine, &pages, json).await?;
     store.close().await;
     Ok(())
 }
 
-/// The watches whose page the demo investigates, most telling first.
-const INVESTIGATED: [&str; 3] = ["shop-queries", "nightly-backup", "jobs"];
+/// The watch whose first page the operator asks about, as soon as it arrives.
+const INVESTIGATED: &str = "shop-queries";
 
-/// The operator taps Investigate on one of the pages: the offline investigator answers, and
-/// the report is shown as the phone shows it.
-async fn investigate_a_page(
+/// The operator taps Investigate on `page`: the offline investigator answers, and the report
+/// is shown as the phone shows it.
+async fn investigate_page(
     engine: &crate::engine::Engine,
-    pages: &[Notice],
+    page: &Notice,
     json: bool,
 ) -> Result<(), String> {
-    let Some(page) = INVESTIGATED.iter().find_map(|watch| {
-        pages
-            .iter()
-            .find(|p| p.watch == *watch && p.kind == NoticeKind::Firing)
-    }) else {
-        return Ok(());
-    };
     let store = engine.store();
     let subjects: Vec<String> = if page.subjects.is_empty() {
         vec![page.subject.clone()]
@@ -503,9 +508,9 @@ async fn investigate_a_page(
         let line = serde_json::json!({"investigation": report});
         println!("{line}");
     } else {
-        println!();
         println!(
-            "The operator taps [Investigate] on the {} page. With no model configured, the offline investigator answers:",
+            "   {} · the operator taps [Investigate] on the {} page; with no model configured, the offline investigator answers:",
+            now.format("%a %H:%M"),
             page.watch
         );
         println!(

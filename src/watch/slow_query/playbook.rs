@@ -9,6 +9,7 @@ use crate::investigate::finding::{Classification, Confidence, Finding, Hypothesi
 use crate::investigate::playbook::{self, PlaybookContext};
 use crate::source::sql::database::SqlSource;
 use crate::source::sql::explain::Finding as PlanFinding;
+use crate::source::sql::guard::SqlDialectKind;
 use crate::source::sql::pg_stat;
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -315,6 +316,9 @@ async fn read_tables(
     ctx: &PlaybookContext<'_>,
 ) -> Option<(Vec<Index>, String)> {
     let list = literals(tables);
+    if database.dialect() == SqlDialectKind::Sqlite {
+        return read_sqlite_indexes(finding, database, source, &list, ctx).await;
+    }
     let sizes = format!(
         "SELECT schemaname, relname, n_live_tup, pg_size_pretty(pg_total_relation_size(relid)), \
          seq_scan, idx_scan, greatest(last_analyze, last_autoanalyze) \
@@ -391,6 +395,72 @@ async fn read_tables(
     }
 }
 
+/// SQLite keeps no table statistics (the plan gave the sizes); its indexes are in
+/// `sqlite_master`, each with the statement that made it.
+async fn read_sqlite_indexes(
+    finding: &mut Finding,
+    database: &SqlSource,
+    source: &str,
+    list: &str,
+    ctx: &PlaybookContext<'_>,
+) -> Option<(Vec<Index>, String)> {
+    let indexes = format!(
+        "SELECT tbl_name, name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ({list}) ORDER BY 1, 2"
+    );
+    match database.query(&indexes).await {
+        Ok(result) => {
+            let mut found = Vec::new();
+            let mut text = String::new();
+            for row in &result.rows {
+                let cell = |i: usize| row.get(i).cloned().flatten().unwrap_or_default();
+                let definition = cell(2);
+                // An index SQLite made for a constraint has no statement.
+                let shown = if definition.is_empty() {
+                    format!("{} (made for a constraint)", cell(1))
+                } else {
+                    definition.clone()
+                };
+                let _ = writeln!(text, "{shown}");
+                found.push(Index {
+                    table: cell(0),
+                    name: cell(1),
+                    leading: sqlite_leading_column(&definition),
+                    valid: true,
+                });
+            }
+            if found.is_empty() {
+                text.push_str("no indexes");
+            }
+            let id = finding
+                .evidence
+                .add("sql", Some(source), indexes, &text, ctx.now);
+            Some((found, id))
+        }
+        Err(error) => {
+            finding
+                .gaps
+                .push(format!("the indexes could not be read: {error}"));
+            None
+        }
+    }
+}
+
+/// The first column of `CREATE INDEX name ON table (column, ...)`, unquoted.
+fn sqlite_leading_column(definition: &str) -> String {
+    let Some(open) = definition.find('(') else {
+        return String::new();
+    };
+    definition[open + 1..]
+        .split([',', ')'])
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .trim_matches(['"', '`', '[', ']'])
+        .to_string()
+}
+
 /// The statement's id from the alert's subject, `query <queryid>`.
 fn queryid(subject: &str) -> Option<i64> {
     subject.strip_prefix("query ")?.trim().parse().ok()
@@ -413,7 +483,8 @@ pub(crate) async fn run(
     let database = ctx.sources.database(source).ok();
     // The whole text from pg_stat_statements; the page keeps only its first 300 characters.
     let mut statement: Option<(String, String)> = None;
-    if let (Some(database), Some(id)) = (database, queryid(&alert.subject)) {
+    let postgres = database.filter(|d| d.dialect() == SqlDialectKind::Postgres);
+    if let (Some(database), Some(id)) = (postgres, queryid(&alert.subject)) {
         let sql = format!("SELECT query FROM pg_stat_statements WHERE queryid = {id} LIMIT 1");
         match pg_stat::query_text(database, id, None, None).await {
             Ok(Some(text)) => {
@@ -545,6 +616,19 @@ pub(crate) async fn run(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_leading_column_of_a_sqlite_index_is_read_from_its_statement() {
+        assert_eq!(
+            super::sqlite_leading_column("CREATE INDEX o_e ON orders (customer_email, created_at)"),
+            "customer_email"
+        );
+        assert_eq!(
+            super::sqlite_leading_column("CREATE INDEX \"o\" ON \"orders\"(\"email\" DESC)"),
+            "email"
+        );
+        assert_eq!(super::sqlite_leading_column(""), "");
+    }
     use super::*;
     use crate::investigate::finding::Basis;
 
