@@ -402,3 +402,51 @@ fn the_files_the_watches_read_are_checked_too() {
         "watches in name order; the app log glob once, though two watches read it"
     );
 }
+
+#[test]
+fn a_configured_model_is_asked_for_one_word_and_a_rejected_key_fails() {
+    use support::fake_llm::{FakeLlm, Scripted, anthropic};
+    let fake = FakeLlm::anthropic("sk-ant-right");
+    fake.script(Scripted::ok(anthropic::message(
+        serde_json::json!([{"type": "text", "text": "OK"}]),
+        "end_turn",
+        anthropic::usage(12, 1, 0, 0),
+    )));
+    let dir = tempfile::tempdir().unwrap();
+    let run = |key: &str| {
+        let config = support::write_config(
+            dir.path(),
+            &format!(
+                "[store]\npath = \"{}/s.db\"\n[investigator]\nprovider = \"anthropic\"\nbase_url = \"{}\"\napi_key = \"${{MODEL_KEY}}\"\n",
+                dir.path().display(),
+                fake.url
+            ),
+        );
+        let out = Command::new(support::sentinel_bin())
+            .args(["doctor", "--config"])
+            .arg(&config)
+            .env("MODEL_KEY", key)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, out) = run("sk-ant-right");
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.starts_with("ok  investigator (model): anthropic claude-sonnet-4-5"),
+        "{out}"
+    );
+    assert!(out.contains("answered (12 tokens in, 1 out)"), "{out}");
+    let (code, out) = run("sk-ant-wrong");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("FAIL investigator (model):"), "{out}");
+    assert!(out.contains("offline investigator"), "{out}");
+    assert!(
+        !out.contains("sk-ant-wrong"),
+        "the key is never printed: {out}"
+    );
+    assert_eq!(fake.calls(), 2);
+}

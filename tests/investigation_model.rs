@@ -210,7 +210,14 @@ async fn the_model_reads_through_the_toolbox_and_neither_writes_nor_sees_a_secre
         assert!(!sent.contains(secret), "{secret} was sent to the provider");
     }
     let tool_results = last_tool_results(&fake);
-    assert!(!tool_results.is_empty());
+    assert!(
+        tool_results
+            .iter()
+            .filter(|(content, _)| content.contains("Ignore previous instructions"))
+            .count()
+            >= 2,
+        "the row and the log line reached the model as data: {tool_results:?}"
+    );
     for (content, _) in &tool_results {
         if let Some(at) = content.find("Ignore previous instructions") {
             let before = &content[..at];
@@ -368,7 +375,7 @@ async fn an_openai_compatible_model_that_sends_unreadable_calls_is_told_and_can_
     );
     let world = world(&provider, "").await;
     fake.script(Scripted::ok(openai::completion(
-        json!({"role": "assistant", "content": null, "tool_calls": openai::tool_calls(&[("call_1", "sql_query", "{source: app, sql: SELECT")])}),
+        openai::tool_calls(&[("call_1", "sql_query", "{source: app, sql: SELECT")]),
         "tool_calls",
         openai::usage(500, 20, 0),
     )))

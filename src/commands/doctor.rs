@@ -4,8 +4,8 @@
 //! [`files`]): logs that match nothing or cannot be opened, folders that cannot be listed.
 //! Every SQL check runs through the guarded read-only path; a Prometheus or Loki source answers
 //! `vector(1)`; a journald source reads its last hour (and says how many entries its units
-//! wrote, so an empty unit filter shows). Last, the investigator's model is asked for one word
-//! (offline needs no check).
+//! wrote, so an empty unit filter shows). Last, a configured investigator model is asked for
+//! one word (the offline investigator needs no check).
 //!
 //! Exit codes: 0 every source reachable and read-only and every file readable, 1 a source can
 //! write or something could not be checked or read, 2 the configuration cannot be loaded.
@@ -13,7 +13,7 @@
 mod files;
 
 use super::{cannot_run, load_config};
-use crate::config::Config;
+use crate::config::{Config, Provider};
 use crate::engine::build;
 use std::path::Path;
 
@@ -29,11 +29,20 @@ pub async fn run(config_path: &Path) -> i32 {
         Err(error) => return cannot_run(error),
     };
     findings.extend(files::check(&config));
-    findings.push((
-        "investigator".to_string(),
-        "model",
-        crate::investigate::provider::check(&config.investigator.provider).await,
-    ));
+    if !matches!(config.investigator.provider, Provider::Offline { .. }) {
+        findings.push((
+            "investigator".to_string(),
+            "model",
+            crate::investigate::provider::check(&config.investigator.provider).await,
+        ));
+    }
+    if findings.is_empty() {
+        println!(
+            "nothing to check: no sources, no files and no model in {}",
+            config_path.display()
+        );
+        return 0;
+    }
     let mut code = 0;
     for (name, kind, finding) in findings {
         println!("{}", finding.line(&name, kind));
