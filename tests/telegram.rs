@@ -776,3 +776,109 @@ async fn a_page_longer_than_telegram_allows_is_split_on_lines_with_buttons_on_th
         assert_eq!(page.notice_key, "w1/firing/#1");
     }
 }
+
+#[tokio::test]
+async fn a_report_too_long_for_one_message_arrives_short_with_the_whole_report_attached() {
+    use sentinel::investigate::finding::{Classification, Finding, Hypothesis, Verdict};
+    use sentinel::investigate::report::{Cost, Reasoning, Report};
+    use sentinel::investigate::telegram::ChatReports;
+    use sentinel::store::operator::About;
+
+    let fake = FakeTelegram::start(TOKEN);
+    let rig = rig(&fake.url, Duration::from_secs(5)).await;
+    let now = rig.clock.now();
+    let id = rig
+        .store
+        .add_investigation_request(
+            "telegram:111",
+            About {
+                watch: Some("shop-api"),
+                subjects: &["POST /api/cart".to_string()],
+                notice_key: Some("shop-api/firing/POST /api/cart#1"),
+            },
+            "why <500>?",
+            now,
+        )
+        .await
+        .unwrap();
+    rig.store.set_chat_thread(id, Some(77), None).await.unwrap();
+    let request = rig.store.claim_investigation(now).await.unwrap().unwrap();
+
+    let mut finding = Finding::open("POST /api/cart answers bad input with 500 & a stack trace");
+    finding.verdict = Verdict::ActionNeeded;
+    finding.classification = Classification::DurableCodeBug;
+    for n in 0..40 {
+        finding.evidence.add(
+            "search_logs",
+            None,
+            format!("pattern {n}"),
+            &format!("line {n} <b>not markup</b>\n").repeat(60),
+            now,
+        );
+    }
+    finding.hypotheses.push(Hypothesis::known(
+        "The parser panics on empty bodies",
+        &["E1"],
+    ));
+    let report = Report {
+        request_id: request.id,
+        question: request.question.clone(),
+        asked_by: request.requested_by.clone(),
+        title: "Cart answers bad input with 500".into(),
+        watch: Some("shop-api".into()),
+        subjects: vec!["POST /api/cart".into()],
+        finding,
+        reasoning: Reasoning::Offline {
+            why: "no model configured".into(),
+        },
+        started_at: now,
+        finished_at: now,
+        cost: Cost::default(),
+    };
+    let chat = ChatReports {
+        channel: rig.channel.clone(),
+    };
+    let message = chat.finish(None, &request, &report).await.unwrap();
+
+    let sent = fake.calls("sendMessage");
+    assert_eq!(sent.len(), 1);
+    let body = &sent[0].body;
+    let text = text_of(body);
+    assert!(text.chars().count() <= 4096, "{}", text.chars().count());
+    assert!(
+        text.contains("&lt;b&gt;not markup&lt;/b&gt;"),
+        "escaped: {text}"
+    );
+    assert!(text.contains("is attached"), "{text}");
+    assert_eq!(
+        body["reply_parameters"]["message_id"], 77,
+        "a reply to the question"
+    );
+    let labels: Vec<String> = buttons_of(body).into_iter().map(|(l, _)| l).collect();
+    assert_eq!(labels, ["Ask more", "Not actionable", "Open issue + fix"]);
+
+    let documents = fake.calls("sendDocument");
+    assert_eq!(documents.len(), 1);
+    let document = &documents[0].body;
+    assert_eq!(
+        document["document"]["filename"],
+        format!("investigation-{}.md", request.id)
+    );
+    let markdown = document["document"]["content"].as_str().unwrap();
+    assert!(markdown.starts_with(&format!("# Investigation #{}", request.id)));
+    assert!(
+        markdown.contains("### E40: search_logs"),
+        "every item is in the document"
+    );
+    let replied: Value =
+        serde_json::from_str(document["reply_parameters"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        replied["message_id"], message,
+        "the document replies to the report"
+    );
+    assert_eq!(
+        rig.store.request_of_report_message(message).await.unwrap(),
+        Some(request.id),
+        "a reply to the report is a follow-up of this request"
+    );
+}

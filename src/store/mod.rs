@@ -14,7 +14,7 @@ pub(crate) mod evaluations;
 pub mod heartbeats;
 pub mod intake;
 pub mod investigations;
-pub(crate) mod operator;
+pub mod operator;
 pub(crate) mod outbox;
 pub mod reports;
 pub(crate) mod retention;

@@ -1,6 +1,7 @@
 //! An in-repo fake of the Telegram Bot API (axum on loopback) for what the emulator cannot do:
 //! 429 with `retry_after`, 5xx, answers slower than the client waits, scripted (duplicate,
-//! out-of-order) updates, and edits of deleted messages. Speaks the documented JSON:
+//! out-of-order) updates, edits of deleted messages, and documents sent as
+//! `multipart/form-data` (sendDocument). Speaks the documented JSON:
 //! `{"ok":true,"result":...}` and `{"ok":false,"error_code":..,"description":..,"parameters":..}`.
 
 use axum::Json;
@@ -105,11 +106,61 @@ fn error(code: u16, description: &str, retry_after: Option<u64>) -> Response {
     (StatusCode::from_u16(code).unwrap(), Json(body)).into_response()
 }
 
+/// The fields of a `multipart/form-data` body (sendDocument): each text field by name, and
+/// each file as `{"filename", "content"}`. `None` when it is not well formed.
+fn multipart_fields(content_type: &str, body: &[u8]) -> Option<Value> {
+    let boundary = content_type.split("boundary=").nth(1)?.trim_matches('"');
+    let text = std::str::from_utf8(body).ok()?;
+    let delimiter = format!("--{boundary}");
+    let mut fields = serde_json::Map::new();
+    for part in text.split(&delimiter).skip(1) {
+        if part.starts_with("--") {
+            break;
+        }
+        let (head, value) = part.trim_start_matches("\r\n").split_once("\r\n\r\n")?;
+        let value = value.strip_suffix("\r\n")?;
+        let disposition = head
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition"))?;
+        let attribute = |key: &str| {
+            disposition
+                .split(';')
+                .map(str::trim)
+                .find_map(|a| a.strip_prefix(&format!("{key}=\"")))
+                .map(|v| v.trim_end_matches('"').to_string())
+        };
+        let name = attribute("name")?;
+        let field = match attribute("filename") {
+            Some(filename) => json!({"filename": filename, "content": value}),
+            None => Value::String(value.to_string()),
+        };
+        fields.insert(name, field);
+    }
+    Some(Value::Object(fields))
+}
+
 async fn handle(
     State(state): State<Arc<Mutex<FakeState>>>,
     Path((bot, method)): Path<(String, String)>,
-    Json(body): Json<Value>,
+    headers: axum::http::HeaderMap,
+    raw: axum::body::Bytes,
 ) -> Response {
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let body: Value = if content_type.starts_with("multipart/form-data") {
+        match multipart_fields(&content_type, &raw) {
+            Some(fields) => fields,
+            None => return error(400, "Bad Request: malformed multipart body", None),
+        }
+    } else {
+        match serde_json::from_slice(&raw) {
+            Ok(body) => body,
+            Err(_) => return error(400, "Bad Request: body is not JSON", None),
+        }
+    };
     let trouble = {
         let mut state = state.lock().unwrap();
         if bot != format!("bot{}", state.token) {
@@ -171,6 +222,27 @@ fn answer(state: &mut FakeState, method: String, body: Value) -> Response {
             json!({"message_id": id, "chat": {"id": body["chat_id"]}, "date": 0, "text": body["text"]})
         }
         "answerCallbackQuery" => json!(true),
+        "sendDocument" => {
+            // As the Bot API: chat_id and a document are required; a caption is at most 1024
+            // characters.
+            if body["chat_id"].is_null() || body["document"]["content"].is_null() {
+                return error(
+                    400,
+                    "Bad Request: there is no document in the request",
+                    None,
+                );
+            }
+            if body["caption"].as_str().unwrap_or("").chars().count() > 1024 {
+                return error(400, "Bad Request: message caption is too long", None);
+            }
+            state.next_message_id += 1;
+            json!({
+                "message_id": state.next_message_id,
+                "chat": {"id": body["chat_id"], "type": "group"},
+                "date": 0,
+                "document": {"file_name": body["document"]["filename"], "file_id": "f1"},
+            })
+        }
         _ => return error(404, "Not Found: method not found", None),
     };
     state.calls.push(Call {
