@@ -34,4 +34,5 @@ pub mod server;
 pub mod source;
 pub mod store;
 pub mod telemetry;
+pub(crate) mod text_table;
 pub mod watch;

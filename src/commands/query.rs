@@ -58,13 +58,6 @@ pub fn clipped(text: &str) -> String {
     kept
 }
 
-/// `text` followed by spaces up to `columns` terminal columns.
-fn padded(text: &str, columns: usize) -> String {
-    let mut out = text.to_string();
-    out.push_str(&" ".repeat(columns.saturating_sub(width(text))));
-    out
-}
-
 /// Renders a result as an aligned text table with a row count (and the cap, if one stopped it).
 /// Any shape is rendered: no columns, rows longer or shorter than the header (a missing cell
 /// is blank), huge or multi-line values.
@@ -80,41 +73,7 @@ pub fn render(result: &QueryResult) -> String {
         .iter()
         .map(|row| row.iter().map(shown).collect())
         .collect();
-    let count = body
-        .iter()
-        .map(Vec::len)
-        .chain(std::iter::once(header.len()))
-        .max()
-        .unwrap_or(0);
-    let mut widths = vec![0; count];
-    for line in body.iter().chain(std::iter::once(&header)) {
-        for (i, cell) in line.iter().enumerate() {
-            widths[i] = widths[i].max(width(cell));
-        }
-    }
-    let line = |cells: &[String]| {
-        (0..count)
-            .map(|i| padded(cells.get(i).map_or("", String::as_str), widths[i]))
-            .collect::<Vec<_>>()
-            .join(" | ")
-            .trim_end()
-            .to_string()
-    };
-    let mut out = String::new();
-    out.push_str(&line(&header));
-    out.push('\n');
-    out.push_str(
-        &widths
-            .iter()
-            .map(|w| "-".repeat(*w))
-            .collect::<Vec<_>>()
-            .join("-+-"),
-    );
-    out.push('\n');
-    for row in &body {
-        out.push_str(&line(row));
-        out.push('\n');
-    }
+    let mut out = crate::text_table::aligned(&header, &body);
     let rows = result.rows.len();
     out.push_str(&format!("({rows} row{})", if rows == 1 { "" } else { "s" }));
     match result.truncated {

@@ -180,60 +180,40 @@ async fn investigate(
             (first, Reasoning::Offline { why }, cost)
         }
         Reasoner::Model(model) => {
-            let earlier = earlier_report(store, case.request.id).await;
-            let toolbox = Toolbox::new(config, engine.sources());
             let policy = PersonalDataPolicy {
                 emails: config.investigator.personal_data.emails,
                 ips: config.investigator.personal_data.ips,
                 columns: config.investigator.personal_data.columns.clone(),
             };
-            let mut outbound = match Outbound::new(config.secrets.values().to_vec(), policy) {
-                Ok(outbound) => outbound,
-                Err(error) => {
-                    return Err(StoreError::Decode(format!(
-                        "the redaction gate could not start: {error}"
-                    )));
+            match Outbound::new(config.secrets.values().to_vec(), policy) {
+                Ok(mut outbound) => {
+                    let earlier = earlier_report(store, case.request.id).await;
+                    with_model(
+                        engine,
+                        model.as_ref(),
+                        &mut outbound,
+                        &case,
+                        first,
+                        earlier,
+                        progress,
+                        &trail,
+                    )
+                    .await
                 }
-            };
-            let clock = || engine.now();
-            let end = model_loop::investigate(
-                LoopContext {
-                    model: model.as_ref(),
-                    toolbox: &toolbox,
-                    outbound: &mut outbound,
-                    store,
-                    trail: &trail,
-                    budgets: &config.investigator.budgets,
-                    prices: &config.investigator.prices,
-                    retry: RetryPolicy::default(),
-                    progress,
-                    clock: &clock,
-                },
-                &case,
-                first,
-                earlier.as_deref(),
-            )
-            .await;
-            let reasoning = match &end.fallback {
-                None => Reasoning::Model {
-                    name: model.describe(),
-                },
-                Some(why) => Reasoning::Offline {
-                    why: format!(
-                        "{why}: the playbook's finding, with what {} read",
+                Err(error) => {
+                    // Nothing leaves the box without the gate: the playbook answers alone.
+                    tracing::error!("the redaction gate could not start: {error}");
+                    let why = format!(
+                        "the redaction gate could not start ({error}), so nothing was sent to {}",
                         model.describe()
-                    ),
-                },
-            };
-            let cost = Cost {
-                steps: end.steps,
-                input_tokens: end.input_tokens,
-                output_tokens: end.output_tokens,
-                dollars: end.dollars,
-                unfinished: end.unfinished,
-                redacted: Some(end.redacted),
-            };
-            (end.finding, reasoning, cost)
+                    );
+                    let cost = Cost {
+                        steps: progress.snapshot().steps,
+                        ..Cost::default()
+                    };
+                    (first, Reasoning::Offline { why }, cost)
+                }
+            }
         }
     };
     redact_report_secrets(
@@ -270,6 +250,62 @@ async fn investigate(
         .audit_append(&trail, AuditKind::Report, &json, report.finished_at)
         .await?;
     Ok(report)
+}
+
+/// The model loop over the playbook's `first` finding: the finding to report, who reasoned,
+/// and what it cost.
+#[allow(clippy::too_many_arguments)]
+async fn with_model(
+    engine: &Engine,
+    model: &dyn Model,
+    outbound: &mut Outbound,
+    case: &Case,
+    first: Finding,
+    earlier: Option<String>,
+    progress: &Progress,
+    trail: &str,
+) -> (Finding, Reasoning, Cost) {
+    let config = engine.config();
+    let toolbox = Toolbox::new(config, engine.sources());
+    let clock = || engine.now();
+    let end = model_loop::investigate(
+        LoopContext {
+            model,
+            toolbox: &toolbox,
+            outbound,
+            store: engine.store(),
+            trail,
+            budgets: &config.investigator.budgets,
+            prices: &config.investigator.prices,
+            retry: RetryPolicy::default(),
+            progress,
+            clock: &clock,
+        },
+        case,
+        first,
+        earlier.as_deref(),
+    )
+    .await;
+    let reasoning = match &end.fallback {
+        None => Reasoning::Model {
+            name: model.describe(),
+        },
+        Some(why) => Reasoning::Offline {
+            why: format!(
+                "{why}: the playbook's finding, with what {} read",
+                model.describe()
+            ),
+        },
+    };
+    let cost = Cost {
+        steps: end.steps,
+        input_tokens: end.input_tokens,
+        output_tokens: end.output_tokens,
+        dollars: end.dollars,
+        unfinished: end.unfinished,
+        redacted: Some(end.redacted),
+    };
+    (end.finding, reasoning, cost)
 }
 
 /// The report a follow-up continues, as Markdown, if the request follows one up.

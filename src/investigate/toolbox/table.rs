@@ -4,7 +4,6 @@
 
 use crate::source::sql::caps::CapHit;
 use crate::source::sql::database::QueryResult;
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// The most characters of one cell shown; longer text ends in `…`.
 pub(super) const MAX_CELL_CHARS: usize = 400;
@@ -25,13 +24,6 @@ fn shown(cell: Option<&str>) -> String {
     out
 }
 
-/// `text` followed by spaces up to `columns` terminal columns.
-fn padded(text: &str, columns: usize) -> String {
-    let mut out = text.to_string();
-    out.push_str(&" ".repeat(columns.saturating_sub(text.width())));
-    out
-}
-
 /// The aligned table of `columns` and `rows` (rows may be shorter or longer than the header;
 /// a missing cell is blank), without a count.
 pub(super) fn render_rows(columns: &[String], rows: &[Vec<Option<String>>]) -> String {
@@ -40,41 +32,7 @@ pub(super) fn render_rows(columns: &[String], rows: &[Vec<Option<String>>]) -> S
         .iter()
         .map(|row| row.iter().map(|cell| shown(cell.as_deref())).collect())
         .collect();
-    let count = body
-        .iter()
-        .map(Vec::len)
-        .chain(std::iter::once(header.len()))
-        .max()
-        .unwrap_or(0);
-    let mut widths = vec![0; count];
-    for line in body.iter().chain(std::iter::once(&header)) {
-        for (i, cell) in line.iter().enumerate() {
-            widths[i] = widths[i].max(cell.chars().map(|c| c.width().unwrap_or(0)).sum());
-        }
-    }
-    let line = |cells: &[String]| {
-        (0..count)
-            .map(|i| padded(cells.get(i).map_or("", String::as_str), widths[i]))
-            .collect::<Vec<_>>()
-            .join(" | ")
-            .trim_end()
-            .to_string()
-    };
-    let mut out = line(&header);
-    out.push('\n');
-    out.push_str(
-        &widths
-            .iter()
-            .map(|w| "-".repeat(*w))
-            .collect::<Vec<_>>()
-            .join("-+-"),
-    );
-    out.push('\n');
-    for row in &body {
-        out.push_str(&line(row));
-        out.push('\n');
-    }
-    out
+    crate::text_table::aligned(&header, &body)
 }
 
 /// A query result: the table, then `(N rows)` and whether a cap cut it, in words that say

@@ -183,28 +183,7 @@ pub(crate) fn table_query(
     let seconds = older_than.as_secs();
     // The condition on each row, and the age of the oldest row in seconds, both by the
     // database's clock.
-    let (old_enough, oldest_age) = match dialect {
-        SqlDialectKind::Postgres => (
-            format!("{since_column} < now() - interval '{seconds} seconds'"),
-            format!("EXTRACT(EPOCH FROM now() - MIN({since_column}))"),
-        ),
-        SqlDialectKind::MySql => (
-            format!("{since_column} < UTC_TIMESTAMP() - INTERVAL {seconds} SECOND"),
-            format!("TIMESTAMPDIFF(SECOND, MIN({since_column}), UTC_TIMESTAMP())"),
-        ),
-        SqlDialectKind::Sqlite => {
-            let since = format!(
-                "(CASE WHEN typeof({since_column}) IN ('integer', 'real') THEN {since_column} \
-                 ELSE (julianday({since_column}) - 2440587.5) * 86400.0 END)"
-            );
-            // SQLite is a file on this machine: its clock is ours.
-            let now = now.timestamp();
-            (
-                format!("{since} < {now} - {seconds}"),
-                format!("{now} - MIN({since})"),
-            )
-        }
-    };
+    let (old_enough, oldest_age) = age_sql(dialect, since_column, seconds, now, Some("MIN"));
     let states = states
         .iter()
         .map(|s| quote(s))
@@ -364,6 +343,46 @@ impl Watch for StuckSpec {
             StuckSpec::Redis { .. } | StuckSpec::Prometheus { .. } => {
                 format!("queue lengths that stop falling{hold}")
             }
+        }
+    }
+}
+
+/// The condition "older than `seconds`" on `since_column`, and the age in seconds of that
+/// column (wrapped in `aggregate`, like `MIN`, when given), both by the database server's
+/// clock; SQLite is a file on this machine, so its clock is ours (`now`).
+pub(crate) fn age_sql(
+    dialect: SqlDialectKind,
+    since_column: &str,
+    seconds: u64,
+    now: chrono::DateTime<chrono::Utc>,
+    aggregate: Option<&str>,
+) -> (String, String) {
+    let of = |expression: &str| match aggregate {
+        Some(function) => format!("{function}({expression})"),
+        None => expression.to_string(),
+    };
+    match dialect {
+        SqlDialectKind::Postgres => (
+            format!("{since_column} < now() - interval '{seconds} seconds'"),
+            format!("EXTRACT(EPOCH FROM now() - {})", of(since_column)),
+        ),
+        SqlDialectKind::MySql => (
+            format!("{since_column} < UTC_TIMESTAMP() - INTERVAL {seconds} SECOND"),
+            format!(
+                "TIMESTAMPDIFF(SECOND, {}, UTC_TIMESTAMP())",
+                of(since_column)
+            ),
+        ),
+        SqlDialectKind::Sqlite => {
+            let since = format!(
+                "(CASE WHEN typeof({since_column}) IN ('integer', 'real') THEN {since_column} \
+                 ELSE (julianday({since_column}) - 2440587.5) * 86400.0 END)"
+            );
+            let now = now.timestamp();
+            (
+                format!("{since} < {now} - {seconds}"),
+                format!("{now} - {}", of(&since)),
+            )
         }
     }
 }

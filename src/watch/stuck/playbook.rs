@@ -62,27 +62,7 @@ pub(crate) fn rows_query(
         return None;
     };
     let seconds = older_than.as_secs();
-    let (old_enough, age) = match dialect {
-        SqlDialectKind::Postgres => (
-            format!("{since_column} < now() - interval '{seconds} seconds'"),
-            format!("EXTRACT(EPOCH FROM now() - {since_column})"),
-        ),
-        SqlDialectKind::MySql => (
-            format!("{since_column} < UTC_TIMESTAMP() - INTERVAL {seconds} SECOND"),
-            format!("TIMESTAMPDIFF(SECOND, {since_column}, UTC_TIMESTAMP())"),
-        ),
-        SqlDialectKind::Sqlite => {
-            let since = format!(
-                "(CASE WHEN typeof({since_column}) IN ('integer', 'real') THEN {since_column} \
-                 ELSE (julianday({since_column}) - 2440587.5) * 86400.0 END)"
-            );
-            let now = now.timestamp();
-            (
-                format!("{since} < {now} - {seconds}"),
-                format!("{now} - {since}"),
-            )
-        }
-    };
+    let (old_enough, age) = super::age_sql(dialect, since_column, seconds, now, None);
     let states = states
         .iter()
         .map(|s| quote(s))
