@@ -65,7 +65,7 @@ mod tests {
         ];
         assert_eq!(
             aligned(&header, &body),
-            "id | name\n---+------+------\n1  | 日本\n22\n3  | x    | extra\n"
+            "id | name |\n---+------+------\n1  | 日本 |\n22 |      |\n3  | x    | extra\n"
         );
     }
 }

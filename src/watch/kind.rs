@@ -3,10 +3,10 @@
 //! A kind lives in its own folder, `src/watch/<kind>/`: `spec.rs` holds its typed
 //! configuration, a pure core (`core.rs`, `detector/`) holds the judgement of a kind that
 //! keeps state, and `mod.rs` is the thin shell that reads its sources and implements
-//! [`Watch`] for the spec. The engine, the demo and `sentinel doctor` reach a kind only
-//! through this trait, so what a later feature needs of every kind (the first evidence an
-//! investigation gathers, how the kind replays over history) arrives as one more method here
-//! and one implementation in each kind's folder.
+//! [`Watch`] for the spec, and `playbook.rs` holds what an investigation of its alerts reads
+//! first. The engine, the demo, `sentinel doctor` and the investigator reach a kind only
+//! through this trait, so what a later feature needs of every kind (how the kind replays over
+//! history) arrives as one more method here and one implementation in each kind's folder.
 
 use super::WatchContext;
 use super::observation::Evaluation;
