@@ -78,10 +78,11 @@ enum Command {
         command: LogsCommand,
     },
     /// Investigate now and print the report: an approved request by id (`12`), a watch's
-    /// alerts by its name, or --question about the last page. Read-only, like `run`. Exit 0:
+    /// alerts by its name, a page by its notice key, or --question about the last page. Read-only, like `run`. Exit 0:
     /// report printed; 1: nothing to investigate; 2: Sentinel cannot run.
     Investigate {
-        /// A request id (`sentinel investigations` lists them) or a watch name.
+        /// A request id (`sentinel investigations` lists them), a watch name, or a page's
+        /// notice key (`<watch>/firing/<subject>#<incident>`).
         target: Option<String>,
         /// The question to answer (about the watch named, or the last page).
         #[arg(long, short)]

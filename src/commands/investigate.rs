@@ -1,6 +1,6 @@
 //! `sentinel investigate`: runs one investigation now, in the foreground, and prints its
 //! report: an approved request by its id (`12` or `#12`), a watch's alerts by the watch's
-//! name, or a question (`--question`) about the last page. It reads production only through
+//! name, one page by its notice key, or a question (`--question`) about the last page. It reads production only through
 //! the configured sources, as `sentinel run` does, and records the request, its report and
 //! its audit trail in the store like any other.
 //!
@@ -30,18 +30,28 @@ pub enum Target {
     Request(i64),
     /// The alerts of a watch, by name.
     Watch(String),
+    /// One page, by its notice key (`<watch>/<kind>/<subject>#<incident>`, as webhooks and the
+    /// logs carry it).
+    Page { watch: String, notice_key: String },
     /// The last page.
     LastPage,
 }
 
 impl Target {
-    /// `12` or `#12` is a request; anything else names a watch.
+    /// `12` or `#12` is a request, `watch/...` a page's notice key; anything else names a
+    /// watch.
     pub fn parse(text: Option<&str>) -> Target {
         match text.map(str::trim) {
             None | Some("") => Target::LastPage,
             Some(text) => match text.trim_start_matches('#').parse::<i64>() {
                 Ok(id) => Target::Request(id),
-                Err(_) => Target::Watch(text.to_string()),
+                Err(_) => match text.split_once('/') {
+                    Some((watch, _)) => Target::Page {
+                        watch: watch.to_string(),
+                        notice_key: text.to_string(),
+                    },
+                    None => Target::Watch(text.to_string()),
+                },
             },
         }
     }
@@ -68,18 +78,23 @@ async fn investigate(
     let now = clock.now();
     let id = match &target {
         Target::Request(id) => *id,
-        Target::Watch(watch) => {
+        Target::Watch(watch) | Target::Page { watch, .. } => {
             if !config.watches.iter().any(|spec| &spec.name == watch) {
                 eprintln!(
-                    "no watch named {watch:?}: give a request id (sentinel investigations lists them) or a watch of {}",
+                    "no watch named {watch:?}: give a request id (sentinel investigations lists them), a watch of {} or a page's notice key",
                     config_path.display()
                 );
                 store.close().await;
                 return Ok(1);
             }
             let question = question.map_or_else(|| format!("Investigate: {watch}"), str::to_string);
+            let notice_key = match &target {
+                Target::Page { notice_key, .. } => Some(notice_key.as_str()),
+                _ => None,
+            };
             let about = About {
                 watch: Some(watch),
+                notice_key,
                 ..About::default()
             };
             store

@@ -40,6 +40,14 @@ impl Case {
             .filter(|alert| Some(&alert.watch) == watch.as_ref())
             .filter(|alert| subjects.is_empty() || subjects.contains(&alert.subject))
             .collect();
+        // A page named by its notice key alone: the alerts that page told of, when any still
+        // carry it.
+        if subjects.is_empty()
+            && let Some(key) = &request.notice_key
+            && about.iter().any(|a| a.notice_key.as_ref() == Some(key))
+        {
+            about.retain(|a| a.notice_key.as_ref() == Some(key));
+        }
         about.sort_by_key(|alert| std::cmp::Reverse(alert.updated_at));
         Ok(Self {
             request,
