@@ -74,7 +74,7 @@ const INVOICES_QUERY: &str = "SELECT id, number, status, total_cents, issued_at 
 
 async fn account_pages(app: &mut PgConnection, calls: i64, round: i64) {
     for call in 0..calls {
-        let account = 1 + (round * 131 + call * 17) % 20_000;
+        let account = 1 + (round * 131 + call * 17) % 40_000;
         sqlx::query(INVOICES_QUERY)
             .bind(account)
             .fetch_all(&mut *app)
@@ -92,9 +92,9 @@ async fn dropped_index(lab: &Lab) -> Result<Staged, String> {
          number text NOT NULL, status text NOT NULL, total_cents bigint NOT NULL, \
          issued_at timestamptz NOT NULL, pdf_path text)",
         "INSERT INTO invoices (account_id, number, status, total_cents, issued_at, pdf_path) \
-         SELECT 1 + g % 20000, 'INV-' || g, (ARRAY['paid','open','void'])[1 + g % 3], \
-         (g * 37) % 50000, now() - g * interval '2 minutes', '/srv/invoices/' || g || '.pdf' \
-         FROM generate_series(1, 250000) AS g",
+         SELECT 1 + g % 40000, 'INV-' || g, (ARRAY['paid','open','void'])[1 + g % 3], \
+         (g * 37) % 50000, now() - g * interval '1 minute', '/srv/invoices/' || g || '.pdf' \
+         FROM generate_series(1, 500000) AS g",
         "CREATE INDEX invoices_account_id_idx ON invoices (account_id)",
         "CREATE INDEX invoices_issued_at_idx ON invoices (issued_at)",
         "ANALYZE invoices",
@@ -108,7 +108,7 @@ async fn dropped_index(lab: &Lab) -> Result<Staged, String> {
         &format!(
             "[sources.billing]\nkind = \"postgres\"\nurl = \"{reader}\"\n\n\
              [watches.billing-queries]\nkind = \"slow_query\"\ndescription = \"Billing database\"\n\
-             source = \"billing\"\nmin_increase = \"10ms\"\n"
+             source = \"billing\"\nmin_increase = \"5ms\"\n"
         ),
         None,
     );
