@@ -3,7 +3,9 @@
 //!
 //! The fixtures come from a 200,000-row `orders` table (`customer_email
 //! text`, `status varchar(20)`, `created_at timestamptz`, `total numeric`)
-//! and a 50,000-row `customers` table (`email text`, `name text`).
+//! and a 50,000-row `customers` table (`email text`, `name text`); one from a
+//! 250,000-row `invoices` table indexed only on `issued_at`, read newest first
+//! for one `account_id` with a small LIMIT.
 
 use std::collections::HashMap;
 
@@ -23,6 +25,8 @@ const SEQ_SCAN_VERBOSE_FUNCTION_FILTER: &str =
 const JOIN_ORDERS_CUSTOMERS: &str = include_str!("fixtures/explain/join_orders_customers.json");
 const INDEX_SCAN_EMAIL: &str = include_str!("fixtures/explain/index_scan_email.json");
 const BITMAP_SCAN_STATUS: &str = include_str!("fixtures/explain/bitmap_scan_status.json");
+const INDEX_WALK_FILTER_ACCOUNT: &str =
+    include_str!("fixtures/explain/index_walk_filter_account.json");
 
 /// Table sizes as `pg_class.reltuples` reports them for the fixture tables.
 fn config_with_table_sizes() -> ExplainConfig {
@@ -58,6 +62,7 @@ fn selective_filter_on_unindexed_column_is_a_missing_index() {
             column: "customer_email".to_string(),
             estimated_rows: 200_000,
             filter: "(customer_email = 'user42@example.com'::text)".to_string(),
+            whole_index: None,
         }]
     );
     assert!(
@@ -86,6 +91,7 @@ fn cast_column_is_found_from_plan_rows_alone() {
                 column,
                 estimated_rows,
                 filter,
+                whole_index: None,
             },
         ] => {
             assert_eq!(table, "orders");
@@ -169,6 +175,7 @@ fn join_reports_each_large_scan_in_plan_order() {
                 column: "total".to_string(),
                 estimated_rows: 200_000,
                 filter: "(total > '990'::numeric)".to_string(),
+                whole_index: None,
             },
         ]
     );
@@ -182,7 +189,32 @@ fn index_and_bitmap_scans_produce_no_findings() {
 }
 
 #[test]
+fn an_index_walked_whole_to_filter_a_large_table_is_a_missing_index() {
+    let mut config = ExplainConfig::default();
+    config.table_rows.insert("invoices".to_string(), 250_000);
+    let findings = analyze(INDEX_WALK_FILTER_ACCOUNT, &config);
+    assert_eq!(
+        findings,
+        vec![Finding::MissingIndex {
+            table: "invoices".to_string(),
+            column: "account_id".to_string(),
+            estimated_rows: 250_000,
+            filter: "(account_id = '1'::bigint)".to_string(),
+            whole_index: Some("invoices_issued_at_idx".to_string()),
+        }]
+    );
+    assert_eq!(
+        findings[0].to_string(),
+        "missing index on invoices(account_id): scan of the whole index invoices_issued_at_idx of ~250000 rows filtered by (account_id = '1'::bigint)"
+    );
+    // On a small table the walk is cheap.
+    assert!(analyze(INDEX_WALK_FILTER_ACCOUNT, &ExplainConfig::default()).is_empty());
+}
+
+#[test]
 fn fixtures_really_contain_the_plan_shapes_they_are_named_for() {
+    assert!(INDEX_WALK_FILTER_ACCOUNT.contains("\"Index Name\": \"invoices_issued_at_idx\""));
+    assert!(!INDEX_WALK_FILTER_ACCOUNT.contains("Index Cond"));
     assert!(INDEX_SCAN_EMAIL.contains("\"Node Type\": \"Index Scan\""));
     assert!(BITMAP_SCAN_STATUS.contains("\"Node Type\": \"Bitmap Heap Scan\""));
     assert!(JOIN_ORDERS_CUSTOMERS.contains("\"Node Type\": \"Hash Join\""));

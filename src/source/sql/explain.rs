@@ -4,7 +4,9 @@
 //! `EXPLAIN (FORMAT JSON) <query>` (no ANALYZE: the query is never run).
 //! [`analyze_plan_json`] walks every plan node and reports large sequential
 //! scans; when such a scan filters on columns, it reports each column as a
-//! likely missing index.
+//! likely missing index. An index scan with no index condition reads its whole
+//! index (it serves an `ORDER BY`, typically with a `LIMIT`): when it filters
+//! rows of a large table on a column, that column is a likely missing index too.
 //!
 //! A note on row estimates: a node's `Plan Rows` is the number of rows the
 //! planner expects the node to *return*. For a sequential scan with a
@@ -53,6 +55,9 @@ pub enum Finding {
         estimated_rows: u64,
         /// The filter expression as PostgreSQL printed it.
         filter: String,
+        /// The index the scan walks whole, with no index condition; `None` for a
+        /// sequential scan.
+        whole_index: Option<String>,
     },
     /// A large sequential scan whose filter (if any) names no column.
     SeqScan {
@@ -71,9 +76,11 @@ impl fmt::Display for Finding {
                 column,
                 estimated_rows,
                 filter,
+                whole_index,
             } => write!(
                 f,
-                "missing index on {table}({column}): sequential scan of ~{estimated_rows} rows filtered by {filter}"
+                "missing index on {table}({column}): {} of ~{estimated_rows} rows filtered by {filter}",
+                scan_words(whole_index.as_deref())
             ),
             Finding::SeqScan {
                 table,
@@ -83,6 +90,14 @@ impl fmt::Display for Finding {
                 "sequential scan of ~{estimated_rows} rows on {table} without a usable filter"
             ),
         }
+    }
+}
+
+/// How a scan reads its table, in words: sequentially, or through a whole index.
+fn scan_words(whole_index: Option<&str>) -> String {
+    match whole_index {
+        None => "sequential scan".to_string(),
+        Some(index) => format!("scan of the whole index {index}"),
     }
 }
 
@@ -126,8 +141,13 @@ pub fn analyze_plan_value(
 }
 
 fn collect_findings(node: &Value, config: &ExplainConfig, findings: &mut Vec<Finding>) {
-    if node.get("Node Type").and_then(Value::as_str) == Some("Seq Scan") {
-        inspect_seq_scan(node, config, findings);
+    match node.get("Node Type").and_then(Value::as_str) {
+        Some("Seq Scan") => inspect_scan(node, config, None, findings),
+        Some("Index Scan" | "Index Only Scan") if node.get("Index Cond").is_none() => {
+            let index = node.get("Index Name").and_then(Value::as_str).unwrap_or("");
+            inspect_scan(node, config, Some(index), findings);
+        }
+        _ => {}
     }
     if let Some(children) = node.get("Plans").and_then(Value::as_array) {
         for child in children {
@@ -136,7 +156,15 @@ fn collect_findings(node: &Value, config: &ExplainConfig, findings: &mut Vec<Fin
     }
 }
 
-fn inspect_seq_scan(node: &Value, config: &ExplainConfig, findings: &mut Vec<Finding>) {
+/// A scan that reads the whole table: sequentially, or through `whole_index` (an index scan
+/// with no index condition). A whole-index scan is reported only when it filters on columns:
+/// without a filter it serves an order and stops at its limit.
+fn inspect_scan(
+    node: &Value,
+    config: &ExplainConfig,
+    whole_index: Option<&str>,
+    findings: &mut Vec<Finding>,
+) {
     let Some(relation) = node.get("Relation Name").and_then(Value::as_str) else {
         return;
     };
@@ -169,8 +197,10 @@ fn inspect_seq_scan(node: &Value, config: &ExplainConfig, findings: &mut Vec<Fin
                 column,
                 estimated_rows,
                 filter: filter.to_string(),
+                whole_index: whole_index.map(str::to_string),
             }));
         }
+        _ if whole_index.is_some() => {}
         _ => findings.push(Finding::SeqScan {
             table,
             estimated_rows,

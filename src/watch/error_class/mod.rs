@@ -207,11 +207,13 @@ pub async fn evaluate(
 }
 
 /// An app log line as an error event: its time and request id when it carries them (JSON
-/// fields, or `request_id=...` in plain text).
+/// fields, or `request_id=...` in plain text). A JSON line's text is its fields as they read
+/// ([`json_text`]), so the error it carries is recognised whatever JSON escaped in it.
 fn app_event(line: &LogLine) -> ErrorEvent {
     let text = line.line.trim();
     let mut time = line.at.as_deref().and_then(parse_time);
     let mut request_id = None;
+    let mut readable = None;
     if text.starts_with('{')
         && let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(text)
     {
@@ -233,15 +235,52 @@ fn app_event(line: &LogLine) -> ErrorEvent {
             "x_request_id",
             "trace_id",
         ]);
+        readable = Some(json_text(&map));
     }
     if request_id.is_none() {
         request_id = plain_request_id(text);
     }
     ErrorEvent {
         time,
-        text: text.to_string(),
+        text: readable.unwrap_or_else(|| text.to_string()),
         request_id,
     }
+}
+
+/// Fields of a JSON line that say when and how severe, left out of its text.
+const JSON_STAMP_FIELDS: &[&str] = &[
+    "time",
+    "timestamp",
+    "ts",
+    "@timestamp",
+    "level",
+    "lvl",
+    "severity",
+];
+
+/// A JSON log line as text: its message first, then every other field as `key=value`, strings
+/// as they read (`err=strconv.ParseInt: parsing "x": invalid syntax`, not the escaped form).
+fn json_text(map: &serde_json::Map<String, serde_json::Value>) -> String {
+    let message = ["msg", "message"]
+        .iter()
+        .find(|key| map.get(**key).is_some_and(serde_json::Value::is_string));
+    let mut parts: Vec<String> = message
+        .and_then(|key| map.get(*key))
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_string)
+        .into_iter()
+        .collect();
+    for (key, value) in map {
+        if Some(&key.as_str()) == message || JSON_STAMP_FIELDS.contains(&key.as_str()) {
+            continue;
+        }
+        match value {
+            serde_json::Value::String(text) => parts.push(format!("{key}={text}")),
+            serde_json::Value::Null => {}
+            other => parts.push(format!("{key}={other}")),
+        }
+    }
+    parts.join(" ")
 }
 
 fn parse_time(text: &str) -> Option<DateTime<FixedOffset>> {
@@ -342,5 +381,22 @@ mod tests {
         assert!(json.time.is_some());
         let bare = app_event(&line("ERROR boom", None));
         assert_eq!((bare.request_id, bare.time), (None, None));
+    }
+
+    #[test]
+    fn a_json_line_reads_as_its_fields_so_an_escaped_error_is_recognised() {
+        let event = app_event(&line(
+            r#"{"time":"2026-11-28T04:00:02.120Z","level":"ERROR","msg":"request failed","path":"/api/v2/invoices/undefined/pdf","status":500,"err":"strconv.ParseInt: parsing \"undefined\": invalid syntax"}"#,
+            None,
+        ));
+        assert_eq!(
+            event.text,
+            r#"request failed err=strconv.ParseInt: parsing "undefined": invalid syntax path=/api/v2/invoices/undefined/pdf status=500"#
+        );
+        assert!(event.time.is_some());
+        let failure = crate::logs::client_input::client_input_failure(&event.text).unwrap();
+        assert_eq!(failure.label, "strconv.ParseInt: invalid syntax");
+        let no_message = app_event(&line(r#"{"level":"error","error":"boom"}"#, None));
+        assert_eq!(no_message.text, "error=boom");
     }
 }

@@ -14,7 +14,7 @@ use crate::logs::mask::{MaskedLine, mask_line};
 use crate::logs::redact::redact;
 use crate::logs::route::{RouteBook, RouteBookConfig};
 use crate::logs::scanner::client_key;
-use crate::source::logfile::plain_level;
+use crate::source::logfile::{LineFormat, LogLine, parse_line, plain_level};
 use crate::watch::error_class::core::ErrorEvent;
 use crate::watch::log_feed::recent::recent;
 use chrono::{DateTime, Utc};
@@ -502,16 +502,32 @@ fn describe_errors(list: &[Signature], unmatched: usize) -> String {
     text
 }
 
+/// The level a line of the app's log states: the reader's, a leading level word, or the level
+/// field of a JSON line.
+fn line_level(line: &LogLine) -> Option<String> {
+    line.level
+        .clone()
+        .or_else(|| plain_level(&line.line))
+        .or_else(|| {
+            line.line.trim_start().starts_with('{').then(|| {
+                let json = LineFormat::JsonLines {
+                    message_field: None,
+                    level_field: None,
+                };
+                parse_line(&line.path, &line.line, &json).level
+            })?
+        })
+}
+
 /// Error events among app log lines: error-level lines and lines naming bad input.
-fn error_events(lines: &[crate::source::logfile::LogLine]) -> Vec<ErrorEvent> {
+fn error_events(lines: &[LogLine]) -> Vec<ErrorEvent> {
     lines
         .iter()
-        .filter(|line| {
-            let level = line.level.clone().or_else(|| plain_level(&line.line));
-            level.is_some_and(|l| l == "ERROR" || l == "FATAL")
-                || client_input_failure(&line.line).is_some()
+        .filter_map(|line| {
+            let event = app_event(line);
+            let error = line_level(line).is_some_and(|l| l == "ERROR" || l == "FATAL");
+            (error || client_input_failure(&event.text).is_some()).then_some(event)
         })
-        .map(app_event)
         .collect()
 }
 
@@ -855,6 +871,36 @@ mod tests {
             "{}",
             finding.summary
         );
+    }
+
+    #[test]
+    fn json_app_lines_are_errors_by_their_level_field_or_the_input_they_name() {
+        let line = |text: &str| LogLine {
+            path: "app.log".into(),
+            offset: 0,
+            line: text.to_string(),
+            level: None,
+            at: None,
+            truncated: false,
+        };
+        let events = error_events(&[
+            line(r#"{"time":"2026-11-28T04:00:01Z","level":"INFO","msg":"request","status":200}"#),
+            line(
+                r#"{"time":"2026-11-28T04:00:02Z","level":"error","msg":"payment failed","err":"card declined"}"#,
+            ),
+            line(
+                r#"{"time":"2026-11-28T04:00:03Z","level":"WARN","msg":"bad id","err":"strconv.Atoi: parsing \"x\": invalid syntax"}"#,
+            ),
+        ]);
+        let texts: Vec<&str> = events.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "payment failed err=card declined",
+                "bad id err=strconv.Atoi: parsing \"x\": invalid syntax"
+            ]
+        );
+        assert!(events.iter().all(|e| e.time.is_some()));
     }
 
     #[test]

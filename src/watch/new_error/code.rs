@@ -89,8 +89,10 @@ impl Needle {
         (words.len() >= 2).then_some(Needle { phrase, words })
     }
 
-    /// How well one line of code matches: the whole phrase ranks above any set of words, and
-    /// words alone need three quarters of them (at least two).
+    /// How well one line of code matches: the whole phrase ranks above most of it (at least
+    /// three of its words in a row, half of them or more: what precedes the message in the log
+    /// line, a logger's name or a module's tag, is not in the code that logs it), which ranks
+    /// above any set of words; words alone need three quarters of them (at least two).
     pub(crate) fn score(&self, line: &str) -> Option<usize> {
         if line.chars().count() > MAX_LINE_CHARS {
             return None;
@@ -100,16 +102,34 @@ impl Needle {
             .iter()
             .filter(|w| line.contains(w.as_str()))
             .count();
-        let phrase = self.phrase.split_whitespace().count() >= 2 && line.contains(&self.phrase);
+        let tokens: Vec<&str> = self.phrase.split_whitespace().collect();
+        let phrase = tokens.len() >= 2 && line.contains(&self.phrase);
+        let part = phrase_part(&tokens, line);
         let needed = (self.words.len() * 3).div_ceil(4).max(2);
         if phrase {
             Some(100 + found)
+        } else if part >= 3 && part * 2 >= tokens.len() {
+            Some(50 + part)
         } else if found >= needed {
             Some(found)
         } else {
             None
         }
     }
+}
+
+/// The most tokens of a stretch of `tokens`, in a row, that `line` holds.
+fn phrase_part(tokens: &[&str], line: &str) -> usize {
+    let mut best = 0;
+    for start in 0..tokens.len() {
+        for end in (start + best + 1..=tokens.len()).rev() {
+            if line.contains(&tokens[start..end].join(" ")) {
+                best = end - start;
+                break;
+            }
+        }
+    }
+    best
 }
 
 /// A place in the code a stack trace names.
@@ -356,6 +376,26 @@ mod tests {
         assert_eq!(
             needle.score(&format!("{logging}{}", " ".repeat(1000))),
             None
+        );
+    }
+
+    #[test]
+    fn a_logger_name_before_the_message_does_not_hide_the_line_that_logs_it() {
+        let needle = Needle::of(
+            "ERROR shop.mailer: could not queue receipt for order <*>: Error <*> connecting to <*>. Connection refused.",
+        )
+        .unwrap();
+        assert_eq!(
+            needle.phrase,
+            "shop.mailer: could not queue receipt for order"
+        );
+        let logging = r#"log.error("could not queue receipt for order %s: %s", order.id, exc)"#;
+        let score = needle.score(logging).unwrap();
+        assert!((50..100).contains(&score), "{score}");
+        assert_eq!(
+            needle.score("for order in orders:"),
+            None,
+            "two words in a row are not the message"
         );
     }
 

@@ -201,6 +201,7 @@ mod tests {
             column: column.into(),
             estimated_rows: 200_000,
             filter: filter.into(),
+            whole_index: None,
         };
         let filter = "((created_at > '2000-01-01') AND (customer_email = '1'::text))";
         let findings = [scan("created_at", filter), scan("customer_email", filter)];

@@ -80,26 +80,39 @@ pub(crate) fn create_index(table: &str, column: &str) -> String {
     )
 }
 
+/// A large scan filtering on a column no index serves.
+#[derive(Clone, Copy)]
+struct Missing<'a> {
+    table: &'a str,
+    column: &'a str,
+    rows: u64,
+    filter: &'a str,
+    /// The index the scan walks whole, when it is not a sequential scan.
+    whole_index: Option<&'a str>,
+}
+
 /// The missing index most worth creating: a column compared for equality first (the best
 /// candidate), then any column a large scan filters on.
-fn best_missing(findings: &[PlanFinding]) -> Option<(&str, &str, u64, &str)> {
+fn best_missing(findings: &[PlanFinding]) -> Option<Missing<'_>> {
     let missing = findings.iter().filter_map(|f| match f {
         PlanFinding::MissingIndex {
             table,
             column,
             estimated_rows,
             filter,
-        } => Some((
-            table.as_str(),
-            column.as_str(),
-            *estimated_rows,
-            filter.as_str(),
-        )),
+            whole_index,
+        } => Some(Missing {
+            table,
+            column,
+            rows: *estimated_rows,
+            filter,
+            whole_index: whole_index.as_deref(),
+        }),
         PlanFinding::SeqScan { .. } => None,
     });
     let all: Vec<_> = missing.collect();
     all.iter()
-        .find(|(_, column, _, filter)| filter.contains(&format!("{column} = ")))
+        .find(|m| m.filter.contains(&format!("{} = ", m.column)))
         .or(all.first())
         .copied()
 }
@@ -147,7 +160,14 @@ pub(crate) fn judge(
         .into_iter()
         .flatten()
         .collect();
-    if let Some((table, column, rows, filter)) = best_missing(plan.findings) {
+    if let Some(Missing {
+        table,
+        column,
+        rows,
+        filter,
+        whole_index,
+    }) = best_missing(plan.findings)
+    {
         let existing: Vec<&Index> = indexes
             .map(|(list, _)| list)
             .unwrap_or_default()
@@ -159,10 +179,12 @@ pub(crate) fn judge(
                 finding.summary = format!(
                     "{description}: missing index on {table}({column}) — the plan reads all ~{rows} rows of {table} to filter on {column}."
                 );
+                let how = match whole_index {
+                    None => "sequentially".to_string(),
+                    Some(index) => format!("through the whole index {index}"),
+                };
                 finding.hypotheses.push(Hypothesis::known(
-                    format!(
-                        "The plan scans ~{rows} rows of {table} sequentially, filtered by {filter}."
-                    ),
+                    format!("The plan scans ~{rows} rows of {table} {how}, filtered by {filter}."),
                     &[plan.id],
                 ));
                 match indexes {
@@ -640,6 +662,7 @@ mod tests {
             column: column.into(),
             estimated_rows: 200_000,
             filter: "((created_at > '2000-01-01') AND (customer_email = '1'::text))".into(),
+            whole_index: None,
         }
     }
 
@@ -694,6 +717,36 @@ mod tests {
                 "CREATE INDEX CONCURRENTLY orders_customer_email_idx ON orders (customer_email);"
             )));
         assert!(finding.hypotheses.iter().any(|h| !h.kept));
+    }
+
+    #[test]
+    fn an_index_walked_whole_to_filter_on_a_column_is_that_column_s_missing_index() {
+        let walk = PlanFinding::MissingIndex {
+            table: "orders".into(),
+            column: "customer_email".into(),
+            estimated_rows: 200_000,
+            filter: "(customer_email = '1'::text)".into(),
+            whole_index: Some("orders_created_at_idx".into()),
+        };
+        let finding = judged(
+            Ok(&[walk]),
+            Some(&[index("orders_created_at_idx", "created_at", true)]),
+        );
+        assert_eq!(finding.verdict, Verdict::ActionNeeded);
+        assert!(
+            finding
+                .summary
+                .contains("missing index on orders(customer_email)"),
+            "{}",
+            finding.summary
+        );
+        assert!(
+            finding.hypotheses.iter().any(|h| h
+                .statement
+                .contains("through the whole index orders_created_at_idx")),
+            "{:?}",
+            finding.hypotheses
+        );
     }
 
     #[test]

@@ -124,8 +124,17 @@ fn value_of(series: &[Series], subject: &str) -> Option<f64> {
 }
 
 /// What the query returns now for the alert's subject: its value, or `None` when it no longer
-/// returns it (the expectation holds again).
+/// returns it (the expectation holds again, or the series is gone).
 pub(crate) struct Now<'a> {
+    pub(crate) value: Option<f64>,
+    pub(crate) id: &'a str,
+    /// When the query no longer returns the subject: what its compared side alone returns
+    /// for it (a value within the bound, or `None` when the series stopped reporting).
+    pub(crate) compared: Option<Compared<'a>>,
+}
+
+/// The compared side of the query read alone for the subject.
+pub(crate) struct Compared<'a> {
     pub(crate) value: Option<f64>,
     pub(crate) id: &'a str,
 }
@@ -226,14 +235,58 @@ pub(crate) fn judge(
         "Look at the series and its recent values",
         format!("sentinel query {} '{}'", spec.source, shown),
     );
-    if let Some(Now { value: None, id }) = &now_value {
+    if let Some(Now {
+        value: None,
+        id,
+        compared,
+    }) = &now_value
+    {
+        if let Some(Compared {
+            value: None,
+            id: gone,
+        }) = compared
+        {
+            finding.summary = format!(
+                "{what} stopped reporting: the query no longer returns it, and neither does {shown} alone, so whether it is still broken is unknown."
+            );
+            finding.hypotheses.clear();
+            finding.hypotheses.push(Hypothesis::known(
+                format!(
+                    "Neither the query nor {shown} returns {} now: the series stopped reporting.",
+                    label(subject)
+                ),
+                &[id, gone],
+            ));
+            finding.hypotheses.push(Hypothesis::guessed(
+                "The exporter or the target behind the series stopped, or its labels changed.",
+                &[gone],
+            ));
+            finding.verdict = Verdict::Inconclusive;
+            finding.classification = Classification::Unknown;
+            finding.confidence = Confidence::LOW;
+            finding.steps.push(Step::say(
+                "Check that the exporter or target behind the series is up and scraped (its `up` series, its logs): until it reports again, nothing says whether the problem is over.",
+            ));
+            finding.steps.push(look);
+            return;
+        }
+        let value_words = match compared {
+            Some(Compared {
+                value: Some(value), ..
+            }) => format!(" ({} now)", format_value(*value)),
+            _ => String::new(),
+        };
+        let ids: Vec<&str> = [Some(*id), compared.as_ref().map(|c| c.id)]
+            .into_iter()
+            .flatten()
+            .collect();
         finding.summary = format!(
-            "{what} is back within its bound: the query no longer returns it, so the alert resolves at the next evaluation."
+            "{what} is back within its bound{value_words}: the query no longer returns it, so the alert resolves at the next evaluation."
         );
         finding.hypotheses.clear();
         finding.hypotheses.push(Hypothesis::known(
             format!("The query no longer returns {}: it healed.", label(subject)),
-            &[id],
+            &ids,
         ));
         finding.verdict = Verdict::NoAction;
         finding.classification = Classification::Transient;
@@ -248,6 +301,7 @@ pub(crate) fn judge(
             Some(Now {
                 value: Some(value),
                 id,
+                ..
             }) => {
                 finding.summary = format!(
                     "{what} is still broken at {}; its history could not be read.",
@@ -442,6 +496,7 @@ pub(crate) async fn run(
     }
     let subject = alert.subject.as_str();
     let source = threshold.source.as_str();
+    let bound = split_comparison(&threshold.query);
     let now_value = match ctx.sources.readings(source) {
         Ok(readings) => match readings.readings(&threshold.query, ctx.now).await {
             Ok(series) => {
@@ -469,7 +524,12 @@ pub(crate) async fn run(
             None
         }
     };
-    let bound = split_comparison(&threshold.query);
+    let compared = match (&now_value, &bound) {
+        (Some((None, _)), Some(bound)) => {
+            read_compared(&mut finding, source, &bound.left, subject, ctx).await
+        }
+        _ => None,
+    };
     let history_query = bound.as_ref().map_or(threshold.query.as_str(), |b| &b.left);
     let (span, step) = history_window(alert.broken_since, ctx.now);
     let history = match ctx.sources.series(source) {
@@ -536,15 +596,53 @@ pub(crate) async fn run(
         &mut finding,
         threshold,
         subject,
-        now_value
-            .as_ref()
-            .map(|(value, id)| Now { value: *value, id }),
+        now_value.as_ref().map(|(value, id)| Now {
+            value: *value,
+            id,
+            compared: compared
+                .as_ref()
+                .map(|(value, id)| Compared { value: *value, id }),
+        }),
         history
             .as_ref()
             .map(|(points, id)| History { points, step, id }),
         ctx.now,
     );
     finding
+}
+
+/// The compared side `left` of the query read alone now: the subject's value, or `None` when
+/// it returns nothing for it; recorded as evidence. A read that fails is a gap.
+async fn read_compared(
+    finding: &mut Finding,
+    source: &str,
+    left: &str,
+    subject: &str,
+    ctx: &PlaybookContext<'_>,
+) -> Option<(Option<f64>, String)> {
+    let read = match ctx.sources.readings(source) {
+        Ok(readings) => readings.readings(left, ctx.now).await,
+        Err(error) => Err(error),
+    };
+    match read {
+        Ok(series) => {
+            let value = value_of(&series, subject);
+            let text = match value {
+                Some(value) => format!("{} {}", label(subject), format_value(value)),
+                None => format!("no series for {} ({} others)", label(subject), series.len()),
+            };
+            let id = finding
+                .evidence
+                .add("promql", Some(source), left, &text, ctx.now);
+            Some((value, id))
+        }
+        Err(error) => {
+            finding.gaps.push(format!(
+                "{left} could not be read alone, so whether the series healed or stopped reporting is not known: {error}"
+            ));
+            None
+        }
+    }
 }
 
 #[cfg(test)]
@@ -588,9 +686,11 @@ mod tests {
             &mut finding,
             &spec(query),
             "{mount=\"/var\"}",
-            now_value
-                .zip(now_id.as_deref())
-                .map(|(value, id)| Now { value, id }),
+            now_value.zip(now_id.as_deref()).map(|(value, id)| Now {
+                value,
+                id,
+                compared: None,
+            }),
             history_points
                 .as_deref()
                 .zip(history_id.as_deref())
@@ -635,6 +735,77 @@ mod tests {
         assert_eq!(finding.classification, Classification::Transient);
         assert!(
             finding.summary.contains("back within its bound"),
+            "{}",
+            finding.summary
+        );
+    }
+
+    /// The query returns nothing for the subject; its compared side alone returns `compared`.
+    fn judged_gone(compared: Option<f64>) -> Finding {
+        let mut finding = Finding::open("");
+        let alert = finding.evidence.add("store", None, "alert", "..", now());
+        finding
+            .hypotheses
+            .push(Hypothesis::known("still broken per the alert", &[&alert]));
+        let now_id = finding.evidence.add("promql", None, "now", "..", now());
+        let side_id = finding.evidence.add("promql", None, "left", "..", now());
+        let history = points(&[350.0, 600.0, 900.0]);
+        let history_id = finding.evidence.add("promql", None, "range", "..", now());
+        judge(
+            &mut finding,
+            &spec("lag_seconds > 300"),
+            "{instance=\"db-2\"}",
+            Some(Now {
+                value: None,
+                id: &now_id,
+                compared: Some(Compared {
+                    value: compared,
+                    id: &side_id,
+                }),
+            }),
+            Some(History {
+                points: &history,
+                step: 360,
+                id: &history_id,
+            }),
+            now(),
+        );
+        finding.settle();
+        finding
+    }
+
+    #[test]
+    fn a_series_gone_from_its_compared_side_too_stopped_reporting_and_is_not_called_healed() {
+        let finding = judged_gone(None);
+        assert_eq!(finding.verdict, Verdict::Inconclusive);
+        assert!(finding.confidence < Confidence::MEDIUM);
+        assert!(
+            finding.summary.contains("stopped reporting")
+                && finding.summary.contains("lag_seconds alone"),
+            "{}",
+            finding.summary
+        );
+        assert!(
+            !finding.summary.contains("back within"),
+            "{}",
+            finding.summary
+        );
+        assert!(
+            finding
+                .hypotheses
+                .iter()
+                .all(|h| !h.statement.contains("healed")),
+            "{:?}",
+            finding.hypotheses
+        );
+    }
+
+    #[test]
+    fn a_series_its_compared_side_still_reports_within_the_bound_has_healed() {
+        let finding = judged_gone(Some(12.0));
+        assert_eq!(finding.verdict, Verdict::NoAction);
+        assert!(
+            finding.summary.contains("back within its bound (12 now)"),
             "{}",
             finding.summary
         );
