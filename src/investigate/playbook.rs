@@ -155,6 +155,19 @@ pub fn from_alert(spec: Option<&WatchSpec>, ctx: &PlaybookContext<'_>) -> Findin
     finding
 }
 
+/// Where every kind's playbook begins: the finding from the alert, and the open alert to dig
+/// into; no alert when the finding is to be reported as it is (there is no alert, or it healed
+/// and its own record says enough).
+pub fn begin(ctx: &PlaybookContext<'_>) -> (Finding, Option<AlertRecord>) {
+    let finding = from_alert(None, ctx);
+    let open = ctx
+        .case
+        .main_alert()
+        .filter(|alert| alert.is_open() && !finding.evidence.is_empty())
+        .cloned();
+    (finding, open)
+}
+
 /// The offline answer to a question about nothing in particular: what is open now.
 pub async fn overview(ctx: &PlaybookContext<'_>) -> Finding {
     let mut finding = Finding::open(String::new());

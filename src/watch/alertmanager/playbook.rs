@@ -372,13 +372,10 @@ fn range(alert: &IntakeAlert, now: DateTime<Utc>) -> (DateTime<Utc>, i64) {
 
 /// Reads the stored alert, its neighbours and its expression's history, then judges them.
 pub(crate) async fn run(spec: &WatchSpec, ctx: &PlaybookContext<'_>) -> Finding {
-    let mut finding = playbook::from_alert(None, ctx);
-    let Some(alert) = ctx.case.main_alert().cloned() else {
+    let (mut finding, alert) = playbook::begin(ctx);
+    let Some(alert) = alert else {
         return finding;
     };
-    if finding.evidence.is_empty() || !alert.is_open() {
-        return finding;
-    }
     let name = alert.subject.clone();
     let all = match ctx.store.intake_alerts(&spec.name).await {
         Ok(all) => all,

@@ -191,8 +191,8 @@ pub(crate) async fn run(
     certificate: &CertificateSpec,
     ctx: &PlaybookContext<'_>,
 ) -> Finding {
-    let mut finding = playbook::from_alert(None, ctx);
-    if finding.evidence.is_empty() || ctx.case.main_alert().is_some_and(|a| !a.is_open()) {
+    let (mut finding, alert) = playbook::begin(ctx);
+    if alert.is_none() {
         return finding;
     }
     let label = certificate.target.label();

@@ -537,13 +537,10 @@ pub(crate) async fn run(
     error_class: &ErrorClassSpec,
     ctx: &PlaybookContext<'_>,
 ) -> Finding {
-    let mut finding = playbook::from_alert(None, ctx);
-    let Some(alert) = ctx.case.main_alert().cloned() else {
+    let (mut finding, alert) = playbook::begin(ctx);
+    let Some(alert) = alert else {
         return finding;
     };
-    if finding.evidence.is_empty() || !alert.is_open() {
-        return finding;
-    }
     let Some((method, route)) = alert.subject.split_once(' ') else {
         finding.gaps.push(format!(
             "The alert's subject {:?} names no route.",

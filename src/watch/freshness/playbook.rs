@@ -301,13 +301,10 @@ pub(crate) async fn run(
     freshness: &FreshnessSpec,
     ctx: &PlaybookContext<'_>,
 ) -> Finding {
-    let mut finding = playbook::from_alert(None, ctx);
-    let Some(alert) = ctx.case.main_alert().cloned() else {
+    let (mut finding, alert) = playbook::begin(ctx);
+    let Some(alert) = alert else {
         return finding;
     };
-    if finding.evidence.is_empty() || !alert.is_open() {
-        return finding;
-    }
     let read = match &freshness.target {
         FreshnessTarget::Files { pattern } => match read_files(pattern).await {
             Ok((arrivals, matched)) => {

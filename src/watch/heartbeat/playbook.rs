@@ -207,8 +207,8 @@ pub(crate) fn judge(
 
 /// Reads the pings and the last output, then judges them.
 pub(crate) async fn run(spec: &WatchSpec, ctx: &PlaybookContext<'_>) -> Finding {
-    let mut finding = playbook::from_alert(None, ctx);
-    if finding.evidence.is_empty() || ctx.case.main_alert().is_some_and(|a| !a.is_open()) {
+    let (mut finding, alert) = playbook::begin(ctx);
+    if alert.is_none() {
         return finding;
     }
     let pings = match ctx.store.recent_pings(&spec.name, PINGS_SHOWN).await {

@@ -416,13 +416,10 @@ fn shell_quote(text: &str) -> String {
 
 /// Probes the endpoint a few times, then judges what it answered.
 pub(crate) async fn run(spec: &WatchSpec, http: &HttpSpec, ctx: &PlaybookContext<'_>) -> Finding {
-    let mut finding = playbook::from_alert(None, ctx);
-    let Some(alert) = ctx.case.main_alert().cloned() else {
+    let (mut finding, alert) = playbook::begin(ctx);
+    let Some(alert) = alert else {
         return finding;
     };
-    if finding.evidence.is_empty() || !alert.is_open() {
-        return finding;
-    }
     let alert_id = finding
         .evidence
         .items()

@@ -535,13 +535,10 @@ fn judge_contributors(
 
 /// Reads the series and, where the sum can be split, its contributors; then judges them.
 pub(crate) async fn run(spec: &WatchSpec, jump: &JumpSpec, ctx: &PlaybookContext<'_>) -> Finding {
-    let mut finding = playbook::from_alert(None, ctx);
-    let Some(alert) = ctx.case.main_alert().cloned() else {
+    let (mut finding, alert) = playbook::begin(ctx);
+    let Some(alert) = alert else {
         return finding;
     };
-    if finding.evidence.is_empty() || !alert.is_open() {
-        return finding;
-    }
     let subject = alert.subject.as_str();
     let source = jump.source.as_str();
     let tool = match ctx.sources.get(source).map(|s| s.kind()) {

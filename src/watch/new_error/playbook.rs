@@ -427,13 +427,10 @@ pub(crate) async fn run(
     new_error: &NewErrorSpec,
     ctx: &PlaybookContext<'_>,
 ) -> Finding {
-    let mut finding = playbook::from_alert(None, ctx);
-    let Some(alert) = ctx.case.main_alert().cloned() else {
+    let (mut finding, alert) = playbook::begin(ctx);
+    let Some(alert) = alert else {
         return finding;
     };
-    if finding.evidence.is_empty() || !alert.is_open() {
-        return finding;
-    }
     let Some(template_id) = alert
         .subject
         .strip_prefix("template ")

@@ -494,13 +494,10 @@ pub(crate) async fn run(
     slow_query: &SlowQuerySpec,
     ctx: &PlaybookContext<'_>,
 ) -> Finding {
-    let mut finding = playbook::from_alert(None, ctx);
-    let Some(alert) = ctx.case.main_alert().cloned() else {
+    let (mut finding, alert) = playbook::begin(ctx);
+    let Some(alert) = alert else {
         return finding;
     };
-    if finding.evidence.is_empty() || !alert.is_open() {
-        return finding;
-    }
     let source = slow_query.source.as_str();
     let database = ctx.sources.database(source).ok();
     // The whole text from pg_stat_statements; the page keeps only its first 300 characters.

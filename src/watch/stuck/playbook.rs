@@ -652,13 +652,10 @@ fn inspection_text(length: u64, found: &QueueInspection, now: DateTime<Utc>) -> 
 
 /// Reads the stuck work, then judges it.
 pub(crate) async fn run(spec: &WatchSpec, stuck: &StuckSpec, ctx: &PlaybookContext<'_>) -> Finding {
-    let mut finding = playbook::from_alert(None, ctx);
-    let Some(alert) = ctx.case.main_alert().cloned() else {
+    let (mut finding, alert) = playbook::begin(ctx);
+    let Some(alert) = alert else {
         return finding;
     };
-    if finding.evidence.is_empty() || !alert.is_open() {
-        return finding;
-    }
     let source = stuck.source();
     let subject = alert.subject.as_str();
     match stuck {

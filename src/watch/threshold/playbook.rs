@@ -487,13 +487,10 @@ pub(crate) async fn run(
     threshold: &ThresholdSpec,
     ctx: &PlaybookContext<'_>,
 ) -> Finding {
-    let mut finding = playbook::from_alert(None, ctx);
-    let Some(alert) = ctx.case.main_alert().cloned() else {
+    let (mut finding, alert) = playbook::begin(ctx);
+    let Some(alert) = alert else {
         return finding;
     };
-    if finding.evidence.is_empty() || !alert.is_open() {
-        return finding;
-    }
     let subject = alert.subject.as_str();
     let source = threshold.source.as_str();
     let bound = split_comparison(&threshold.query);
