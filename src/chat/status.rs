@@ -105,6 +105,14 @@ pub(crate) fn render_with_warnings(
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_investigations_line_counts_the_queue_and_the_spend_against_the_budget() {
+        assert_eq!(
+            investigations(3, 1, 0.4567, 5.0),
+            "🔎 <b>Investigations</b>: 3 waiting, 1 running · model spend today $0.46 of $5.00"
+        );
+    }
+
     fn record(watch: &str, subject: &str, state: AlertState, at: DateTime<Utc>) -> AlertRecord {
         AlertRecord {
             watch: watch.into(),
