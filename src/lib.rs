@@ -25,6 +25,7 @@ pub mod commands;
 pub mod config;
 pub mod demo;
 pub mod engine;
+pub mod evidence;
 pub(crate) mod humanize;
 pub mod investigate;
 pub mod llm;

@@ -1,0 +1,4 @@
+//! Chargeback evidence: what a disputed customer did, gathered read-only, and whether it meets
+//! the card networks' rules.
+
+pub mod ce3;
