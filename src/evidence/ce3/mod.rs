@@ -415,22 +415,66 @@ fn missing(
             ));
         }
     }
-    let described =
+    let submitted =
         std::iter::once(disputed).chain(history.iter().filter(|t| priors.contains(&t.charge)));
-    for transaction in described {
-        if transaction
-            .product_description
-            .as_deref()
-            .is_none_or(|d| d.trim().is_empty())
-        {
-            missing.push(format!(
-                "{} has no product description (Stripe requires one)",
-                transaction.charge
-            ));
-        }
+    for transaction in submitted {
+        missing.extend(submission_gaps(transaction));
     }
     missing.push("whether the disputed charge was merchandise or services is not recorded (Stripe's merchandise_or_services must be set by hand)".to_owned());
     missing
+}
+
+/// What Stripe's field rules ask of one submitted transaction that it lacks: a product
+/// description, device ids of at least 15 characters and fingerprints of at least 20, and a
+/// complete shipping address (line2 aside, which many addresses do not have).
+fn submission_gaps(transaction: &Transaction) -> Vec<String> {
+    let charge = &transaction.charge;
+    let mut gaps = Vec::new();
+    if transaction
+        .product_description
+        .as_deref()
+        .is_none_or(|d| d.trim().is_empty())
+    {
+        gaps.push(format!(
+            "{charge} has no product description (Stripe requires one)"
+        ));
+    }
+    let elements = &transaction.elements;
+    let short = |value: &Option<String>, least: usize| {
+        value
+            .as_deref()
+            .is_some_and(|v| !v.trim().is_empty() && v.trim().chars().count() < least)
+    };
+    if short(&elements.device_id, 15) {
+        gaps.push(format!(
+            "{charge}'s device id is shorter than the 15 characters Stripe requires"
+        ));
+    }
+    if short(&elements.device_fingerprint, 20) {
+        gaps.push(format!(
+            "{charge}'s device fingerprint is shorter than the 20 characters Stripe requires"
+        ));
+    }
+    if let Some(address) = &elements.shipping_address {
+        let absent: Vec<&str> = [
+            ("line1", &address.line1),
+            ("city", &address.city),
+            ("state", &address.state),
+            ("postal_code", &address.postal_code),
+            ("country", &address.country),
+        ]
+        .into_iter()
+        .filter(|(_, value)| value.as_deref().is_none_or(|v| v.trim().is_empty()))
+        .map(|(name, _)| name)
+        .collect();
+        if !absent.is_empty() {
+            gaps.push(format!(
+                "{charge}'s shipping address lacks {}",
+                absent.join(", ")
+            ));
+        }
+    }
+    gaps
 }
 
 fn present(elements: &Elements, kind: ElementKind) -> bool {

@@ -524,3 +524,38 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn stripe_field_rules_the_submitted_data_breaks_are_named() {
+    let mut a = prior("ch_a", 130);
+    a.elements.device_id = Some("short-id".into());
+    a.elements.device_fingerprint = Some("fp-0123456789abcdef0123".into());
+    if let Some(address) = a.elements.shipping_address.as_mut() {
+        address.state = None;
+        address.country = Some(" ".into());
+    }
+    let verdict = judge_10_4(&[a, prior("ch_b", 300)]);
+    assert!(verdict.qualifies);
+    assert!(
+        verdict.missing.contains(
+            &"ch_a's device id is shorter than the 15 characters Stripe requires".to_owned()
+        ),
+        "{:?}",
+        verdict.missing
+    );
+    assert!(
+        verdict
+            .missing
+            .contains(&"ch_a's shipping address lacks state, country".to_owned()),
+        "{:?}",
+        verdict.missing
+    );
+    assert!(
+        !verdict
+            .missing
+            .iter()
+            .any(|m| m.contains("fingerprint is shorter") || m.starts_with("ch_b")),
+        "{:?}",
+        verdict.missing
+    );
+}
