@@ -61,6 +61,9 @@ struct DisputeObject {
     payment_method_details: Option<PaymentMethodDetails>,
     #[serde(default)]
     metadata: BTreeMap<String, String>,
+    /// Where API versions before `payment_method_details` put the card network's code.
+    #[serde(default)]
+    network_reason_code: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -175,11 +178,14 @@ pub(crate) fn parse(
             network_reason_code: object
                 .payment_method_details
                 .and_then(|d| d.card)
-                .and_then(|c| c.network_reason_code),
+                .and_then(|c| c.network_reason_code)
+                .or(object.network_reason_code),
             status: object.status,
             evidence_due_by: object
                 .evidence_details
                 .and_then(|d| d.due_by)
+                // 0 when the card issuer allows no response: there is no deadline.
+                .filter(|&seconds| seconds > 0)
                 .and_then(time),
             customer_email,
             customer_id,
@@ -287,11 +293,17 @@ pub(crate) async fn receive(
                         reason = dispute.reason,
                         "dispute recorded"
                     );
-                    if evidence_request.is_none() {
+                    if dispute.customer_email.is_none() {
                         tracing::warn!(
                             dispute = dispute.id,
                             charge = dispute.charge,
-                            "the dispute's event carries no customer email (the charge is not expanded and the dispute has no customer_email_address) nor customer id: no evidence request was recorded"
+                            "the customer's email is unknown (no evidence.customer_email_address, and the charge is an id, not expanded): stored empty"
+                        );
+                    }
+                    if evidence_request.is_none() {
+                        tracing::warn!(
+                            dispute = dispute.id,
+                            "neither the customer's email nor a customer id (customer_email_metadata) is known: no evidence request was recorded"
                         );
                     }
                 }
@@ -412,6 +424,18 @@ mod tests {
         let dispute = dispute_of(parse(bare.to_string().as_bytes(), None, now()).unwrap());
         assert_eq!(dispute.customer_email, None);
         assert_eq!(dispute.customer_id, None);
+    }
+
+    #[test]
+    fn older_api_versions_and_disputes_without_a_response_window_are_read() {
+        let mut value: Value = serde_json::from_str(CREATED).unwrap();
+        let object = &mut value["data"]["object"];
+        object["payment_method_details"] = Value::Null;
+        object["network_reason_code"] = Value::from("4837");
+        object["evidence_details"]["due_by"] = Value::from(0);
+        let dispute = dispute_of(parse(value.to_string().as_bytes(), None, now()).unwrap());
+        assert_eq!(dispute.network_reason_code.as_deref(), Some("4837"));
+        assert_eq!(dispute.evidence_due_by, None);
     }
 
     #[test]
