@@ -242,6 +242,29 @@ async fn other_event_types_are_acknowledged_and_not_stored() {
 }
 
 #[tokio::test]
+async fn the_route_sits_behind_the_intake_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let daemon = start(dir.path(), STRIPE);
+    // Over the default max_body (100 kB), however well signed: the gate's 413.
+    let body = dispute_event("evt_4", "dp_4", "charge.dispute.created", "needs_response").replace(
+        "\"metadata\": {}",
+        &format!("\"metadata\": {{\"note\": \"{}\"}}", "x".repeat(120_000)),
+    );
+    let (status, text) = signed(&daemon, SECRET, now(), body.as_bytes()).await;
+    assert_eq!(status, 413, "{text}");
+    assert!(text.contains("max_body"), "{text}");
+    let store = store(dir.path()).await;
+    assert!(store.disputes().await.unwrap().is_empty());
+    // Only POST is routed.
+    let status = reqwest::get(daemon.url("/hooks/stripe"))
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status.as_u16(), 405);
+    store.close().await;
+}
+
+#[tokio::test]
 async fn without_the_section_the_route_is_not_found() {
     let dir = tempfile::tempdir().unwrap();
     let daemon = start(dir.path(), "");
