@@ -124,14 +124,18 @@ pub(crate) fn parse(
     let raw_json = event.data.object.to_string();
     let object: DisputeObject = serde_json::from_value(event.data.object)
         .map_err(|e| format!("{}: data.object is not a dispute: {e}", event.kind))?;
-    let expanded_charge = object.charge.as_object();
+    let expanded_charge = object.charge.is_object().then_some(&object.charge);
     let charge = match &object.charge {
         Value::String(id) => id.clone(),
-        Value::Object(charge) => charge
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string(),
+        Value::Object(charge) => match charge.get("id").and_then(Value::as_str) {
+            Some(id) => id.to_string(),
+            None => {
+                return Err(format!(
+                    "{}: data.object.charge is expanded but has no id",
+                    event.kind
+                ));
+            }
+        },
         _ => {
             return Err(format!(
                 "{}: data.object.charge is neither an id nor a charge",
@@ -140,9 +144,9 @@ pub(crate) fn parse(
         }
     };
     let charge_text = |path: &[&str]| -> Option<String> {
-        let mut value = expanded_charge?.get(path[0])?;
-        for key in &path[1..] {
-            value = value.get(key)?;
+        let mut value = expanded_charge?;
+        for key in path {
+            value = value.get(*key)?;
         }
         value.as_str().filter(|s| !s.is_empty()).map(str::to_string)
     };
@@ -447,6 +451,12 @@ mod tests {
         ));
         let error = parse(b"{not json", None, now()).unwrap_err();
         assert!(error.starts_with("not a Stripe event"), "{error}");
+        let nameless = CREATED.replace(
+            "\"charge\": \"ch_1Q\"",
+            "\"charge\": {\"object\": \"charge\"}",
+        );
+        let error = parse(nameless.as_bytes(), None, now()).unwrap_err();
+        assert!(error.contains("expanded but has no id"), "{error}");
         let no_amount = CREATED.replace("\"amount\": 4999,", "");
         let error = parse(no_amount.as_bytes(), None, now()).unwrap_err();
         assert!(error.contains("missing field `amount`"), "{error}");
