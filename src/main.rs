@@ -102,6 +102,12 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// The chargebacks Stripe reported, the soonest evidence deadline first: id, amount,
+    /// reason, due date, status, customer. Exit 0: listed; 2: the store cannot be read.
+    Disputes {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// The investigations' audit trail.
     Audit {
         #[command(subcommand)]
@@ -253,6 +259,10 @@ fn main() {
                         }
                     }
                 }
+            },
+            Command::Disputes { store } => match store.path() {
+                Ok(path) => sentinel::commands::disputes::list(&path).await,
+                Err(code) => code,
             },
             Command::Audit { command } => match command {
                 AuditCommand::Verify { store } => match store.path() {

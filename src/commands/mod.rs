@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod check;
 pub mod config_check;
+pub mod disputes;
 pub mod doctor;
 pub mod init;
 pub mod investigate;

@@ -6,6 +6,7 @@ pub(crate) mod error;
 mod intake;
 pub mod investigator;
 pub(crate) mod raw;
+mod stripe;
 pub(crate) mod units;
 pub(crate) mod validate;
 
@@ -23,6 +24,7 @@ pub use error::{ConfigError, ConfigErrors};
 pub use intake::{AlertmanagerSpec, IntakeAuth};
 pub use investigator::{InvestigatorConfig, Provider};
 pub use raw::{ChannelKind, LogFormat, Severity, SourceKind, WatchKind};
+pub use stripe::StripeConfig;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -42,6 +44,8 @@ pub struct Config {
     pub watches: Vec<WatchSpec>,
     pub channels: Vec<ChannelSpec>,
     pub investigator: InvestigatorConfig,
+    /// Stripe's dispute webhook (`/hooks/stripe`), when a `[stripe]` section is written.
+    pub stripe: Option<StripeConfig>,
     /// Every secret the configuration read from the environment.
     pub secrets: Secrets,
 }
@@ -361,6 +365,7 @@ impl Config {
             watches: Vec::new(),
             channels: Vec::new(),
             investigator: InvestigatorConfig::default(),
+            stripe: None,
             secrets: Secrets::default(),
         }
     }

@@ -27,6 +27,7 @@ pub(crate) struct RawConfig {
     pub channels: BTreeMap<Spanned<String>, RawChannel>,
     #[serde(default)]
     pub investigator: RawInvestigator,
+    pub stripe: Option<Spanned<RawStripe>>,
 }
 
 /// The keys one `[sources.NAME]`, `[watches.NAME]` or `[channels.NAME]` section sets, as
@@ -43,6 +44,15 @@ pub(crate) struct WrittenSections {
     pub watches: BTreeMap<String, WrittenKeys>,
     #[serde(default)]
     pub channels: BTreeMap<String, WrittenKeys>,
+}
+
+/// `[stripe]`: Stripe's dispute webhook.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawStripe {
+    pub endpoint_secrets: S<Vec<Spanned<String>>>,
+    pub tolerance: S<HumanDuration>,
+    pub customer_email_metadata: S<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]

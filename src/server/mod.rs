@@ -1,5 +1,6 @@
 //! Sentinel's HTTP server: the healthchecks.io-compatible ping API, Alertmanager's webhook
-//! (`/hooks/alertmanager`), `/healthz` and `/metrics`.
+//! (`/hooks/alertmanager`), Stripe's dispute webhook (`/hooks/stripe`), `/healthz` and
+//! `/metrics`.
 //! Listens on loopback unless configured otherwise. Every route sits behind the intake's gate
 //! (per-client request and failure budgets, body size and time limits); connections are served
 //! by [`serve`] with header, idle and connection-count limits.
@@ -12,9 +13,11 @@ pub(crate) mod guard;
 pub mod limiter;
 pub(crate) mod ping;
 pub(crate) mod serve;
+pub(crate) mod stripe;
+pub(crate) mod stripe_signature;
 
 use crate::clock::SharedClock;
-use crate::config::{Config, ServerConfig, WatchSpecKind};
+use crate::config::{Config, ServerConfig, StripeConfig, WatchSpecKind};
 use crate::store::Store;
 use crate::telemetry::Metrics;
 use axum::Router;
@@ -36,6 +39,8 @@ pub struct AppState {
     pub max_body: usize,
     /// Where Alertmanager's webhook delivers, when an `alertmanager` watch is configured.
     pub alertmanager: Option<Arc<alertmanager::Hook>>,
+    /// What Stripe's dispute webhook checks, when a `[stripe]` section is configured.
+    pub stripe: Option<Arc<StripeConfig>>,
     /// The `[server]` limits: budgets, trusted proxies, timeouts.
     pub limits: Arc<ServerConfig>,
 }
@@ -57,6 +62,7 @@ impl AppState {
             tokens: Arc::new(tokens),
             max_body: config.server.max_body,
             alertmanager: alertmanager::Hook::from_config(config).map(Arc::new),
+            stripe: config.stripe.clone().map(Arc::new),
             limits: Arc::new(config.server.clone()),
         }
     }
@@ -85,6 +91,7 @@ pub fn router(state: AppState, rate_limit_per_second: u32) -> Router {
         .route("/ping/{token}", any(ping::success))
         .route("/ping/{token}/{action}", any(ping::with_action))
         .route("/hooks/alertmanager", post(alertmanager::receive))
+        .route("/hooks/stripe", post(stripe::receive))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(state.max_body))

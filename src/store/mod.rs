@@ -10,6 +10,7 @@
 pub(crate) mod alerts;
 pub mod audit;
 pub(crate) mod chat;
+pub mod disputes;
 pub(crate) mod evaluations;
 pub mod heartbeats;
 pub mod intake;

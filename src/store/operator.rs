@@ -1,7 +1,7 @@
 //! What the operator decided through the chat: approved investigation requests, evidence
 //! requests, verdicts on pages, and the record of every gate passed (who, when, on what).
 
-use super::{Store, StoreError, from_millis, millis};
+use super::{Store, StoreError, WriteTx, from_millis, millis};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use std::fmt;
@@ -218,14 +218,10 @@ impl Store {
         customer: &str,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        let statement = sqlx::query(
-            "INSERT INTO evidence_requests (requested_by, requested_at, customer) VALUES (?, ?, ?)",
-        )
-        .bind(requested_by)
-        .bind(millis(now))
-        .bind(customer);
-        let result = self.write_one(statement).await?;
-        Ok(result.last_insert_rowid())
+        let mut tx = self.write().await?;
+        let id = insert_evidence_request(&mut tx, requested_by, customer, now).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// Customers evidence was asked about, oldest first.
@@ -305,6 +301,25 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Records a request for evidence about a customer inside a write already under way (the
+/// `/evidence` command, a dispute from Stripe); returns its id.
+pub(crate) async fn insert_evidence_request(
+    tx: &mut WriteTx,
+    requested_by: &str,
+    customer: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let result = sqlx::query(
+        "INSERT INTO evidence_requests (requested_by, requested_at, customer) VALUES (?, ?, ?)",
+    )
+    .bind(requested_by)
+    .bind(millis(now))
+    .bind(customer)
+    .execute(&mut **tx)
+    .await?;
+    Ok(result.last_insert_rowid())
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ mod server;
 mod source_ref;
 mod sources;
 mod store;
+mod stripe;
 mod watches;
 
 pub(crate) use source_ref::is_sql;
@@ -154,6 +155,7 @@ impl Validator<'_> {
         }
         self.intake_rules(&raw, &watches, &server);
         let investigator = self.investigator(&raw.investigator);
+        let stripe = self.stripe(&raw);
         Config {
             path: self.path.to_path_buf(),
             server,
@@ -163,6 +165,7 @@ impl Validator<'_> {
             watches,
             channels,
             investigator,
+            stripe,
             secrets: Secrets(std::mem::take(&mut self.secrets)),
         }
     }
