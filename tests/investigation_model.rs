@@ -204,6 +204,14 @@ async fn the_model_reads_through_the_toolbox_and_neither_writes_nor_sees_a_secre
         "the DELETE came back as an error: {refused}"
     );
 
+    // The opening wraps the question and the playbook's evidence in real envelopes (never
+    // mistaken by the gate for forged ones).
+    let opening = fake.requests()[0].body["messages"][0].to_string();
+    assert!(opening.contains("<<untrusted-data tool="), "{opening}");
+    assert!(opening.contains("<<end-untrusted-data nonce="), "{opening}");
+    assert!(!opening.contains("forged-marker"), "{opening}");
+    assert!(!opening.contains("nonce=\\\"[REDACTED"), "{opening}");
+
     // Nothing secret or personal left the box; production text did, inside the envelope.
     let sent = sent_text(&fake);
     for secret in [KEY, DB_PASSWORD, STRIPE_KEY, GITHUB_TOKEN, CUSTOMER_EMAIL] {

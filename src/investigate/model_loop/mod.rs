@@ -90,12 +90,11 @@ pub(crate) async fn investigate(
     } = ctx;
     let started = tokio::time::Instant::now();
     let mut finding = first;
-    let opening = {
-        let text = prompt::opening(case, &finding, earlier_report, |tool, id, data| {
-            outbound.tool_result(tool, id, data)
-        });
-        outbound.text(&text)
-    };
+    // Everything from production or the operator in the opening goes through the gate as
+    // wrapped data; the rest is Sentinel's own words (labels, ids, configured names).
+    let opening = prompt::opening(case, &finding, earlier_report, |tool, id, data| {
+        outbound.tool_result(tool, id, data)
+    });
     let system = prompt::system(&outbound.system_rule());
     let mut tools = toolbox.definitions();
     tools.extend(prompt::own_tools());

@@ -34,13 +34,6 @@ impl Outbound {
         self.envelope.wrap(tool, call_id, &clean)
     }
 
-    /// Any other text (the alert's facts, the question): redacted, and with anything that
-    /// imitates the envelope's markers defanged, since it may quote production.
-    pub(crate) fn text(&mut self, text: &str) -> String {
-        let clean = self.redact(text);
-        self.envelope.neutralize(&clean)
-    }
-
     /// One cell of a result row, before the rows are put together for
     /// [`tool_result`](Self::tool_result): secrets redacted, and the whole value replaced if the
     /// policy names its column. Values already replaced are not replaced again.
