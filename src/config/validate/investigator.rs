@@ -19,6 +19,7 @@ impl Validator<'_> {
     pub(super) fn investigator(&mut self, raw: &RawInvestigator) -> InvestigatorConfig {
         let defaults = InvestigatorConfig::default();
         let provider = self.provider(raw);
+        let prices = self.prices(raw, &provider);
         let concurrency = match &raw.concurrency {
             Some(n) if *n.get_ref() == 0 => {
                 self.error(n.span(), "concurrency must be at least 1");
@@ -31,7 +32,7 @@ impl Validator<'_> {
             provider,
             concurrency,
             budgets: self.budgets(raw),
-            prices: self.prices(raw),
+            prices,
             personal_data: PersonalData {
                 emails: raw.redact_emails.as_ref().is_none_or(|v| *v.get_ref()),
                 ips: raw.redact_ips.as_ref().is_none_or(|v| *v.get_ref()),
@@ -185,7 +186,17 @@ impl Validator<'_> {
         }
     }
 
-    fn prices(&mut self, raw: &RawInvestigator) -> Prices {
+    fn prices(&mut self, raw: &RawInvestigator, provider: &Provider) -> Prices {
+        // A model served on this machine (llama-server, Ollama) costs nothing per token.
+        let local = matches!(provider, Provider::OpenAiCompatible { base_url, .. } if is_loopback(base_url));
+        let defaults = if local {
+            Prices {
+                input_per_million: 0.0,
+                output_per_million: 0.0,
+            }
+        } else {
+            DEFAULT_PRICES
+        };
         let mut price = |value: &Option<Spanned<f64>>, default: f64| match value {
             None => default,
             Some(v) if v.get_ref().is_finite() && *v.get_ref() >= 0.0 => *v.get_ref(),
@@ -198,14 +209,8 @@ impl Validator<'_> {
             }
         };
         Prices {
-            input_per_million: price(
-                &raw.price_input_per_million,
-                DEFAULT_PRICES.input_per_million,
-            ),
-            output_per_million: price(
-                &raw.price_output_per_million,
-                DEFAULT_PRICES.output_per_million,
-            ),
+            input_per_million: price(&raw.price_input_per_million, defaults.input_per_million),
+            output_per_million: price(&raw.price_output_per_million, defaults.output_per_million),
         }
     }
 
@@ -219,6 +224,22 @@ impl Validator<'_> {
         };
         Some(full)
     }
+}
+
+/// Whether `url` names this machine (`localhost` or a loopback address).
+fn is_loopback(url: &str) -> bool {
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    let host = parsed
+        .host_str()
+        .unwrap_or("")
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
@@ -269,6 +290,17 @@ mod tests {
             config.investigator.provider,
             Provider::OpenAiCompatible { api_key: None, .. }
         ));
+        assert_eq!(
+            config.investigator.prices.input_per_million, 0.0,
+            "a model on this machine costs nothing per token"
+        );
+        let remote = parse(
+            "provider = \"openai\"\nbase_url = \"https://api.openai.com/v1\"\nmodel = \"gpt-4.1\"\nprice_output_per_million = 8.0\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(remote.investigator.prices.input_per_million, 3.0);
+        assert_eq!(remote.investigator.prices.output_per_million, 8.0);
         let error = parse("provider = \"openai\"\nmodel = \"m\"\n", &[]).unwrap_err();
         assert!(
             error.contains("s.toml:2:12: provider \"openai\" needs base_url"),
