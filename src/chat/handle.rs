@@ -419,11 +419,7 @@ impl ChatBot {
                 let alerts = self.store.all_alerts().await?;
                 let silences = self.store.active_silences(now).await?;
                 let (waiting, running) = self.store.investigation_counts().await?;
-                let day_start = now
-                    .date_naive()
-                    .and_hms_opt(0, 0, 0)
-                    .map_or(now, |start| start.and_utc());
-                let spent = self.store.spent_since(day_start).await?;
+                let spent = self.store.spent_today(now).await?;
                 format!(
                     "{}\n{}",
                     super::status::render(&alerts, &silences, now),

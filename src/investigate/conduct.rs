@@ -67,13 +67,7 @@ async fn reasoner(engine: &Engine) -> Reasoner {
             return Reasoner::Offline(format!("the model client could not be built: {error}"));
         }
     };
-    let now = engine.now();
-    let day_start = now
-        .date_naive()
-        .and_hms_opt(0, 0, 0)
-        .map(|start| start.and_utc())
-        .unwrap_or(now);
-    match engine.store().spent_since(day_start).await {
+    match engine.store().spent_today(engine.now()).await {
         Ok(spent) if spent >= investigator.budgets.daily_cost => Reasoner::Offline(format!(
             "today's model budget of ${:.2} is spent (${spent:.2})",
             investigator.budgets.daily_cost

@@ -220,6 +220,18 @@ impl Finding {
         }
     }
 
+    /// Rules out what the alert said (a kept hypothesis resting on `alert_id` alone, "still
+    /// broken") when the fresh read `by` shows otherwise.
+    pub fn overtake(&mut self, alert_id: &str, by: &str) {
+        for hypothesis in &mut self.hypotheses {
+            if hypothesis.kept && hypothesis.supported_by == [alert_id] {
+                hypothesis.kept = false;
+                hypothesis.supported_by.clear();
+                hypothesis.contradicted_by = vec![by.to_string()];
+            }
+        }
+    }
+
     /// Makes the finding consistent before it is reported: hypotheses may cite only evidence
     /// that exists (unknown ids are dropped and the hypothesis becomes a guess), a known claim
     /// needs evidence, and certainty needs a kept known hypothesis: with none, confidence is

@@ -20,6 +20,19 @@ pub(crate) type Points = Vec<(i64, f64)>;
 /// Every series a range query returned, by subject (its labels, see [`subject_of`]).
 pub(crate) type SeriesBySubject = BTreeMap<String, Points>;
 
+/// The points of `subject`; for the empty subject (a watch of one series), the only series
+/// there is, whatever its labels. Empty when there is none.
+pub(crate) fn points_of(found: &SeriesBySubject, subject: &str) -> Points {
+    found
+        .get(subject)
+        .cloned()
+        .or_else(|| match found.len() {
+            1 if subject.is_empty() => found.values().next().cloned(),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
 /// A source that answers with the value of every series at one moment.
 pub trait ReadingSource: Send + Sync {
     /// Every series `query` returns at `at`, with its labels and value.

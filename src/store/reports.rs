@@ -64,6 +64,15 @@ impl Store {
         Ok(total.unwrap_or(0.0))
     }
 
+    /// US dollars the reports of the UTC day of `now` cost (the daily model budget).
+    pub async fn spent_today(&self, now: DateTime<Utc>) -> Result<f64, StoreError> {
+        let day_start = now
+            .date_naive()
+            .and_hms_opt(0, 0, 0)
+            .map_or(now, |start| start.and_utc());
+        self.spent_since(day_start).await
+    }
+
     /// The report of request `request_id`, if it has one.
     pub async fn report(&self, request_id: i64) -> Result<Option<StoredReport>, StoreError> {
         let row = sqlx::query(

@@ -199,7 +199,7 @@ pub(crate) async fn investigate(
                         &output.text,
                         clock(),
                     );
-                    let mut outgoing = output.clone();
+                    let mut outgoing = output;
                     outgoing.rewrite_cells(|column, value| outbound.cell(column, value));
                     calls.remember(name, input, &evidence);
                     let shown =
@@ -209,13 +209,13 @@ pub(crate) async fn investigate(
                         outbound.tool_result(name, &evidence, &format!("[{evidence}]\n{shown}"));
                     audit(
                         AuditKind::ToolResult,
-                        json!({"id": id, "evidence": evidence, "is_error": output.is_error, "content": content}).to_string(),
+                        json!({"id": id, "evidence": evidence, "is_error": outgoing.is_error, "content": content}).to_string(),
                     )
                     .await;
                     results.push(Block::ToolResult {
                         call_id: id.clone(),
                         content,
-                        is_error: output.is_error,
+                        is_error: outgoing.is_error,
                     });
                 }
                 Block::MalformedToolCall { id, problem, .. } => {

@@ -6,7 +6,7 @@
 
 use super::ToolOutput;
 use super::args::{Args, object_schema, pick_source, source_property};
-use super::setup::{Setup, dialect_label};
+use super::setup::Setup;
 use super::sql_query::{database, worded};
 use super::table;
 use crate::llm::ToolDefinition;
@@ -22,18 +22,13 @@ pub(super) fn definition(setup: &Setup) -> Option<ToolDefinition> {
         return None;
     }
     let names = setup.sql_names();
-    let described: Vec<String> = setup
-        .sql
-        .iter()
-        .map(|(name, dialect)| format!("{name} ({})", dialect_label(*dialect)))
-        .collect();
     Some(ToolDefinition {
         name: NAME.into(),
         description: format!(
             "Describe a table of a configured database: its columns (name, type, nullable, \
              default), its indexes with their definitions, and its estimated row count and \
              size. Sources: {}.",
-            described.join(", ")
+            setup.sql_described()
         ),
         input_schema: object_schema(
             serde_json::json!({

@@ -6,7 +6,7 @@
 
 use super::ToolOutput;
 use super::args::{Args, object_schema, pick_source, source_property};
-use super::setup::{Setup, dialect_label};
+use super::setup::Setup;
 use super::sql_query::{database, worded};
 use super::table;
 use crate::llm::ToolDefinition;
@@ -28,11 +28,6 @@ pub(super) fn definition(setup: &Setup) -> Option<ToolDefinition> {
         return None;
     }
     let names = setup.sql_names();
-    let described: Vec<String> = setup
-        .sql
-        .iter()
-        .map(|(name, dialect)| format!("{name} ({})", dialect_label(*dialect)))
-        .collect();
     Some(ToolDefinition {
         name: NAME.into(),
         description: format!(
@@ -40,7 +35,7 @@ pub(super) fn definition(setup: &Setup) -> Option<ToolDefinition> {
              On PostgreSQL the plan is also checked for large sequential scans and likely \
              missing indexes, and $1-style parameters are accepted. Give the SELECT without \
              the EXPLAIN keyword. Sources: {}.",
-            described.join(", ")
+            setup.sql_described()
         ),
         input_schema: object_schema(
             serde_json::json!({

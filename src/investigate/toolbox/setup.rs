@@ -101,6 +101,15 @@ impl Setup {
         self.sql.iter().map(|(name, _)| name.as_str()).collect()
     }
 
+    /// The SQL sources as the tools' descriptions name them: `app (PostgreSQL), cache (SQLite)`.
+    pub(super) fn sql_described(&self) -> String {
+        self.sql
+            .iter()
+            .map(|(name, dialect)| format!("{name} ({})", dialect_label(*dialect)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// The dialect of the SQL source `name`.
     pub(super) fn dialect(&self, name: &str) -> Option<SqlDialectKind> {
         self.sql

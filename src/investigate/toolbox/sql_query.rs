@@ -4,7 +4,7 @@
 
 use super::ToolOutput;
 use super::args::{Args, object_schema, pick_source, source_property};
-use super::setup::{Setup, dialect_label, listed};
+use super::setup::{Setup, listed};
 use super::table;
 use crate::llm::ToolDefinition;
 use crate::source::registry::Sources;
@@ -20,11 +20,6 @@ pub(super) fn definition(setup: &Setup) -> Option<ToolDefinition> {
         return None;
     }
     let names = setup.sql_names();
-    let described: Vec<String> = setup
-        .sql
-        .iter()
-        .map(|(name, dialect)| format!("{name} ({})", dialect_label(*dialect)))
-        .collect();
     Some(ToolDefinition {
         name: NAME.into(),
         description: format!(
@@ -32,7 +27,7 @@ pub(super) fn definition(setup: &Setup) -> Option<ToolDefinition> {
              ANALYZE) on a configured database and get the rows as a table. Writes, locks, \
              session changes and functions with side effects are refused before anything is \
              sent; results are capped in rows and bytes, so aggregate or LIMIT. Sources: {}.",
-            described.join(", ")
+            setup.sql_described()
         ),
         input_schema: object_schema(
             serde_json::json!({

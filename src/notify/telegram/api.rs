@@ -266,19 +266,7 @@ impl BotApi {
         html: &str,
         keyboard: Option<&Value>,
     ) -> Result<i64, ApiError> {
-        let mut body = json!({
-            "chat_id": chat_id,
-            "text": html,
-            "parse_mode": "HTML",
-            "link_preview_options": {"is_disabled": true},
-        });
-        if let (Some(keyboard), Some(object)) = (keyboard, body.as_object_mut()) {
-            object.insert("reply_markup".into(), keyboard.clone());
-        }
-        let sent: Value = self.call("sendMessage", &body, self.timeout).await?;
-        sent.get("message_id")
-            .and_then(Value::as_i64)
-            .ok_or_else(|| ApiError::Garbled("sendMessage returned no message_id".into()))
+        self.send_reply(chat_id, html, None, keyboard).await
     }
 
     /// Sends an HTML message as a reply to `reply_to` (sent anyway if that message is gone),
@@ -382,16 +370,7 @@ impl BotApi {
         message_id: i64,
         html: &str,
     ) -> Result<(), ApiError> {
-        let body = json!({
-            "chat_id": chat_id,
-            "message_id": message_id,
-            "text": html,
-            "parse_mode": "HTML",
-            "link_preview_options": {"is_disabled": true},
-            "reply_markup": {"inline_keyboard": []},
-        });
-        let _: Value = self.call("editMessageText", &body, self.timeout).await?;
-        Ok(())
+        self.edit_message(chat_id, message_id, html, None).await
     }
 
     /// Stops the spinner on a pressed button, with a short notice to the presser.

@@ -126,7 +126,7 @@ pub(crate) fn judge(finding: &mut Finding, name: &str, seen: &Seen<'_>, now: Dat
             .map(|at| format!(" at {}", at.format("%Y-%m-%d %H:%M UTC")))
             .unwrap_or_default();
         finding.summary = format!("{name} is over: Alertmanager says it ended{when}.");
-        overtaken(finding, seen.alert_id, stored_id);
+        finding.overtake(seen.alert_id, stored_id);
         finding.hypotheses.push(Hypothesis::known(
             format!("Alertmanager no longer reports {name} as firing (it ended{when})."),
             &[stored_id],
@@ -233,7 +233,7 @@ fn judge_condition(
             last.value,
             clock(last.at)
         );
-        overtaken(finding, alert_id, condition.id);
+        finding.overtake(alert_id, condition.id);
         finding.hypotheses.push(Hypothesis::known(
             format!(
                 "The rule's condition cleared: `{}` returned nothing after {}.",
@@ -254,17 +254,6 @@ fn judge_condition(
             &[condition.id],
         ));
         finding.verdict = Verdict::Inconclusive;
-    }
-}
-
-/// What the alert said (still broken), ruled out by the fresh read `by`.
-fn overtaken(finding: &mut Finding, alert_id: &str, by: &str) {
-    for hypothesis in &mut finding.hypotheses {
-        if hypothesis.kept && hypothesis.supported_by == [alert_id] {
-            hypothesis.kept = false;
-            hypothesis.supported_by.clear();
-            hypothesis.contradicted_by = vec![by.to_string()];
-        }
     }
 }
 

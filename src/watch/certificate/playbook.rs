@@ -58,7 +58,7 @@ pub(crate) fn judge(finding: &mut Finding, read: Result<&Read<'_>, &str>, now: D
             "The certificate of {} has been renewed: it is now valid until {until} (issuer {}).",
             read.label, facts.issuer
         );
-        overtaken(finding, read.alert_id, read.id);
+        finding.overtake(read.alert_id, read.id);
         finding.hypotheses.push(Hypothesis::known(
             format!("It was renewed: valid until {until}."),
             &[read.id],
@@ -157,17 +157,6 @@ pub(crate) fn judge(finding: &mut Finding, read: Result<&Read<'_>, &str>, now: D
                 "openssl s_client -connect {host}:{port} -servername {host} </dev/null 2>/dev/null | openssl x509 -noout -enddate; openssl x509 -noout -enddate -in <the certificate file>; systemctl reload <the web server>"
             ),
         ));
-    }
-}
-
-/// What the alert said (still broken), ruled out by the fresh read `by`.
-fn overtaken(finding: &mut Finding, alert_id: &str, by: &str) {
-    for hypothesis in &mut finding.hypotheses {
-        if hypothesis.kept && hypothesis.supported_by == [alert_id] {
-            hypothesis.kept = false;
-            hypothesis.supported_by.clear();
-            hypothesis.contradicted_by = vec![by.to_string()];
-        }
     }
 }
 

@@ -380,14 +380,7 @@ async fn read_timestamps(
         .await
     {
         Ok(found) => {
-            let points = found
-                .get(subject)
-                .cloned()
-                .or_else(|| match found.len() {
-                    1 if subject.is_empty() => found.values().next().cloned(),
-                    _ => None,
-                })
-                .unwrap_or_default();
+            let points = crate::source::series::points_of(&found, subject);
             let arrivals = timestamps_as_arrivals(subject, &points);
             let id = finding.evidence.add(
                 "promql",

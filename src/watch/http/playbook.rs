@@ -172,7 +172,7 @@ pub(crate) fn judge(
             "{} answers as it should again: {total} of {total} fresh probes succeeded; the page resolves once it has held long enough.",
             endpoint.url
         );
-        overtaken(finding, alert_id, probes_id);
+        finding.overtake(alert_id, probes_id);
         finding.hypotheses.push(Hypothesis::known(
             format!("It answers as it should now ({total} of {total} fresh probes)."),
             &[probes_id],
@@ -242,17 +242,6 @@ pub(crate) fn judge(
             shell_quote(&endpoint.url)
         ),
     ));
-}
-
-/// What the alert said (still broken), ruled out by the fresh read `by`.
-fn overtaken(finding: &mut Finding, alert_id: &str, by: &str) {
-    for hypothesis in &mut finding.hypotheses {
-        if hypothesis.kept && hypothesis.supported_by == [alert_id] {
-            hypothesis.kept = false;
-            hypothesis.supported_by.clear();
-            hypothesis.contradicted_by = vec![by.to_string()];
-        }
-    }
 }
 
 fn recurring(finding: &mut Finding, incident: i64, alert_id: &str) {

@@ -538,14 +538,7 @@ pub(crate) async fn run(
                 .await
             {
                 Ok(found) => {
-                    let points = found
-                        .get(subject)
-                        .cloned()
-                        .or_else(|| match found.len() {
-                            1 if subject.is_empty() => found.values().next().cloned(),
-                            _ => None,
-                        })
-                        .unwrap_or_default();
+                    let points = crate::source::series::points_of(&found, subject);
                     let text = if points.is_empty() {
                         format!(
                             "no points for {} ({} other series)",
