@@ -2,3 +2,5 @@
 //! the card networks' rules.
 
 pub mod ce3;
+pub mod money;
+pub mod pack;
