@@ -260,3 +260,96 @@ async fn sentinel_query_prints_a_table_and_refuses_with_exit_1() {
         String::from_utf8_lossy(&refused.stderr)
     );
 }
+
+/// The customer an evidence section is about travels as a bound value on every database: a
+/// value that would be SQL if pasted only ever matches itself, and numbers read back as text.
+#[tokio::test]
+async fn a_bound_value_is_data_on_every_database_never_statement_text() {
+    let schema = postgres_jobs().await;
+    let pg = source(
+        SqlDialectKind::Postgres,
+        &support::postgres_reader().await,
+        100,
+    );
+    let by_id = format!(
+        "SELECT id, kind, started_at IS NOT NULL AS started FROM {schema}.jobs WHERE id = $1::int OR kind = $1 ORDER BY id"
+    );
+    let result = pg.query_bound(&by_id, "7").await.unwrap();
+    assert_eq!(
+        result.rows,
+        vec![vec![
+            Some("7".to_string()),
+            Some("mail".to_string()),
+            Some("t".to_string())
+        ]]
+    );
+    let injected = format!("SELECT id FROM {schema}.jobs WHERE kind = $1");
+    let result = pg.query_bound(&injected, "x' OR '1'='1").await.unwrap();
+    assert!(result.rows.is_empty(), "{:?}", result.rows);
+    let everyone = format!("SELECT id FROM {schema}.jobs");
+    let refused = pg.query_bound(&everyone, "7").await.unwrap_err();
+    assert!(
+        matches!(&refused, QueryError::Refused(_)) && refused.to_string().contains("$1"),
+        "{refused}"
+    );
+    assert!(matches!(
+        pg.query_bound(
+            &format!("DELETE FROM {schema}.jobs WHERE id = $1::int"),
+            "7"
+        )
+        .await,
+        Err(QueryError::Refused(_))
+    ));
+
+    support::mariadb_setup(&[
+        "CREATE TABLE IF NOT EXISTS bound_customers (id INT PRIMARY KEY, email VARCHAR(100), joined DATETIME)".to_string(),
+        "INSERT IGNORE INTO bound_customers VALUES (1, 'a@example.com', '2026-01-02 03:04:05'), (2, 'b@example.com', NULL)".to_string(),
+    ])
+    .await;
+    let maria = source(SqlDialectKind::MySql, &support::mariadb_reader().await, 100);
+    let result = maria
+        .query_bound(
+            "SELECT id, email, joined FROM bound_customers WHERE id = ? OR email = ? ORDER BY id",
+            "a@example.com",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        result.rows,
+        vec![vec![
+            Some("1".to_string()),
+            Some("a@example.com".to_string()),
+            Some("2026-01-02 03:04:05".to_string())
+        ]]
+    );
+    let result = maria
+        .query_bound(
+            "SELECT id FROM bound_customers WHERE email = ?",
+            "x' OR '1'='1",
+        )
+        .await
+        .unwrap();
+    assert!(result.rows.is_empty());
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = support::sqlite_file_with(
+        &dir.path().join("app.db"),
+        "CREATE TABLE users (id INTEGER, email TEXT); INSERT INTO users VALUES (1, 'a@example.com'), (2, 'b@example.com');",
+    )
+    .await;
+    let lite = source(SqlDialectKind::Sqlite, &url, 100);
+    let result = lite
+        .query_bound(
+            "SELECT id, email FROM users WHERE id = ?1 OR email = ?1",
+            "2",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        result.rows,
+        vec![vec![
+            Some("2".to_string()),
+            Some("b@example.com".to_string())
+        ]]
+    );
+}

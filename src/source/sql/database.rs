@@ -13,6 +13,7 @@ use super::bounded::{self, BoundedStatement, MySqlColumn};
 use super::caps::{CapHit, CappedRows, PushOutcome, ResultCaps, Row};
 use super::failure::Attempt;
 use super::guard::{self, CheckedStatement, GuardPolicy, Refusal, SqlDialectKind, StatementKind};
+use super::parameters::{self, ParameterError};
 use super::pg_catalog;
 use super::sqlite_limits::{self, StopOnDrop, StopSignal};
 use crate::source::SourceError;
@@ -39,6 +40,13 @@ pub enum QueryError {
     Refused(#[from] Refusal),
     #[error("{0}")]
     Source(#[from] SourceError),
+}
+
+/// The one value bound into a statement, and how many placeholders take it.
+#[derive(Clone, Copy)]
+struct Bound<'a> {
+    value: &'a str,
+    times: usize,
 }
 
 /// How a SQL source is reached and limited.
@@ -107,6 +115,38 @@ impl SqlSource {
 
     /// Runs `sql` through the guard and, if allowed, read-only against the database.
     pub async fn query(&self, sql: &str) -> Result<QueryResult, QueryError> {
+        self.run(sql, None).await
+    }
+
+    /// Runs a SELECT `sql` like [`Self::query`], with `value` bound to its placeholder
+    /// (`$1` on PostgreSQL, `?` on MySQL, `?1` or `?` on SQLite) and never written into the
+    /// statement's text. A statement without the placeholder is refused: it would not be
+    /// about `value` at all.
+    pub async fn query_bound(&self, sql: &str, value: &str) -> Result<QueryResult, QueryError> {
+        let checked = guard::check(sql, &self.settings.policy)?;
+        if !matches!(
+            checked.kind(),
+            StatementKind::Select | StatementKind::Values
+        ) {
+            return Err(QueryError::Refused(Refusal::NotARead {
+                statement: "a statement other than SELECT".to_string(),
+                reason: "only a SELECT takes a bound value",
+            }));
+        }
+        let times =
+            parameters::bindings(sql, self.dialect()).map_err(|error: ParameterError| {
+                Refusal::BoundValue {
+                    reason: error.to_string(),
+                }
+            })?;
+        self.run(sql, Some(Bound { value, times })).await
+    }
+
+    async fn run(
+        &self,
+        sql: &str,
+        bound_value: Option<Bound<'_>>,
+    ) -> Result<QueryResult, QueryError> {
         let checked = guard::check(sql, &self.settings.policy)?;
         super::role_gate::admit(&self.name, &self.settings).await?;
         let bound = matches!(
@@ -116,14 +156,18 @@ impl SqlSource {
         let budget = self.settings.statement_timeout + CLIENT_MARGIN;
         let run = async {
             match self.dialect() {
-                SqlDialectKind::Postgres => self.run_postgres(checked, bound).await,
+                SqlDialectKind::Postgres => self.run_postgres(checked, bound, bound_value).await,
                 SqlDialectKind::MySql => {
                     let allowed = checked.confirm(None)?;
-                    Ok(self.run_mysql(allowed.normalized_sql(), bound).await?)
+                    Ok(self
+                        .run_mysql(allowed.normalized_sql(), bound, bound_value)
+                        .await?)
                 }
                 SqlDialectKind::Sqlite => {
                     let allowed = checked.confirm(None)?;
-                    Ok(self.run_sqlite(allowed.normalized_sql()).await?)
+                    Ok(self
+                        .run_sqlite(allowed.normalized_sql(), bound_value)
+                        .await?)
                 }
             }
         };
@@ -139,6 +183,7 @@ impl SqlSource {
         &self,
         checked: CheckedStatement,
         bound: bool,
+        bound_value: Option<Bound<'_>>,
     ) -> Result<QueryResult, QueryError> {
         use sqlx::postgres::PgConnectOptions;
         let attempt = self.attempt(sql_for_messages(&checked));
@@ -182,8 +227,19 @@ impl SqlSource {
         let attempt = self.attempt(statement);
         let started = Instant::now();
         let (run, columns) = if bound {
+            // The bound value is declared text here as when it runs, so the server reads
+            // `$1` the same way both times.
+            let text = <String as sqlx::Type<sqlx::Postgres>>::type_info();
+            let parameter_types = if bound_value.is_some() {
+                std::slice::from_ref(&text)
+            } else {
+                &[]
+            };
             let prepared = conn
-                .prepare(sqlx::AssertSqlSafe(statement.to_string()).into_sql_str())
+                .prepare_with(
+                    sqlx::AssertSqlSafe(statement.to_string()).into_sql_str(),
+                    parameter_types,
+                )
                 .await
                 .map_err(|error| attempt.after(started).classify(&error))?;
             let columns: Vec<String> = prepared
@@ -196,7 +252,8 @@ impl SqlSource {
         } else {
             (BoundedStatement::unchanged(statement), None)
         };
-        let collected = collect_postgres(&mut conn, &run.sql, self.settings.caps).await;
+        let collected =
+            collect_postgres(&mut conn, &run.sql, bound_value, self.settings.caps).await;
         Ok(finish_postgres(conn, collected, columns, |error| {
             attempt
                 .after(started)
@@ -206,7 +263,12 @@ impl SqlSource {
         .await?)
     }
 
-    async fn run_mysql(&self, statement: &str, bound: bool) -> Result<QueryResult, SourceError> {
+    async fn run_mysql(
+        &self,
+        statement: &str,
+        bound: bool,
+        bound_value: Option<Bound<'_>>,
+    ) -> Result<QueryResult, SourceError> {
         use sqlx::mysql::MySqlConnectOptions;
         let attempt = self.attempt(statement);
         let fail = |error: sqlx::Error| attempt.classify(&error);
@@ -251,7 +313,10 @@ impl SqlSource {
                 .iter()
                 .map(|c| MySqlColumn {
                     name: c.name().to_string(),
-                    bounded: bounded::mysql_type_is_bounded(c.type_info().name()),
+                    // A bound statement's rows come in the binary protocol: every cell is
+                    // made text by the wrapper so it reads as text.
+                    bounded: bound_value.is_none()
+                        && bounded::mysql_type_is_bounded(c.type_info().name()),
                 })
                 .collect();
             let names = columns.iter().map(|c| c.name.clone()).collect();
@@ -262,7 +327,7 @@ impl SqlSource {
         } else {
             (BoundedStatement::unchanged(statement), None)
         };
-        let collected = collect_mysql(&mut conn, &run.sql, self.settings.caps).await;
+        let collected = collect_mysql(&mut conn, &run.sql, bound_value, self.settings.caps).await;
         finish_mysql(conn, collected, columns, |error| {
             attempt
                 .after(started)
@@ -272,7 +337,11 @@ impl SqlSource {
         .await
     }
 
-    async fn run_sqlite(&self, statement: &str) -> Result<QueryResult, SourceError> {
+    async fn run_sqlite(
+        &self,
+        statement: &str,
+        bound_value: Option<Bound<'_>>,
+    ) -> Result<QueryResult, SourceError> {
         use sqlx::sqlite::SqliteConnectOptions;
         let attempt = self.attempt(statement);
         let fail = |error: sqlx::Error| attempt.classify(&error);
@@ -302,7 +371,7 @@ impl SqlSource {
             let _ = conn.close().await;
             return Err(fail(error));
         }
-        let collected = collect_sqlite(&mut conn, statement, self.settings.caps).await;
+        let collected = collect_sqlite(&mut conn, statement, bound_value, self.settings.caps).await;
         let _ = conn.execute("ROLLBACK").await;
         // Waits for the worker thread to end: no thread outlives the statement.
         let _ = conn.close().await;
@@ -372,19 +441,31 @@ impl Collected {
     }
 }
 
-/// Streams the statement's rows until a cap. The simple-query (text) protocol is used, so
-/// every value arrives as text whatever its SQL type.
+/// Streams the statement's rows until a cap. Without a bound value the simple-query (text)
+/// protocol is used, so every value arrives as text whatever its SQL type; with one, the
+/// extended protocol carries the value apart from the text, and the bounding wrapper has
+/// already made every PostgreSQL and MySQL cell text (SQLite converts on reading).
 macro_rules! collector {
     ($name:ident, $conn:ty) => {
         async fn $name(
             conn: &mut $conn,
             statement: &str,
+            bound_value: Option<Bound<'_>>,
             caps: ResultCaps,
         ) -> Result<Collected, sqlx::Error> {
             let mut kept = CappedRows::new(caps);
             let mut columns: Vec<String> = Vec::new();
-            let mut stream =
-                sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_string())).fetch(&mut *conn);
+            let text = sqlx::AssertSqlSafe(statement.to_string());
+            let mut stream = match bound_value {
+                None => futures_util::future::Either::Left(sqlx::raw_sql(text).fetch(&mut *conn)),
+                Some(bound) => {
+                    let mut query = sqlx::query(text);
+                    for _ in 0..bound.times {
+                        query = query.bind(bound.value.to_string());
+                    }
+                    futures_util::future::Either::Right(query.fetch(&mut *conn))
+                }
+            };
             while let Some(row) = stream.try_next().await? {
                 if columns.is_empty() {
                     columns = row.columns().iter().map(|c| c.name().to_string()).collect();

@@ -10,6 +10,7 @@ pub mod database;
 pub mod explain;
 pub(crate) mod failure;
 pub mod guard;
+pub mod parameters;
 pub(crate) mod pg_catalog;
 pub mod pg_stat;
 pub(crate) mod privileges;

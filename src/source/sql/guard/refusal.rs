@@ -5,6 +5,10 @@
 /// every message starts with "refused:".
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
+    /// A statement run for one customer does not take the customer's value as its one
+    /// placeholder.
+    #[error("refused: {reason}")]
+    BoundValue { reason: String },
     /// The input held no statement at all.
     #[error("refused: no SQL statement was given")]
     Empty,
