@@ -3,6 +3,7 @@
 
 pub(crate) mod env;
 pub(crate) mod error;
+pub mod evidence;
 mod intake;
 pub mod investigator;
 pub(crate) mod raw;
@@ -21,6 +22,7 @@ pub use crate::watch::slow_query::spec::SlowQuerySpec;
 pub use crate::watch::stuck::spec::StuckSpec;
 pub use crate::watch::threshold::spec::ThresholdSpec;
 pub use error::{ConfigError, ConfigErrors};
+pub use evidence::{EvidenceConfig, SectionSpec};
 pub use intake::{AlertmanagerSpec, IntakeAuth};
 pub use investigator::{InvestigatorConfig, Provider};
 pub use raw::{ChannelKind, LogFormat, Severity, SourceKind, WatchKind};
@@ -46,6 +48,8 @@ pub struct Config {
     pub investigator: InvestigatorConfig,
     /// Stripe's dispute webhook (`/hooks/stripe`), when a `[stripe]` section is written.
     pub stripe: Option<StripeConfig>,
+    /// Chargeback evidence packs, when an `[evidence]` section is written.
+    pub evidence: Option<EvidenceConfig>,
     /// Every secret the configuration read from the environment.
     pub secrets: Secrets,
 }
@@ -366,6 +370,7 @@ impl Config {
             channels: Vec::new(),
             investigator: InvestigatorConfig::default(),
             stripe: None,
+            evidence: None,
             secrets: Secrets::default(),
         }
     }

@@ -28,6 +28,31 @@ pub(crate) struct RawConfig {
     #[serde(default)]
     pub investigator: RawInvestigator,
     pub stripe: Option<Spanned<RawStripe>>,
+    pub evidence: Option<Spanned<RawEvidence>>,
+}
+
+/// `[evidence]`: what chargeback evidence packs are built from.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawEvidence {
+    pub source: S<String>,
+    pub customer: S<String>,
+    pub geoip: S<String>,
+    pub product: S<String>,
+    pub out: S<String>,
+    #[serde(default)]
+    pub sections: Vec<Spanned<RawEvidenceSection>>,
+}
+
+/// One `[[evidence.sections]]`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawEvidenceSection {
+    pub name: S<String>,
+    pub kind: S<String>,
+    pub title: S<String>,
+    pub source: S<String>,
+    pub query: S<String>,
 }
 
 /// The keys one `[sources.NAME]`, `[watches.NAME]` or `[channels.NAME]` section sets, as

@@ -12,6 +12,7 @@ use toml::Spanned;
 
 pub(crate) mod applicable;
 mod channels;
+mod evidence;
 mod intake;
 mod investigator;
 mod log_feed;
@@ -156,6 +157,7 @@ impl Validator<'_> {
         self.intake_rules(&raw, &watches, &server);
         let investigator = self.investigator(&raw.investigator);
         let stripe = self.stripe(&raw);
+        let evidence = self.evidence(&raw, &sources, &store);
         Config {
             path: self.path.to_path_buf(),
             server,
@@ -166,6 +168,7 @@ impl Validator<'_> {
             channels,
             investigator,
             stripe,
+            evidence,
             secrets: Secrets(std::mem::take(&mut self.secrets)),
         }
     }
