@@ -40,7 +40,8 @@ pub fn amount_words(amount_minor: i64, currency: &str) -> String {
     }
 }
 
-fn group_thousands(value: u64) -> String {
+/// 1234567 as "1,234,567".
+pub(crate) fn group_thousands(value: u64) -> String {
     let digits = value.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (index, digit) in digits.chars().enumerate() {
