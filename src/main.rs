@@ -102,6 +102,28 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Build the chargeback evidence pack for one customer: a PDF and the JSON of Stripe's
+    /// evidence fields, read-only from the app's database; nothing is sent to Stripe.
+    /// Exit 0: written; 1: customer or dispute not found; 2: cannot run.
+    Evidence {
+        /// The customer's email.
+        #[arg(long, conflicts_with = "customer")]
+        email: Option<String>,
+        /// The app's id for the customer.
+        #[arg(long)]
+        customer: Option<String>,
+        /// The Stripe dispute (`dp_...`) the pack answers, as the webhook stored it.
+        #[arg(long, conflicts_with = "charge")]
+        dispute: Option<String>,
+        /// The disputed charge (`ch_...`), when the dispute is not in the store.
+        #[arg(long)]
+        charge: Option<String>,
+        /// The folder to write the pack to (default: [evidence] out).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(short, long, env = "SENTINEL_CONFIG", default_value = "sentinel.toml")]
+        config: PathBuf,
+    },
     /// The chargebacks Stripe reported, the soonest evidence deadline first: id, amount,
     /// reason, due date, status, customer. Exit 0: listed; 2: the store cannot be read.
     Disputes {
@@ -260,6 +282,23 @@ fn main() {
                     }
                 }
             },
+            Command::Evidence {
+                email,
+                customer,
+                dispute,
+                charge,
+                out,
+                config,
+            } => {
+                let target = sentinel::commands::evidence::Target {
+                    email,
+                    customer,
+                    dispute,
+                    charge,
+                    out,
+                };
+                sentinel::commands::evidence::run(&config, target).await
+            }
             Command::Disputes { store } => match store.path() {
                 Ok(path) => sentinel::commands::disputes::list(&path).await,
                 Err(code) => code,

@@ -176,7 +176,7 @@ async fn a_signed_dispute_is_stored_once_with_an_evidence_request() {
     assert!(listed.status.success());
     let text = String::from_utf8_lossy(&listed.stdout);
     assert!(
-        text.contains("dp_1QSentinel  49.99 USD  fraudulent (10.4)  due 2024-12-15 23:59 UTC  lost  jo@example.com"),
+        text.contains("dp_1QSentinel  $49.99  fraudulent (10.4)  due 2024-12-15 23:59 UTC  lost  jo@example.com"),
         "{text}"
     );
     store.close().await;

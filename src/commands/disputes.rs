@@ -4,14 +4,9 @@
 //! Exit codes: 0 listed (also when there are none), 2 the store cannot be read.
 
 use super::{cannot_run, open_existing_store};
+use crate::evidence::money::amount_words;
 use crate::store::disputes::Dispute;
 use std::path::Path;
-
-/// Currencies Stripe counts in whole units (its documented zero-decimal currencies).
-const ZERO_DECIMAL: [&str; 16] = [
-    "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv",
-    "xaf", "xof", "xpf",
-];
 
 pub async fn list(store_path: &Path) -> i32 {
     let store = match open_existing_store(store_path).await {
@@ -35,7 +30,7 @@ pub async fn list(store_path: &Path) -> i32 {
     }
 }
 
-/// `dp_1Q  49.99 USD  fraudulent (10.4)  due 2027-01-25 08:00 UTC  needs_response  jo@example.com`
+/// `dp_1Q  $49.99  fraudulent (10.4)  due 2027-01-25 08:00 UTC  needs_response  jo@example.com`
 fn line(dispute: &Dispute) -> String {
     let reason = match &dispute.network_reason_code {
         Some(code) => format!("{} ({code})", dispute.reason),
@@ -49,35 +44,16 @@ fn line(dispute: &Dispute) -> String {
     format!(
         "{}  {}  {reason}  {due}  {}  {customer}",
         dispute.id,
-        amount(dispute.amount, &dispute.currency),
+        amount_words(dispute.amount, &dispute.currency),
         dispute.status,
     )
     .replace(['\n', '\r'], " ")
-}
-
-/// An amount in the currency's smallest unit, as people write it: `49.99 USD`, `5000 JPY`.
-fn amount(smallest_units: i64, currency: &str) -> String {
-    let code = currency.to_uppercase();
-    if ZERO_DECIMAL.contains(&currency.to_lowercase().as_str()) {
-        return format!("{smallest_units} {code}");
-    }
-    let sign = if smallest_units < 0 { "-" } else { "" };
-    let units = smallest_units.unsigned_abs();
-    format!("{sign}{}.{:02} {code}", units / 100, units % 100)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::DateTime;
-
-    #[test]
-    fn amounts_follow_the_currency() {
-        assert_eq!(amount(4999, "usd"), "49.99 USD");
-        assert_eq!(amount(5, "eur"), "0.05 EUR");
-        assert_eq!(amount(5000, "jpy"), "5000 JPY");
-        assert_eq!(amount(-150, "gbp"), "-1.50 GBP");
-    }
 
     #[test]
     fn a_line_names_the_dispute_its_deadline_and_its_customer() {
@@ -99,14 +75,14 @@ mod tests {
         };
         assert_eq!(
             line(&dispute),
-            "dp_1Q  49.99 USD  fraudulent (10.4)  due 2027-01-15 08:00 UTC  needs_response  jo@example.com"
+            "dp_1Q  $49.99  fraudulent (10.4)  due 2027-01-15 08:00 UTC  needs_response  jo@example.com"
         );
         dispute.customer_email = None;
         dispute.network_reason_code = None;
         dispute.evidence_due_by = None;
         assert_eq!(
             line(&dispute),
-            "dp_1Q  49.99 USD  fraudulent  no due date  needs_response  cust-42"
+            "dp_1Q  $49.99  fraudulent  no due date  needs_response  cust-42"
         );
         dispute.customer_id = None;
         assert!(line(&dispute).ends_with("customer unknown"));

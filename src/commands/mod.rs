@@ -6,6 +6,7 @@ pub mod check;
 pub mod config_check;
 pub mod disputes;
 pub mod doctor;
+pub mod evidence;
 pub mod init;
 pub mod investigate;
 pub mod investigations;
