@@ -82,7 +82,11 @@ fn access_log(activity: &[TimelineEntry]) -> String {
     let mut used = utf16_len(header);
     let mut shown = 0;
     for entry in activity.iter().rev() {
-        let line = format!("{} | {}\n", entry.at.format("%Y-%m-%d %H:%M:%S"), entry.text);
+        let line = format!(
+            "{} | {}\n",
+            entry.at.format("%Y-%m-%d %H:%M:%S"),
+            entry.text
+        );
         // Room for the closing line.
         if used + utf16_len(&line) > LONG_FIELD_LIMIT - 200 {
             break;
@@ -114,7 +118,10 @@ fn uncategorized(pack: &Pack) -> String {
                 verdict.priors.join(", ")
             ));
         } else {
-            text.push_str(&format!("does not qualify: {}.", verdict.reasons.join("; ")));
+            text.push_str(&format!(
+                "does not qualify: {}.",
+                verdict.reasons.join("; ")
+            ));
         }
     }
     text.push_str("\n\nRecords attached (PDF):");
@@ -231,9 +238,21 @@ mod tests {
         assert!(evidence["enhanced_evidence"].is_object());
         let log = evidence["access_activity_log"].as_str().unwrap();
         assert!(utf16_len(log) <= LONG_FIELD_LIMIT);
-        let newest = entries.last().unwrap().at.format("%Y-%m-%d %H:%M:%S").to_string();
-        assert!(log.lines().nth(1).unwrap().starts_with(&newest), "newest first");
-        assert!(log.trim_end().ends_with("are in the attached PDF."), "{}", &log[log.len() - 200..]);
+        let newest = entries
+            .last()
+            .unwrap()
+            .at
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string();
+        assert!(
+            log.lines().nth(1).unwrap().starts_with(&newest),
+            "newest first"
+        );
+        assert!(
+            log.trim_end().ends_with("are in the attached PDF."),
+            "{}",
+            &log[log.len() - 200..]
+        );
         assert!(text_length(&json) <= TOTAL_LIMIT);
     }
 

@@ -12,6 +12,7 @@ pub mod audit;
 pub(crate) mod chat;
 pub mod disputes;
 pub(crate) mod evaluations;
+pub mod evidence_packs;
 pub mod heartbeats;
 pub mod intake;
 pub mod investigations;

@@ -53,11 +53,14 @@ pub(crate) fn timeline(mut entries: Vec<TimelineEntry>) -> Timeline {
             omitted: None,
         };
     }
-    let frequent = |entry: &TimelineEntry| matches!(entry.kind, SectionKind::Logins | SectionKind::Usage);
+    let frequent =
+        |entry: &TimelineEntry| matches!(entry.kind, SectionKind::Logins | SectionKind::Usage);
     let account_events = entries.iter().filter(|e| !frequent(e)).count();
     let keep_account = account_events.min(TIMELINE_ENTRIES / 2);
     let budget = TIMELINE_ENTRIES - keep_account;
-    let activity: Vec<usize> = (0..entries.len()).filter(|&i| frequent(&entries[i])).collect();
+    let activity: Vec<usize> = (0..entries.len())
+        .filter(|&i| frequent(&entries[i]))
+        .collect();
     let first = TIMELINE_FIRST.min(budget / 2);
     let last = budget - first;
     let mut keep = vec![false; entries.len()];
@@ -138,10 +141,12 @@ mod tests {
     #[test]
     fn a_short_section_is_whole_and_a_long_one_keeps_its_first_and_last_rows() {
         let columns = vec!["n".to_string()];
-        let rows: Vec<Vec<Option<String>>> =
-            (0..1000).map(|n| vec![Some(n.to_string())]).collect();
+        let rows: Vec<Vec<Option<String>>> = (0..1000).map(|n| vec![Some(n.to_string())]).collect();
         let short = table(&columns, &rows[..10], "login");
-        assert_eq!((short.rows.len(), short.total_rows, short.omitted), (10, 10, None));
+        assert_eq!(
+            (short.rows.len(), short.total_rows, short.omitted),
+            (10, 10, None)
+        );
         let long = table(&columns, &rows, "login");
         assert_eq!(long.rows.len(), TABLE_ROWS);
         assert_eq!(long.rows[0], ["0"]);
@@ -152,26 +157,38 @@ mod tests {
 
     #[test]
     fn a_long_timeline_keeps_every_account_event_and_the_first_and_last_activity() {
-        let mut entries: Vec<TimelineEntry> =
-            (0..100_000).map(|m| entry(m, SectionKind::Logins)).collect();
+        let mut entries: Vec<TimelineEntry> = (0..100_000)
+            .map(|m| entry(m, SectionKind::Logins))
+            .collect();
         entries.push(entry(50_000, SectionKind::Payments));
         entries.push(entry(-5, SectionKind::Signup));
         let summarised = timeline(entries);
         assert_eq!(summarised.entries.len(), TIMELINE_ENTRIES);
         assert!(summarised.entries.windows(2).all(|w| w[0].at <= w[1].at));
         assert_eq!(summarised.entries[0].kind, SectionKind::Signup);
-        assert!(summarised.entries.iter().any(|e| e.kind == SectionKind::Payments));
+        assert!(
+            summarised
+                .entries
+                .iter()
+                .any(|e| e.kind == SectionKind::Payments)
+        );
         assert_eq!(
             summarised.entries.last().map(|e| e.text.as_str()),
             Some("logins 99999")
         );
         let omitted = summarised.omitted.unwrap();
-        assert!(omitted.starts_with("600 of 100,002 entries shown: 99,402 logins and uses between"), "{omitted}");
+        assert!(
+            omitted.starts_with("600 of 100,002 entries shown: 99,402 logins and uses between"),
+            "{omitted}"
+        );
     }
 
     #[test]
     fn a_short_timeline_is_sorted_and_whole() {
-        let summarised = timeline(vec![entry(5, SectionKind::Usage), entry(1, SectionKind::Logins)]);
+        let summarised = timeline(vec![
+            entry(5, SectionKind::Usage),
+            entry(1, SectionKind::Logins),
+        ]);
         assert_eq!(summarised.entries[0].text, "logins 1");
         assert_eq!(summarised.omitted, None);
     }

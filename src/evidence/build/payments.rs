@@ -145,12 +145,42 @@ mod tests {
     #[test]
     fn rows_become_transactions_and_the_columns_say_what_the_schema_holds() {
         let columns = strings(&[
-            "charge", "created_at", "card_fingerprint", "status", "ip", "device_id", "shipping_city",
+            "charge",
+            "created_at",
+            "card_fingerprint",
+            "status",
+            "ip",
+            "device_id",
+            "shipping_city",
         ]);
         let rows = vec![
-            row(&[Some("ch_1"), Some("2026-01-02 03:04:05+00"), Some("fp_a"), Some("succeeded"), Some("203.0.113.7"), Some("dev-000000000000001"), Some("Berlin")]),
-            row(&[Some("ch_2"), Some("2026-02-02"), Some("fp_a"), Some("failed"), None, None, None]),
-            row(&[None, Some("2026-02-03"), Some("fp_a"), Some("succeeded"), None, None, None]),
+            row(&[
+                Some("ch_1"),
+                Some("2026-01-02 03:04:05+00"),
+                Some("fp_a"),
+                Some("succeeded"),
+                Some("203.0.113.7"),
+                Some("dev-000000000000001"),
+                Some("Berlin"),
+            ]),
+            row(&[
+                Some("ch_2"),
+                Some("2026-02-02"),
+                Some("fp_a"),
+                Some("failed"),
+                None,
+                None,
+                None,
+            ]),
+            row(&[
+                None,
+                Some("2026-02-03"),
+                Some("fp_a"),
+                Some("succeeded"),
+                None,
+                None,
+                None,
+            ]),
         ];
         let charges = charges(&columns, &rows);
         assert_eq!(charges.transactions.len(), 2);
@@ -160,7 +190,11 @@ mod tests {
         assert_eq!(first.payment_method, "fp_a");
         assert_eq!(first.elements.ip.as_deref(), Some("203.0.113.7"));
         assert_eq!(
-            first.elements.shipping_address.as_ref().and_then(|a| a.city.as_deref()),
+            first
+                .elements
+                .shipping_address
+                .as_ref()
+                .and_then(|a| a.city.as_deref()),
             Some("Berlin")
         );
         assert!(!charges.transactions[1].paid);
@@ -169,7 +203,11 @@ mod tests {
         let has: Vec<ElementKind> = charges.schema.has.into_iter().collect();
         assert_eq!(
             has,
-            [ElementKind::Ip, ElementKind::DeviceId, ElementKind::ShippingAddress]
+            [
+                ElementKind::Ip,
+                ElementKind::DeviceId,
+                ElementKind::ShippingAddress
+            ]
         );
     }
 }

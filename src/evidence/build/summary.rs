@@ -52,7 +52,9 @@ pub(crate) fn paragraph(
             day(verified)
         ),
         (Some(up), None) => format!("{who} signed up on {}.", day(up)),
-        (None, Some(verified)) => format!("{who} verified their contact details on {}.", day(verified)),
+        (None, Some(verified)) => {
+            format!("{who} verified their contact details on {}.", day(verified))
+        }
         (None, None) => format!("{who} is the subject of this record."),
     });
     if facts.logins + facts.uses > 0 {
@@ -95,7 +97,10 @@ pub(crate) fn paragraph(
         });
     }
     if facts.payments > 1 {
-        sentences.push(format!("They made {} payments in all.", group(facts.payments)));
+        sentences.push(format!(
+            "They made {} payments in all.",
+            group(facts.payments)
+        ));
     }
     if let Some((version, at)) = &facts.terms {
         sentences.push(format!(
@@ -168,7 +173,11 @@ mod tests {
              They made 3 payments in all."
         );
         let idle = paragraph(
-            &Customer { id: "7".into(), email: None, name: None },
+            &Customer {
+                id: "7".into(),
+                email: None,
+                name: None,
+            },
             &Facts::default(),
             None,
             None,
