@@ -514,8 +514,9 @@ impl ChatBot {
                     &format!("request #{id}"),
                 )
                 .await?;
+                self.store.set_evidence_reply_to(id, message_id).await?;
                 format!(
-                    "📁 Evidence request for “{}” recorded (#{id}); gathering evidence comes in a later version.",
+                    "📁 Building the evidence pack for “{}” (#{id}); it arrives here as a PDF and Stripe's fields as JSON.",
                     escape(&customer)
                 )
             }

@@ -5,6 +5,7 @@
 use super::{cannot_run, load_config};
 use crate::clock::{SharedClock, SystemClock};
 use crate::engine::{self, build};
+use crate::evidence::runner::EvidenceRunner;
 use crate::investigate::runner::Runner;
 use crate::investigate::telegram::ChatReports;
 use crate::server::{self, AppState};
@@ -74,6 +75,13 @@ async fn serve(path: &Path) -> Result<i32, i32> {
     let investigations = tokio::spawn(Runner::new(engine.clone(), reports).run_until(async {
         let _ = investigations_stopped.await;
     }));
+    let (stop_evidence, evidence_stopped) = tokio::sync::oneshot::channel::<()>();
+    let evidence = tokio::spawn(
+        EvidenceRunner::new(engine.clone(), chat.as_ref().map(|bot| bot.channel.clone()))
+            .run_until(async {
+                let _ = evidence_stopped.await;
+            }),
+    );
     let chat = chat.map(|bot| tokio::spawn(bot.run()));
     tokio::spawn(async move {
         shutdown_signal().await;
@@ -82,6 +90,8 @@ async fn serve(path: &Path) -> Result<i32, i32> {
         }
         let _ = stop_investigations.send(());
         let _ = investigations.await;
+        let _ = stop_evidence.send(());
+        let _ = evidence.await;
         let _ = stop_server.send(());
         let _ = server.await;
         let _ = stop_engine.send(());

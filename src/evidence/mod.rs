@@ -5,4 +5,7 @@ pub mod build;
 pub mod ce3;
 pub mod money;
 pub mod pack;
+pub mod runner;
 pub mod stripe_fields;
+pub mod telegram;
+pub mod write;

@@ -118,6 +118,17 @@ impl Store {
         Ok(row.map(|row| (row.get("status"), row.get("detail"))))
     }
 
+    /// The PDF of the latest pack built for a dispute.
+    pub async fn latest_pack_for_dispute(&self, dispute: &str) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT detail FROM evidence_requests WHERE requested_by = ? AND status = 'built' ORDER BY id DESC LIMIT 1",
+        )
+        .bind(format!("stripe:{dispute}"))
+        .fetch_optional(self.reader())
+        .await?
+        .flatten())
+    }
+
     /// Open disputes due before `by` not reminded of yet, soonest first.
     pub async fn disputes_to_remind(&self, by: DateTime<Utc>) -> Result<Vec<Dispute>, StoreError> {
         let open = self.open_disputes_due_before(by).await?;

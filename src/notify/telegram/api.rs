@@ -159,6 +159,14 @@ struct Parameters {
     retry_after: Option<u64>,
 }
 
+/// A file to send as a document.
+pub struct Document<'a> {
+    pub name: &'a str,
+    /// Its MIME type (`application/pdf`).
+    pub mime: &'a str,
+    pub bytes: Vec<u8>,
+}
+
 /// A client for one bot.
 #[derive(Clone)]
 pub struct BotApi {
@@ -311,9 +319,26 @@ impl BotApi {
         caption: &str,
         reply_to: Option<i64>,
     ) -> Result<i64, ApiError> {
-        let file = reqwest::multipart::Part::text(content)
-            .file_name(name.to_string())
-            .mime_str("text/markdown")
+        let file = Document {
+            name,
+            mime: "text/markdown",
+            bytes: content.into_bytes(),
+        };
+        self.send_file(chat_id, file, caption, reply_to).await
+    }
+
+    /// Sends a file as a document replying to `reply_to`, with a short HTML caption; returns
+    /// its message id.
+    pub async fn send_file(
+        &self,
+        chat_id: i64,
+        document: Document<'_>,
+        caption: &str,
+        reply_to: Option<i64>,
+    ) -> Result<i64, ApiError> {
+        let file = reqwest::multipart::Part::bytes(document.bytes)
+            .file_name(document.name.to_string())
+            .mime_str(document.mime)
             .map_err(|e| ApiError::Garbled(e.to_string()))?;
         let mut form = reqwest::multipart::Form::new()
             .text("chat_id", chat_id.to_string())
