@@ -107,18 +107,24 @@ fn error(code: u16, description: &str, retry_after: Option<u64>) -> Response {
 }
 
 /// The fields of a `multipart/form-data` body (sendDocument): each text field by name, and
-/// each file as `{"filename", "content"}`. `None` when it is not well formed.
+/// each file as `{"filename", "content_type", "size", "content"}` (`content` is the text of a
+/// UTF-8 file, the lossy text of any other). `None` when it is not well formed.
 fn multipart_fields(content_type: &str, body: &[u8]) -> Option<Value> {
     let boundary = content_type.split("boundary=").nth(1)?.trim_matches('"');
-    let text = std::str::from_utf8(body).ok()?;
-    let delimiter = format!("--{boundary}");
+    let delimiter = format!("--{boundary}").into_bytes();
+    let mut starts = Vec::new();
+    let mut at = 0;
+    while let Some(found) = find(&body[at..], &delimiter) {
+        starts.push(at + found);
+        at += found + delimiter.len();
+    }
     let mut fields = serde_json::Map::new();
-    for part in text.split(&delimiter).skip(1) {
-        if part.starts_with("--") {
-            break;
-        }
-        let (head, value) = part.trim_start_matches("\r\n").split_once("\r\n\r\n")?;
-        let value = value.strip_suffix("\r\n")?;
+    for pair in starts.windows(2) {
+        let part = &body[pair[0] + delimiter.len()..pair[1]];
+        let part = part.strip_prefix(b"\r\n").unwrap_or(part);
+        let split = find(part, b"\r\n\r\n")?;
+        let head = std::str::from_utf8(&part[..split]).ok()?;
+        let value = part[split + 4..].strip_suffix(b"\r\n")?;
         let disposition = head
             .lines()
             .find(|l| l.to_ascii_lowercase().starts_with("content-disposition"))?;
@@ -131,12 +137,30 @@ fn multipart_fields(content_type: &str, body: &[u8]) -> Option<Value> {
         };
         let name = attribute("name")?;
         let field = match attribute("filename") {
-            Some(filename) => json!({"filename": filename, "content": value}),
-            None => Value::String(value.to_string()),
+            Some(filename) => {
+                let file_type = head
+                    .lines()
+                    .find_map(|l| {
+                        l.split_once(':')
+                            .filter(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+                    })
+                    .map(|(_, v)| v.trim().to_string());
+                json!({
+                    "filename": filename,
+                    "content_type": file_type,
+                    "size": value.len(),
+                    "content": String::from_utf8_lossy(value),
+                })
+            }
+            None => Value::String(std::str::from_utf8(value).ok()?.to_string()),
         };
         fields.insert(name, field);
     }
     Some(Value::Object(fields))
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 async fn handle(
