@@ -2,5 +2,6 @@
 //! the card networks' rules.
 
 pub mod ce3;
+pub mod enrich;
 pub mod money;
 pub mod pack;
