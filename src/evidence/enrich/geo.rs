@@ -155,23 +155,4 @@ mod tests {
             "Berlin, DE"
         );
     }
-
-    #[test]
-    fn a_missing_file_and_a_text_file_are_named_in_the_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let missing = dir.path().join("GeoLite2-City.mmdb");
-        let error = GeoDb::open(&missing).unwrap_err();
-        assert!(matches!(error, GeoError::Missing { .. }), "{error}");
-        assert!(error.to_string().contains(&missing.display().to_string()));
-
-        let text = dir.path().join("cities.csv");
-        std::fs::write(&text, "network,geoname_id\n1.0.0.0/24,2077456\n").unwrap();
-        let error = GeoDb::open(&text).unwrap_err();
-        assert!(matches!(error, GeoError::NotMmdb { .. }), "{error}");
-        assert!(error.to_string().contains("cities.csv"), "{error}");
-        assert!(
-            error.to_string().contains("not a MaxMind database"),
-            "{error}"
-        );
-    }
 }
