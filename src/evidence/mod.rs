@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod ce3;
+pub mod enrich;
 pub mod money;
 pub mod pack;
 pub mod runner;

@@ -1,12 +1,14 @@
 //! Shared pieces of the integration tests: free loopback ports, the `sentinel` binary, a
 //! config file on disk, a real Prometheus started on loopback (scraping an exporter served by
 //! the test itself; another with days of history written before it starts), small HTTP
-//! servers that misbehave on purpose, and scripted fakes of the model APIs.
+//! servers that misbehave on purpose, scripted fakes of the model APIs, and GeoIP database
+//! files written for the test.
 #![allow(dead_code)]
 
 pub mod fake_llm;
 pub mod fake_loki;
 pub mod fake_telegram;
+pub mod mmdb;
 pub mod pg_cluster;
 pub mod prometheus_history;
 pub mod telegram_emulator;

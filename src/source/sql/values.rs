@@ -1,7 +1,8 @@
 //! Reading what SQL queries give back: the text of a cell as a time or a number, and a query
 //! failure as the blindness it causes. Databases print times in many shapes (PostgreSQL's
 //! `2026-11-28 02:13:00.5+00`, MySQL's `2026-11-28 02:13:00`, ISO 8601 with `T` and `Z`,
-//! Unix seconds or milliseconds); all of them are read as UTC unless they say otherwise.
+//! Rails' `2026-11-28 02:13:00 UTC`, Unix seconds or milliseconds); all of them are read as
+//! UTC unless they say otherwise.
 
 use crate::source::sql::database::QueryError;
 use crate::source::{SourceError, SourceErrorKind};
@@ -10,6 +11,7 @@ use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 /// A database's text for a moment, as UTC.
 pub(crate) fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     let text = text.trim();
+    let text = text.strip_suffix(" UTC").unwrap_or(text);
     if text.is_empty() {
         return None;
     }
@@ -84,6 +86,7 @@ mod tests {
         assert_eq!(at("2026-11-28T02:13:00Z"), expected);
         assert_eq!(at("2026-11-28T02:13:00"), expected);
         assert_eq!(at("2026-11-28 03:13:00+01:00"), expected);
+        assert_eq!(at("2026-11-28 02:13:00 UTC"), expected);
         assert_eq!(at("1795831980"), expected);
         assert_eq!(at("1795831980000"), expected);
         assert_eq!(
