@@ -105,7 +105,9 @@ impl SectionKind {
     }
 
     pub fn from_name(name: &str) -> Option<SectionKind> {
-        SectionKind::ALL.into_iter().find(|kind| kind.name() == name)
+        SectionKind::ALL
+            .into_iter()
+            .find(|kind| kind.name() == name)
     }
 }
 
@@ -137,7 +139,9 @@ pub struct QuerySource {
 pub enum SectionOutcome {
     Rows(Table),
     /// The query failed or returned nothing: shown in the pack as missing, with the reason.
-    Missing { reason: String },
+    Missing {
+        reason: String,
+    },
 }
 
 /// Rows as shown: every cell already text. `rows` may be fewer than `total_rows` when the pack
