@@ -3,7 +3,8 @@
 # (Debian's `prometheus` and `prometheus-alertmanager`, which the tests start themselves on a
 # free loopback port with a temporary data directory; systemd-journal-remote, which writes the
 # journal files the journald tests read with the real journalctl; curl, which drives the ping API the way
-# cron scripts do; node and npm, with the Telegram Bot API emulator `telegram-test-api` under
+# cron scripts do; poppler-utils, whose pdftotext, pdfinfo and pdftoppm read the evidence PDF
+# back; node and npm, with the Telegram Bot API emulator `telegram-test-api` under
 # target/), makes sure the machine's PostgreSQL, MariaDB and Redis are up, then runs every unit and
 # integration test.
 set -euo pipefail
@@ -17,6 +18,7 @@ command -v journalctl >/dev/null 2>&1 || missing+=(systemd)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 if ((${#missing[@]})); then
     echo "installing test dependencies: ${missing[*]}"
     sudo=""
@@ -52,4 +54,6 @@ if command -v redis-server >/dev/null 2>&1 && ! redis-cli -h 127.0.0.1 ping >/de
     for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 1; done
 fi
 
+# The evidence PDF tests read their output back with poppler; here they must not skip.
+export SENTINEL_REQUIRE_POPPLER=1
 cargo test --locked "$@"

@@ -6,6 +6,7 @@ pub mod ce3;
 pub mod enrich;
 pub mod money;
 pub mod pack;
+pub mod pdf;
 pub mod runner;
 pub mod stripe_fields;
 pub mod telegram;
