@@ -4,3 +4,4 @@
 pub mod ce3;
 pub mod money;
 pub mod pack;
+pub mod presets;
