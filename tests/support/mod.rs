@@ -4,6 +4,7 @@
 //! servers that misbehave on purpose, and scripted fakes of the model APIs.
 #![allow(dead_code)]
 
+pub mod evidence_app;
 pub mod fake_llm;
 pub mod fake_loki;
 pub mod fake_telegram;
