@@ -27,6 +27,62 @@ pub struct CustomerFacts {
     pub events: usize,
 }
 
+impl CustomerFacts {
+    /// The disputing customer: six sign-ins alternating between the shared laptop and their
+    /// phone, twelve events, and charges `{charges}_1` to `_3` on `card` (the last disputed).
+    pub fn disputing(id: String, email: String, charges: &str, card: &str) -> Self {
+        CustomerFacts {
+            id,
+            email,
+            name: "Dana Reyes".into(),
+            charge: format!("{charges}_3"),
+            prior_charges: vec![format!("{charges}_1"), format!("{charges}_2")],
+            card: card.into(),
+            ips: vec![SHARED_IP.into(), PHONE_IP.into()],
+            devices: vec![SHARED_DEVICE.into(), PHONE_DEVICE.into()],
+            sessions: 6,
+            events: 12,
+        }
+    }
+
+    /// The household member: four sign-ins from the shared laptop, three events and one charge
+    /// `{charges}_1` on a card of their own.
+    pub fn household(id: String, email: String, charges: &str, card: &str) -> Self {
+        CustomerFacts {
+            id,
+            email,
+            name: "Sam Reyes".into(),
+            charge: format!("{charges}_1"),
+            prior_charges: vec![],
+            card: card.into(),
+            ips: vec![SHARED_IP.into()],
+            devices: vec![SHARED_DEVICE.into()],
+            sessions: 4,
+            events: 3,
+        }
+    }
+}
+
+/// The disputing customer (id `first`) and the household member (the id after) of a schema
+/// with numbered users, paying with `cards` (as the payments section names them).
+pub fn numbered_pair(first: usize, cards: [&str; 2]) -> (CustomerFacts, CustomerFacts) {
+    let (d, h) = (first, first + 1);
+    (
+        CustomerFacts::disputing(
+            d.to_string(),
+            "dana.reyes@example.net".into(),
+            &format!("ch_{d}"),
+            cards[0],
+        ),
+        CustomerFacts::household(
+            h.to_string(),
+            "sam.reyes@example.net".into(),
+            &format!("ch_{h}"),
+            cards[1],
+        ),
+    )
+}
+
 /// A seeded app database.
 #[derive(Debug, Clone)]
 pub struct Fixture {
@@ -58,6 +114,25 @@ pub fn fresh_schema(prefix: &str) -> (String, Vec<String>) {
         format!("CREATE SCHEMA {schema}"),
     ];
     (schema, statements)
+}
+
+/// Runs `statements` as the administrator, lets the reader read what they made, and returns
+/// the fixture of `schema` with its two known customers.
+pub async fn seeded(
+    schema: String,
+    statements: &[String],
+    disputing: CustomerFacts,
+    household: CustomerFacts,
+) -> Fixture {
+    super::postgres_setup(statements).await;
+    super::postgres_reader().await;
+    Fixture {
+        schema,
+        disputing,
+        household,
+        heavy_id: None,
+        heavy_sessions: 0,
+    }
 }
 
 /// One text value computed by the machine's PostgreSQL, as the administrator.

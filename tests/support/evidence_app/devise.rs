@@ -2,8 +2,8 @@
 //! with the columns the gems' migrations create, in a schema of this test's.
 
 use super::{
-    CustomerFacts, Fixture, LAPTOP_AGENT, PHONE_DEVICE, PHONE_IP, SHARED_DEVICE, SHARED_IP,
-    alternating_sign_in, fresh_schema,
+    Fixture, LAPTOP_AGENT, PHONE_IP, SHARED_DEVICE, SHARED_IP, alternating_sign_in, fresh_schema,
+    numbered_pair, seeded,
 };
 
 /// Ordinary users (ids 1..=ORDINARY) around the two the tests know.
@@ -76,30 +76,7 @@ fn pay(
 pub async fn seed_devise_shape(prefix: &str) -> Fixture {
     let (schema, mut statements) = fresh_schema(prefix);
     let (d, h) = (ORDINARY + 1, ORDINARY + 2);
-    let disputing = CustomerFacts {
-        id: d.to_string(),
-        email: "dana.reyes@example.net".into(),
-        name: String::new(),
-        charge: format!("ch_{d}_3"),
-        prior_charges: vec![format!("ch_{d}_1"), format!("ch_{d}_2")],
-        card: "Visa 4242 4/2028".into(),
-        ips: vec![SHARED_IP.into(), PHONE_IP.into()],
-        devices: vec![SHARED_DEVICE.into(), PHONE_DEVICE.into()],
-        sessions: 6,
-        events: 12,
-    };
-    let household = CustomerFacts {
-        id: h.to_string(),
-        email: "sam.reyes@example.net".into(),
-        name: String::new(),
-        charge: format!("ch_{h}_1"),
-        prior_charges: vec![],
-        card: "Visa 5555 4/2028".into(),
-        ips: vec![SHARED_IP.into()],
-        devices: vec![SHARED_DEVICE.into()],
-        sessions: 4,
-        events: 3,
-    };
+    let (disputing, household) = numbered_pair(d, ["Visa 4242 4/2028", "Visa 5555 4/2028"]);
     statements.extend(tables(&schema));
     statements.extend([
         format!(
@@ -186,13 +163,5 @@ pub async fn seed_devise_shape(prefix: &str) -> Fixture {
     statements.push(format!(
         "SELECT setval(pg_get_serial_sequence('{schema}.users', 'id'), {h})"
     ));
-    super::super::postgres_setup(&statements).await;
-    super::super::postgres_reader().await;
-    Fixture {
-        schema,
-        disputing,
-        household,
-        heavy_id: None,
-        heavy_sessions: 0,
-    }
+    seeded(schema, &statements, disputing, household).await
 }

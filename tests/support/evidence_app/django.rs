@@ -3,8 +3,8 @@
 //! tables, in a schema of this test's.
 
 use super::{
-    CustomerFacts, Fixture, LAPTOP_AGENT, PHONE_DEVICE, PHONE_IP, SHARED_DEVICE, SHARED_IP,
-    alternating_sign_in, app_rows, app_tables, fresh_schema,
+    Fixture, LAPTOP_AGENT, SHARED_IP, alternating_sign_in, app_rows, app_tables, fresh_schema,
+    numbered_pair, seeded,
 };
 
 /// Ordinary users (ids 1..=ORDINARY) around the two the tests know.
@@ -36,30 +36,7 @@ fn tables(schema: &str) -> Vec<String> {
 pub async fn seed_django_shape(prefix: &str) -> Fixture {
     let (schema, mut statements) = fresh_schema(prefix);
     let (d, h) = (ORDINARY + 1, ORDINARY + 2);
-    let disputing = CustomerFacts {
-        id: d.to_string(),
-        email: "dana.reyes@example.net".into(),
-        name: "Dana Reyes".into(),
-        charge: format!("ch_{d}_3"),
-        prior_charges: vec![format!("ch_{d}_1"), format!("ch_{d}_2")],
-        card: "fp_dana_visa_4242".into(),
-        ips: vec![SHARED_IP.into(), PHONE_IP.into()],
-        devices: vec![SHARED_DEVICE.into(), PHONE_DEVICE.into()],
-        sessions: 6,
-        events: 12,
-    };
-    let household = CustomerFacts {
-        id: h.to_string(),
-        email: "sam.reyes@example.net".into(),
-        name: "Sam Reyes".into(),
-        charge: format!("ch_{h}_1"),
-        prior_charges: vec![],
-        card: "fp_sam_mc_5555".into(),
-        ips: vec![SHARED_IP.into()],
-        devices: vec![SHARED_DEVICE.into()],
-        sessions: 4,
-        events: 3,
-    };
+    let (disputing, household) = numbered_pair(d, ["fp_dana_visa_4242", "fp_sam_mc_5555"]);
     statements.extend(tables(&schema));
     statements.extend(app_tables(&schema, "integer"));
     statements.extend([
@@ -106,13 +83,5 @@ pub async fn seed_django_shape(prefix: &str) -> Fixture {
         ),
     ]);
     statements.extend(app_rows(&schema, &disputing, &household));
-    super::super::postgres_setup(&statements).await;
-    super::super::postgres_reader().await;
-    Fixture {
-        schema,
-        disputing,
-        household,
-        heavy_id: None,
-        heavy_sessions: 0,
-    }
+    seeded(schema, &statements, disputing, household).await
 }

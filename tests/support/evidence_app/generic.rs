@@ -3,8 +3,8 @@
 //! their household and one customer with 100,000 sessions.
 
 use super::{
-    CustomerFacts, Fixture, LAPTOP_AGENT, PHONE_AGENT, PHONE_DEVICE, PHONE_IP, SHARED_DEVICE,
-    SHARED_IP, alternating_sign_in, app_rows, app_tables, fresh_schema,
+    Fixture, LAPTOP_AGENT, PHONE_AGENT, SHARED_DEVICE, SHARED_IP, alternating_sign_in, app_rows,
+    app_tables, fresh_schema, numbered_pair, seeded,
 };
 
 /// Sessions of the heavy customer.
@@ -15,30 +15,7 @@ const HEAVY_SESSIONS: usize = 100_000;
 pub async fn seed_generic_app(prefix: &str, customers: usize) -> Fixture {
     let (schema, mut statements) = fresh_schema(prefix);
     let n = customers;
-    let disputing = CustomerFacts {
-        id: (n + 1).to_string(),
-        email: "dana.reyes@example.net".into(),
-        name: "Dana Reyes".into(),
-        charge: format!("ch_{}_3", n + 1),
-        prior_charges: vec![format!("ch_{}_1", n + 1), format!("ch_{}_2", n + 1)],
-        card: "fp_dana_visa_4242".into(),
-        ips: vec![SHARED_IP.into(), PHONE_IP.into()],
-        devices: vec![SHARED_DEVICE.into(), PHONE_DEVICE.into()],
-        sessions: 6,
-        events: 12,
-    };
-    let household = CustomerFacts {
-        id: (n + 2).to_string(),
-        email: "sam.reyes@example.net".into(),
-        name: "Sam Reyes".into(),
-        charge: format!("ch_{}_1", n + 2),
-        prior_charges: vec![],
-        card: "fp_sam_mc_5555".into(),
-        ips: vec![SHARED_IP.into()],
-        devices: vec![SHARED_DEVICE.into()],
-        sessions: 4,
-        events: 3,
-    };
+    let (disputing, household) = numbered_pair(n + 1, ["fp_dana_visa_4242", "fp_sam_mc_5555"]);
     let heavy = n + 3;
     let [ip, agent, device] = alternating_sign_in();
     statements.extend([
@@ -149,13 +126,9 @@ pub async fn seed_generic_app(prefix: &str, customers: usize) -> Fixture {
     ]);
     statements.extend(app_rows(&schema, &disputing, &household));
     statements.push(format!("ANALYZE {schema}.sessions"));
-    super::super::postgres_setup(&statements).await;
-    super::super::postgres_reader().await;
     Fixture {
-        schema,
-        disputing,
-        household,
         heavy_id: Some(heavy.to_string()),
         heavy_sessions: HEAVY_SESSIONS,
+        ..seeded(schema, &statements, disputing, household).await
     }
 }

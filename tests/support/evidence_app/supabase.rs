@@ -3,8 +3,8 @@
 //! fresh uuids and a run tag), and the app's own tables in a schema of this test's.
 
 use super::{
-    CustomerFacts, Fixture, LAPTOP_AGENT, PHONE_DEVICE, PHONE_IP, SHARED_DEVICE, SHARED_IP,
-    alternating_sign_in, app_rows, app_tables, fetch_text, fresh_schema,
+    CustomerFacts, Fixture, LAPTOP_AGENT, SHARED_DEVICE, SHARED_IP, alternating_sign_in, app_rows,
+    app_tables, fetch_text, fresh_schema, seeded,
 };
 
 /// Ordinary users added around the two the tests know.
@@ -107,30 +107,18 @@ fn sign_ins(id: &str, count: usize, every_days: u32, [ip, agent, _]: &[String; 3
 pub async fn seed_supabase_shape(prefix: &str) -> Fixture {
     let (schema, mut statements) = fresh_schema(prefix);
     let tag = fetch_text("SELECT substr(md5(random()::text), 1, 10)").await;
-    let disputing = CustomerFacts {
-        id: fetch_text("SELECT gen_random_uuid()::text").await,
-        email: format!("dana.reyes+{tag}@example.net"),
-        name: "Dana Reyes".into(),
-        charge: format!("ch_{tag}_dana_3"),
-        prior_charges: vec![format!("ch_{tag}_dana_1"), format!("ch_{tag}_dana_2")],
-        card: "fp_dana_visa_4242".into(),
-        ips: vec![SHARED_IP.into(), PHONE_IP.into()],
-        devices: vec![SHARED_DEVICE.into(), PHONE_DEVICE.into()],
-        sessions: 6,
-        events: 12,
-    };
-    let household = CustomerFacts {
-        id: fetch_text("SELECT gen_random_uuid()::text").await,
-        email: format!("sam.reyes+{tag}@example.net"),
-        name: "Sam Reyes".into(),
-        charge: format!("ch_{tag}_sam_1"),
-        prior_charges: vec![],
-        card: "fp_sam_mc_5555".into(),
-        ips: vec![SHARED_IP.into()],
-        devices: vec![SHARED_DEVICE.into()],
-        sessions: 4,
-        events: 3,
-    };
+    let disputing = CustomerFacts::disputing(
+        fetch_text("SELECT gen_random_uuid()::text").await,
+        format!("dana.reyes+{tag}@example.net"),
+        &format!("ch_{tag}_dana"),
+        "fp_dana_visa_4242",
+    );
+    let household = CustomerFacts::household(
+        fetch_text("SELECT gen_random_uuid()::text").await,
+        format!("sam.reyes+{tag}@example.net"),
+        &format!("ch_{tag}_sam"),
+        "fp_sam_mc_5555",
+    );
     // One run at a time creates the shared tables.
     statements.push("SELECT pg_advisory_lock(7358201)".into());
     statements.extend(auth_schema());
@@ -183,13 +171,5 @@ pub async fn seed_supabase_shape(prefix: &str) -> Fixture {
          SELECT u.id, 'ch_{tag}_' || row_number() OVER (), u.created_at, 1900, 'usd', 'succeeded', md5(u.email), '{SHARED_IP}' \
          FROM auth.users u WHERE u.email LIKE 'sb-{tag}-%'"
     ));
-    super::super::postgres_setup(&statements).await;
-    super::super::postgres_reader().await;
-    Fixture {
-        schema,
-        disputing,
-        household,
-        heavy_id: None,
-        heavy_sessions: 0,
-    }
+    seeded(schema, &statements, disputing, household).await
 }
