@@ -49,6 +49,11 @@ enum Command {
         /// Replace an existing file.
         #[arg(long)]
         force: bool,
+        /// Add an `[evidence]` block for chargeback evidence packs, written for a common app
+        /// schema (supabase, devise, django, generic), with the SQL source it reads;
+        /// `--evidence list` describes them.
+        #[arg(long, value_name = "PRESET")]
+        evidence: Option<String>,
     },
     /// Run one read-only query against a configured source and print a table: SQL through the
     /// statement guard (READ ONLY transaction, timeouts, caps), PromQL at this instant, or
@@ -247,7 +252,11 @@ fn main() {
             Command::Run { config } => sentinel::commands::run::run(&config).await,
             Command::Check { config, .. } => sentinel::commands::check::run(&config).await,
             Command::Demo { duration, json } => sentinel::demo::run(duration, json).await,
-            Command::Init { path, force } => sentinel::commands::init::run(&path, force),
+            Command::Init {
+                path,
+                force,
+                evidence,
+            } => sentinel::commands::init::run(&path, force, evidence.as_deref()),
             Command::Config {
                 command: ConfigCommand::Check { file },
             } => sentinel::commands::config_check::run(&file),

@@ -1,7 +1,12 @@
 //! `sentinel init`: write a commented example configuration for a typical stack, with fresh
-//! unguessable ping tokens. Never overwrites an existing file unless told to.
+//! unguessable ping tokens, and on request an `[evidence]` block for a common app schema.
+//! Never overwrites an existing file unless told to.
 
+use crate::evidence::presets::{self, Preset};
 use std::path::Path;
+
+/// The SQL source an evidence block reads when the example names none.
+const EVIDENCE_SOURCE: &str = "app";
 
 /// A fresh 128-bit token, hex-encoded.
 pub fn new_token() -> Result<String, String> {
@@ -18,7 +23,60 @@ pub fn example() -> Result<String, String> {
         .replace("__WORKER_TOKEN__", &new_token()?))
 }
 
-pub fn run(path: &Path, force: bool) -> i32 {
+/// The first `[sources.NAME]` of a SQL kind in the configuration `text`, if any.
+fn sql_source(text: &str) -> Option<String> {
+    let value: toml::Value = toml::from_str(text).ok()?;
+    value
+        .get("sources")?
+        .as_table()?
+        .iter()
+        .find(|(_, source)| {
+            matches!(
+                source.get("kind").and_then(|kind| kind.as_str()),
+                Some("postgres" | "mysql" | "sqlite")
+            )
+        })
+        .map(|(name, _)| name.clone())
+}
+
+/// The example configuration followed by `preset`'s evidence block, and the SQL source it reads
+/// when the example has none to offer.
+pub fn example_with_evidence(preset: Preset) -> Result<String, String> {
+    let mut text = example()?;
+    let source = match sql_source(&text) {
+        Some(name) => name,
+        None => {
+            text.push_str(&format!(
+                "\n# --- Evidence for disputes --------------------------------------------------------------\n\n\
+                 # The app's database the evidence block below reads, with a role that can only read.\n\
+                 [sources.{EVIDENCE_SOURCE}]\n\
+                 kind = \"postgres\"\n\
+                 url = \"${{APP_DATABASE_URL}}\"   # postgres://sentinel_ro:PASSWORD@127.0.0.1:5432/app\n"
+            ));
+            EVIDENCE_SOURCE.to_string()
+        }
+    };
+    text.push('\n');
+    text.push_str(&preset.text(&source));
+    Ok(text)
+}
+
+/// `sentinel init [--evidence PRESET]`; `--evidence list` prints the presets and writes nothing.
+pub fn run(path: &Path, force: bool, evidence: Option<&str>) -> i32 {
+    let preset = match evidence {
+        None => None,
+        Some("list") => {
+            print!("{}", presets::listing());
+            return 0;
+        }
+        Some(name) => match Preset::from_name(name) {
+            Ok(preset) => Some(preset),
+            Err(message) => {
+                eprintln!("{message}");
+                return 2;
+            }
+        },
+    };
     if path.exists() && !force {
         eprintln!(
             "{} already exists; not overwriting it (use --force to replace it)",
@@ -26,7 +84,11 @@ pub fn run(path: &Path, force: bool) -> i32 {
         );
         return 1;
     }
-    let text = match example() {
+    let written = match preset {
+        Some(preset) => example_with_evidence(preset),
+        None => example(),
+    };
+    let text = match written {
         Ok(text) => text,
         Err(message) => {
             eprintln!("{message}");
@@ -71,5 +133,30 @@ mod tests {
         assert_eq!(tokens.len(), 2);
         assert_ne!(tokens[0], tokens[1]);
         assert_ne!(new_token().unwrap(), new_token().unwrap());
+    }
+
+    #[test]
+    fn an_evidence_block_comes_with_the_postgres_source_it_reads() {
+        assert_eq!(sql_source(crate::config::EXAMPLE), None);
+        for preset in Preset::ALL {
+            let text = example_with_evidence(preset).unwrap();
+            let value: toml::Value = toml::from_str(&text).unwrap();
+            let source = value["evidence"]["source"].as_str().unwrap();
+            assert_eq!(source, EVIDENCE_SOURCE);
+            assert_eq!(sql_source(&text).as_deref(), Some(EVIDENCE_SOURCE));
+            assert_eq!(
+                value["sources"][source]["url"].as_str(),
+                Some("${APP_DATABASE_URL}")
+            );
+        }
+    }
+
+    #[test]
+    fn an_example_with_a_sql_source_keeps_it_for_the_evidence_block() {
+        let text = format!(
+            "{}\n[sources.shop]\nkind = \"sqlite\"\nurl = \"sqlite:///srv/shop.db\"\n",
+            example().unwrap()
+        );
+        assert_eq!(sql_source(&text).as_deref(), Some("shop"));
     }
 }

@@ -7,6 +7,7 @@ pub mod enrich;
 pub mod money;
 pub mod pack;
 pub mod pdf;
+pub mod presets;
 pub mod runner;
 pub mod stripe_fields;
 pub mod telegram;

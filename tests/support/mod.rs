@@ -5,6 +5,7 @@
 //! files written for the test.
 #![allow(dead_code)]
 
+pub mod evidence_app;
 pub mod fake_llm;
 pub mod fake_loki;
 pub mod fake_telegram;
