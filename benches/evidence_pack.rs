@@ -51,7 +51,9 @@ fn seed() {
              INSERT INTO {SCHEMA}.payments SELECT {id}, 'ch_{id}_' || g, now() - g * interval '30 days', 4900, 'usd', 'succeeded', 'card-{id}', '203.0.113.1', 'device-{id}-0' FROM generate_series(0, 12) g;"
         ));
     }
-    psql(&format!("ANALYZE {SCHEMA}.sessions; ANALYZE {SCHEMA}.events;"));
+    psql(&format!(
+        "ANALYZE {SCHEMA}.sessions; ANALYZE {SCHEMA}.events;"
+    ));
 }
 
 fn config(dir: &std::path::Path) -> std::path::PathBuf {
@@ -118,8 +120,13 @@ fn main() {
     seed();
     let dir = tempfile::tempdir().unwrap();
     let config = config(dir.path());
-    println!("evidence pack, `sentinel evidence` (release) against PostgreSQL, 2,000 other customers");
-    println!("{:>8}  {:>8}  {:>10}  {:>9}  {:>8}", "events", "seconds", "peak MB", "PDF KB", "pages");
+    println!(
+        "evidence pack, `sentinel evidence` (release) against PostgreSQL, 2,000 other customers"
+    );
+    println!(
+        "{:>8}  {:>8}  {:>10}  {:>9}  {:>8}",
+        "events", "seconds", "peak MB", "PDF KB", "pages"
+    );
     for (id, email, logins, uses) in MEASURED {
         let out = dir.path().join(format!("out-{id}"));
         let charge = format!("ch_{id}_0");

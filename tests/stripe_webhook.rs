@@ -6,66 +6,28 @@
 
 mod support;
 
-use hmac::{Hmac, Mac};
 use sentinel::store::Store;
-use sha2::Sha256;
 use std::path::Path;
 use std::process::Command;
+use support::stripe_events::{self, DisputeFields, signature};
 use support::{Daemon, free_port, sentinel_bin, write_config};
 
 const SECRET: &str = "whsec_current_0123456789abcdef";
 const OLD_SECRET: &str = "whsec_previous_fedcba9876543210";
 
-/// A `charge.dispute.created` event in Stripe's documented shape.
+/// A `charge.dispute.*` event for jo@example.com's charge, due 2024-12-15.
 fn dispute_event(event_id: &str, dispute_id: &str, event_type: &str, status: &str) -> String {
-    format!(
-        r#"{{
-  "id": "{event_id}",
-  "object": "event",
-  "api_version": "2024-06-20",
-  "created": 1733400000,
-  "data": {{
-    "object": {{
-      "id": "{dispute_id}",
-      "object": "dispute",
-      "amount": 4999,
-      "balance_transactions": [],
-      "charge": "ch_3QSentinel",
-      "created": 1733399990,
-      "currency": "usd",
-      "evidence": {{
-        "access_activity_log": null, "billing_address": null, "cancellation_policy": null,
-        "customer_email_address": "jo@example.com", "customer_name": "Jo Doe",
-        "customer_purchase_ip": null, "product_description": null, "receipts": null
-      }},
-      "evidence_details": {{
-        "due_by": 1734307199, "has_evidence": false, "past_due": false, "submission_count": 0
-      }},
-      "is_charge_refundable": false,
-      "livemode": false,
-      "metadata": {{}},
-      "payment_intent": "pi_3QSentinel",
-      "payment_method_details": {{
-        "card": {{"brand": "visa", "case_type": "chargeback", "network_reason_code": "10.4"}},
-        "type": "card"
-      }},
-      "reason": "fraudulent",
-      "status": "{status}"
-    }}
-  }},
-  "livemode": false,
-  "pending_webhooks": 1,
-  "request": {{"id": null, "idempotency_key": null}},
-  "type": "{event_type}"
-}}"#
-    )
-}
-
-fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(format!("{timestamp}.").as_bytes());
-    mac.update(body);
-    hex::encode(mac.finalize().into_bytes())
+    stripe_events::dispute_event(&DisputeFields {
+        event_id,
+        dispute_id,
+        event_type,
+        status,
+        charge: "ch_3QSentinel",
+        email: "jo@example.com",
+        amount: 4999,
+        due_by: 1734307199,
+        reason_code: "10.4",
+    })
 }
 
 fn now() -> i64 {

@@ -103,9 +103,11 @@ fn report(built: &build::Built, written: &write::Written) -> String {
     let mut lines = vec![format!(
         "Evidence pack for {}{}",
         pack.customer.email.as_deref().unwrap_or(&pack.customer.id),
-        pack.dispute
-            .as_ref()
-            .map_or_else(String::new, |d| format!(" (dispute {}, {})", d.id, d.amount_words()))
+        pack.dispute.as_ref().map_or_else(String::new, |d| format!(
+            " (dispute {}, {})",
+            d.id,
+            d.amount_words()
+        ))
     )];
     lines.push(format!(
         "  PDF:  {} ({} KB)",
@@ -120,7 +122,10 @@ fn report(built: &build::Built, written: &write::Written) -> String {
                 verdict.priors.join(", ")
             )
         } else {
-            format!("  Visa CE 3.0: does not qualify: {}", verdict.reasons.join("; "))
+            format!(
+                "  Visa CE 3.0: does not qualify: {}",
+                verdict.reasons.join("; ")
+            )
         });
     }
     for section in &pack.sections {

@@ -101,14 +101,20 @@ impl EvidenceRunner {
                 }
             };
             if let Err(error) = sent {
-                tracing::warn!(request = request.id, "evidence pack not sent to Telegram: {error}");
+                tracing::warn!(
+                    request = request.id,
+                    "evidence pack not sent to Telegram: {error}"
+                );
             }
         }
         if let Err(error) = store
             .finish_evidence_request(request.id, status, &detail, now)
             .await
         {
-            tracing::error!(request = request.id, "cannot record the evidence pack: {error}");
+            tracing::error!(
+                request = request.id,
+                "cannot record the evidence pack: {error}"
+            );
         }
     }
 
@@ -139,14 +145,15 @@ impl EvidenceRunner {
             dispute,
             charge: None,
         };
-        let built = build::build(config, &build_request, now)
-            .await
-            .map_err(|error| match error {
-                BuildError::Gather(GatherError::UnknownCustomer { .. }) => {
-                    format!("{error}; no pack was built")
-                }
-                other => other.to_string(),
-            })?;
+        let built =
+            build::build(config, &build_request, now)
+                .await
+                .map_err(|error| match error {
+                    BuildError::Gather(GatherError::UnknownCustomer { .. }) => {
+                        format!("{error}; no pack was built")
+                    }
+                    other => other.to_string(),
+                })?;
         let written = write::write(&evidence.out, &built).map_err(|error| error.to_string())?;
         Ok((built, written))
     }

@@ -59,7 +59,11 @@ pub fn built_text(built: &Built) -> String {
     for section in &pack.sections {
         if let SectionOutcome::Missing { reason } = &section.outcome {
             let reason: String = reason.chars().take(200).collect();
-            lines.push(format!("Missing: {}: {}", escape(&section.title), escape(&reason)));
+            lines.push(format!(
+                "Missing: {}: {}",
+                escape(&section.title),
+                escape(&reason)
+            ));
         }
     }
     let summary: String = pack.summary.chars().take(1500).collect();
@@ -96,9 +100,10 @@ pub async fn send_pack(
         let bytes = std::fs::read(path).map_err(|error| {
             ApiError::Garbled(format!("cannot read {}: {error}", path.display()))
         })?;
-        let name = path
-            .file_name()
-            .map_or_else(|| "evidence".to_string(), |n| n.to_string_lossy().into_owned());
+        let name = path.file_name().map_or_else(
+            || "evidence".to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         channel.pacer.wait_turn().await;
         api.send_file(
             channel.chat_id,

@@ -35,10 +35,10 @@ pub fn write(dir: &Path, built: &Built) -> Result<Written, WriteError> {
     };
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let pack = &built.pack;
-    let subject = pack
-        .dispute
-        .as_ref()
-        .map_or_else(|| format!("customer-{}", pack.customer.id), |d| d.id.clone());
+    let subject = pack.dispute.as_ref().map_or_else(
+        || format!("customer-{}", pack.customer.id),
+        |d| d.id.clone(),
+    );
     let stem = format!(
         "evidence-{}-{}",
         file_safe(&subject),
@@ -60,7 +60,13 @@ pub fn write(dir: &Path, built: &Built) -> Result<Written, WriteError> {
 /// Letters, digits, `-` and `_` only, at most 64 characters.
 fn file_safe(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(64)
         .collect()
 }

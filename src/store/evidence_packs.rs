@@ -119,7 +119,10 @@ impl Store {
     }
 
     /// The PDF of the latest pack built for a dispute.
-    pub async fn latest_pack_for_dispute(&self, dispute: &str) -> Result<Option<String>, StoreError> {
+    pub async fn latest_pack_for_dispute(
+        &self,
+        dispute: &str,
+    ) -> Result<Option<String>, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT detail FROM evidence_requests WHERE requested_by = ? AND status = 'built' ORDER BY id DESC LIMIT 1",
         )

@@ -12,6 +12,7 @@ pub mod fake_telegram;
 pub mod mmdb;
 pub mod pg_cluster;
 pub mod prometheus_history;
+pub mod stripe_events;
 pub mod telegram_emulator;
 
 use std::io::Write;

@@ -47,7 +47,11 @@ pub enum BuildError {
 }
 
 /// Builds the pack for `request` as of `now`.
-pub async fn build(config: &Config, request: &Request, now: DateTime<Utc>) -> Result<Built, BuildError> {
+pub async fn build(
+    config: &Config,
+    request: &Request,
+    now: DateTime<Utc>,
+) -> Result<Built, BuildError> {
     let evidence = config.evidence.as_ref().ok_or(BuildError::NotConfigured)?;
     let customer = gather::customer(config, evidence, &request.customer).await?;
     let gathered = gather::sections(config, evidence, &customer.id).await;
@@ -87,7 +91,9 @@ pub async fn build(config: &Config, request: &Request, now: DateTime<Utc>) -> Re
         .as_ref()
         .map(|d| d.charge.clone())
         .or_else(|| request.charge.clone());
-    let judged = disputed_charge.as_deref().map(|charge| judge(charge, request, &charges));
+    let judged = disputed_charge
+        .as_deref()
+        .map(|charge| judge(charge, request, &charges));
     let sections = gathered.iter().map(section).collect::<Vec<_>>();
     let activity: Vec<TimelineEntry> = enriched
         .timeline
@@ -98,10 +104,17 @@ pub async fn build(config: &Config, request: &Request, now: DateTime<Utc>) -> Re
     let disputed = judged.as_ref().and_then(|j| j.disputed.clone());
     let facts = facts(&enriched, &activity, &charges, disputed.as_ref(), &gathered);
     let verdict = judged.as_ref().map(|j| j.verdict.clone());
-    let summary = summary::paragraph(&customer, &facts, request.dispute.as_ref(), verdict.as_ref());
+    let summary = summary::paragraph(
+        &customer,
+        &facts,
+        request.dispute.as_ref(),
+        verdict.as_ref(),
+    );
     let mut geo_note = enriched.geo_note.clone();
     if let Some(failure) = geo_failure {
-        geo_note = format!("The GeoIP database could not be read ({failure}): locations are IP addresses only");
+        geo_note = format!(
+            "The GeoIP database could not be read ({failure}): locations are IP addresses only"
+        );
     }
     let product = evidence.product.clone().or_else(|| {
         disputed
@@ -139,14 +152,18 @@ pub async fn build(config: &Config, request: &Request, now: DateTime<Utc>) -> Re
 /// Every payments section's charges together.
 fn charges_of(gathered: &[Gathered]) -> Charges {
     let mut all = Charges::default();
-    for g in gathered.iter().filter(|g| g.spec.kind == SectionKind::Payments) {
+    for g in gathered
+        .iter()
+        .filter(|g| g.spec.kind == SectionKind::Payments)
+    {
         let Ok(result) = &g.result else { continue };
         let charges = payments::charges(&result.columns, &result.rows);
         all.transactions.extend(charges.transactions);
         all.schema.has.extend(charges.schema.has);
         all.unreadable = all.unreadable.or(charges.unreadable);
     }
-    all.transactions.sort_by(|a, b| (a.at, &a.charge).cmp(&(b.at, &b.charge)));
+    all.transactions
+        .sort_by(|a, b| (a.at, &a.charge).cmp(&(b.at, &b.charge)));
     all.transactions.dedup_by(|a, b| a.charge == b.charge);
     all
 }
@@ -279,10 +296,16 @@ fn terms(gathered: &[Gathered]) -> Option<(String, DateTime<Utc>)> {
         .filter_map(|g| g.result.as_ref().ok())
         .flat_map(|result| {
             let version = columns::find(&result.columns, &["version", "terms_version"]);
-            let time = columns::find(&result.columns, &["time", "accepted_at", "at", "created_at"]);
+            let time = columns::find(
+                &result.columns,
+                &["time", "accepted_at", "at", "created_at"],
+            );
             result.rows.iter().filter_map(move |row| {
                 let at = crate::source::sql::values::parse_time(columns::cell(row, time)?)?;
-                Some((columns::cell(row, version).unwrap_or("unknown").to_string(), at))
+                Some((
+                    columns::cell(row, version).unwrap_or("unknown").to_string(),
+                    at,
+                ))
             })
         })
         .max_by_key(|(_, at)| *at)

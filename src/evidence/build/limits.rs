@@ -17,8 +17,16 @@ const TIMELINE_FIRST: usize = 60;
 /// `rows` as a table, cut to its first and last rows when long.
 pub(crate) fn table(columns: &[String], rows: &[Vec<Option<String>>], noun: &str) -> Table {
     let total_rows = rows.len();
+    let times: Vec<bool> = columns.iter().map(|c| is_time_column(c)).collect();
     let text = |row: &Vec<Option<String>>| -> Vec<String> {
-        row.iter().map(|c| c.clone().unwrap_or_default()).collect()
+        row.iter()
+            .zip(&times)
+            .map(|(cell, &time)| match cell {
+                Some(value) if time => readable_time(value),
+                Some(value) => value.clone(),
+                None => String::new(),
+            })
+            .collect()
     };
     if total_rows <= TABLE_ROWS {
         return Table {
@@ -41,6 +49,24 @@ pub(crate) fn table(columns: &[String], rows: &[Vec<Option<String>>], noun: &str
             group(total_rows - TABLE_ROWS),
             group(total_rows)
         )),
+    }
+}
+
+/// Whether a column holds moments, by its name (`time`, `at`, `created_at`, `last_login`...).
+fn is_time_column(name: &str) -> bool {
+    let name = name.trim().to_ascii_lowercase();
+    matches!(
+        name.as_str(),
+        "time" | "at" | "timestamp" | "date_joined" | "last_login"
+    ) || name.ends_with("_at")
+}
+
+/// A database's moment as "2026-01-09 19:56 UTC"; text that is not one, unchanged.
+fn readable_time(value: &str) -> String {
+    let is_number = value.trim().parse::<f64>().is_ok();
+    match crate::source::sql::values::parse_time(value) {
+        Some(at) if !is_number => at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        _ => value.to_string(),
     }
 }
 
@@ -180,6 +206,21 @@ mod tests {
         assert!(
             omitted.starts_with("600 of 100,002 entries shown: 99,402 logins and uses between"),
             "{omitted}"
+        );
+    }
+
+    #[test]
+    fn moments_are_written_alike_whatever_the_database_printed() {
+        let columns: Vec<String> = ["created_at", "amount", "time"].map(String::from).to_vec();
+        let rows = vec![vec![
+            Some("2026-01-09 19:56:41.513608+00".to_string()),
+            Some("2900".to_string()),
+            Some("not a time".to_string()),
+        ]];
+        let shown = table(&columns, &rows, "payment");
+        assert_eq!(
+            shown.rows[0],
+            ["2026-01-09 19:56 UTC", "2900", "not a time"]
         );
     }
 

@@ -139,10 +139,9 @@ impl Devices {
     fn record(&mut self, at: DateTime<Utc>, device_id: Option<&str>, agent: Option<&Agent>) {
         let agent_label = agent.map(|agent| agent.device_label.as_str());
         match (device_id, agent_label) {
-            (Some(id), agent_label) => {
-                let agent_label = agent_label.unwrap_or(agent::UNKNOWN_BROWSER);
-                self.by_id.record(id, at, agent_label, None);
-            }
+            // A row without a user agent (a payment's device id) leaves the label the
+            // device's sessions gave it.
+            (Some(id), agent_label) => self.by_id.record(id, at, agent_label.unwrap_or(""), None),
             (None, Some(label)) => self.by_agent.record(label, at, label, None),
             (None, None) => {}
         }
@@ -150,9 +149,14 @@ impl Devices {
 
     /// "Chrome 120 on macOS (desktop), device 3f2a9c1e…" for devices with an id.
     fn into_seen(self) -> Vec<Seen> {
-        let mut seen = self
-            .by_id
-            .into_seen(|id, group| format!("{}, device {}", group.label, short_id(id)));
+        let mut seen = self.by_id.into_seen(|id, group| {
+            let label = if group.label.is_empty() {
+                agent::UNKNOWN_BROWSER
+            } else {
+                &group.label
+            };
+            format!("{label}, device {}", short_id(id))
+        });
         seen.extend(self.by_agent.into_seen(|_, group| group.label.clone()));
         sort_seen(&mut seen);
         seen

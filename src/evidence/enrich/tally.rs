@@ -42,9 +42,13 @@ impl Tally {
                 group.first = group.first.min(at);
                 if at >= group.last {
                     group.last = at;
-                    if group.label != label {
-                        label.clone_into(&mut group.label);
-                    }
+                }
+                // The latest label wins; an empty one (nothing known) never replaces another.
+                if !label.is_empty()
+                    && group.label != label
+                    && (at >= group.last || group.label.is_empty())
+                {
+                    label.clone_into(&mut group.label);
                 }
                 group
             }

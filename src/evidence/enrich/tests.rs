@@ -259,3 +259,41 @@ fn nothing_in_nothing_out() {
     assert!(enriched.daily.is_empty());
     assert_eq!(enriched.undated, 0);
 }
+
+#[test]
+fn a_later_row_without_a_user_agent_keeps_the_devices_browser() {
+    let login_columns = columns(&["time", "user_agent", "device_id"]);
+    let logins = rows(&[&[
+        Some("2026-11-01 09:00:00+00"),
+        Some(CHROME_MAC),
+        Some("dev-laptop-7f3a"),
+    ]]);
+    let payment_columns = columns(&["time", "charge", "device_id"]);
+    let payments = rows(&[&[
+        Some("2026-11-05 09:00:00+00"),
+        Some("ch_1"),
+        Some("dev-laptop-7f3a"),
+    ]]);
+    let sections = [
+        SectionRows {
+            kind: SectionKind::Logins,
+            title: "Logins",
+            columns: &login_columns,
+            rows: &logins,
+        },
+        SectionRows {
+            kind: SectionKind::Payments,
+            title: "Payments",
+            columns: &payment_columns,
+            rows: &payments,
+        },
+    ];
+    let devices = enrich(&sections, None).devices;
+    assert_eq!(devices.len(), 1);
+    assert_eq!(
+        devices[0].label,
+        "Chrome 120 on macOS (desktop), device dev-lapt…"
+    );
+    assert_eq!(devices[0].count, 2);
+    assert_eq!(devices[0].last.to_rfc3339(), "2026-11-05T09:00:00+00:00");
+}
