@@ -407,4 +407,49 @@ async fn a_dispute_from_stripe_brings_the_pack_to_telegram_then_a_reminder_befor
         })
         .count();
     assert_eq!(reminders, 1, "one reminder per dispute");
+
+    // The operator asks from the chat: the pack comes back as a reply to the command; a
+    // customer that does not exist gets a clear line and no documents.
+    fake.push_updates(vec![
+        serde_json::json!({"update_id": 1, "message": {
+            "message_id": 501, "from": {"id": 1, "is_bot": false, "first_name": "O"},
+            "chat": {"id": CHAT, "type": "group"}, "date": 0,
+            "text": format!("/evidence {}", fixture.disputing.email),
+        }}),
+        serde_json::json!({"update_id": 2, "message": {
+            "message_id": 502, "from": {"id": 1, "is_bot": false, "first_name": "O"},
+            "chat": {"id": CHAT, "type": "group"}, "date": 0,
+            "text": "/evidence nobody@example.com",
+        }}),
+    ]);
+    let documents = wait_for(&fake, "sendDocument", 4, "documents for /evidence").await;
+    assert!(
+        documents[2]["document"]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("%PDF-")
+    );
+    let messages = wait_for(&fake, "sendMessage", 6, "answers to /evidence").await;
+    let answered = messages.iter().find(|m| {
+        m["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Evidence pack for")
+            && m["reply_parameters"]["message_id"] == 501
+    });
+    assert!(answered.is_some(), "{messages:#?}");
+    let refused = messages.iter().find(|m| {
+        m["reply_parameters"]["message_id"] == 502
+            && m["text"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("No evidence pack for “nobody@example.com”")
+    });
+    assert!(refused.is_some(), "{messages:#?}");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        fake.calls("sendDocument").len(),
+        4,
+        "no documents for an unknown customer"
+    );
 }
