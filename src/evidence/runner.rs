@@ -70,7 +70,17 @@ impl EvidenceRunner {
     async fn answer(&self, request: &EvidenceRequest) {
         let store = self.engine.store();
         let now = self.engine.now();
-        let outcome = self.build_and_write(request, now).await;
+        let dispute = match request.dispute_id() {
+            Some(id) => match store.disputes().await {
+                Ok(disputes) => disputes.iter().find(|d| d.id == id).map(dispute_facts),
+                Err(error) => {
+                    tracing::error!(request = request.id, "cannot read the dispute: {error}");
+                    None
+                }
+            },
+            None => None,
+        };
+        let outcome = self.build_and_write(request, dispute.clone(), now).await;
         let (status, detail) = match &outcome {
             Ok((_, written)) => (EvidenceOutcome::Built, written.pdf.display().to_string()),
             Err(reason) => (EvidenceOutcome::Failed, reason.clone()),
@@ -94,6 +104,7 @@ impl EvidenceRunner {
                     telegram::send_failure(
                         channel,
                         &request.customer,
+                        dispute.as_ref(),
                         reason,
                         request.reply_to_message,
                     )
@@ -121,6 +132,7 @@ impl EvidenceRunner {
     async fn build_and_write(
         &self,
         request: &EvidenceRequest,
+        dispute: Option<crate::evidence::pack::DisputeFacts>,
         now: DateTime<Utc>,
     ) -> Result<(build::Built, write::Written), String> {
         let config = self.engine.config();
@@ -128,18 +140,12 @@ impl EvidenceRunner {
             .evidence
             .as_ref()
             .ok_or_else(|| BuildError::NotConfigured.to_string())?;
-        let dispute = match request.dispute_id() {
-            Some(id) => self
-                .engine
-                .store()
-                .disputes()
-                .await
-                .map_err(|error| error.to_string())?
-                .into_iter()
-                .find(|d| d.id == id)
-                .map(|d| dispute_facts(&d)),
-            None => None,
-        };
+        if request.customer.trim().is_empty() {
+            return Err(
+                "Stripe did not say who the customer is (no email on the dispute, and no customer_email_metadata key in [stripe]): /evidence <email or id> builds the pack"
+                    .to_string(),
+            );
+        }
         let build_request = Request {
             customer: request.customer.clone(),
             dispute,

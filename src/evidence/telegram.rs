@@ -120,18 +120,27 @@ pub async fn send_pack(
     Ok(message)
 }
 
-/// Says why no pack was built.
+/// Says why no pack was built, with the dispute it was for.
 pub async fn send_failure(
     channel: &TelegramChannel,
     customer: &str,
+    dispute: Option<&DisputeFacts>,
     reason: &str,
     reply_to: Option<i64>,
 ) -> Result<i64, ApiError> {
-    let text = format!(
-        "📁 No evidence pack for “{}”: {}",
-        escape(customer),
+    let about = if customer.trim().is_empty() {
+        "this dispute".to_string()
+    } else {
+        format!("“{}”", escape(customer))
+    };
+    let mut text = format!(
+        "📁 No evidence pack for {about}: {}",
         escape(&reason.chars().take(1500).collect::<String>())
     );
+    if let Some(dispute) = dispute {
+        text.push('\n');
+        text.push_str(&escape(&dispute_line(dispute)));
+    }
     channel.pacer.wait_turn().await;
     channel
         .api

@@ -304,10 +304,11 @@ pub(crate) async fn receive(
                             "the customer's email is unknown (no evidence.customer_email_address, and the charge is an id, not expanded): stored empty"
                         );
                     }
-                    if evidence_request.is_none() {
+                    if dispute.customer().is_none() {
                         tracing::warn!(
                             dispute = dispute.id,
-                            "neither the customer's email nor a customer id (customer_email_metadata) is known: no evidence request was recorded"
+                            request = ?evidence_request,
+                            "neither the customer's email nor a customer id (customer_email_metadata) is known: the operator is asked to name the customer"
                         );
                     }
                 }

@@ -77,18 +77,17 @@ impl Store {
             return Ok(DisputeRecord::Duplicate);
         }
         let record = if upsert_dispute(&mut tx, dispute).await? {
-            let evidence_request = match dispute.customer() {
-                Some(customer) => Some(
-                    insert_evidence_request(
-                        &mut tx,
-                        &format!("stripe:{}", dispute.id),
-                        customer,
-                        now,
-                    )
-                    .await?,
-                ),
-                None => None,
-            };
+            // Without a customer the request still stands: the operator is told whose
+            // dispute could not be told, and how to build the pack.
+            let evidence_request = Some(
+                insert_evidence_request(
+                    &mut tx,
+                    &format!("stripe:{}", dispute.id),
+                    dispute.customer().unwrap_or(""),
+                    now,
+                )
+                .await?,
+            );
             DisputeRecord::New { evidence_request }
         } else {
             DisputeRecord::Updated
@@ -277,13 +276,13 @@ mod tests {
             )
             .await
             .unwrap();
-        assert_eq!(
+        assert!(matches!(
             record,
             DisputeRecord::New {
-                evidence_request: None
+                evidence_request: Some(_)
             }
-        );
-        assert!(store.evidence_requests().await.unwrap().is_empty());
+        ));
+        assert_eq!(store.evidence_requests().await.unwrap(), [""]);
     }
 
     #[tokio::test]
