@@ -172,3 +172,119 @@ fn timeline_row(entry: &TimelineEntry) -> Vec<String> {
         entry.text.clone(),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone, Utc};
+
+    use super::*;
+    use crate::evidence::pack::{Customer, QuerySource, Section, SectionKind, Timeline};
+    use crate::evidence::pdf::flow::Op;
+
+    fn pack(timeline_entries: usize, sections: Vec<Section>) -> Pack {
+        let start = Utc.with_ymd_and_hms(2026, 3, 1, 14, 5, 0).unwrap();
+        Pack {
+            generated_at: start,
+            customer: Customer {
+                id: "cus_1".into(),
+                email: None,
+                name: None,
+            },
+            dispute: None,
+            summary: "Signed up and used the product daily.".into(),
+            ce3: None,
+            sections,
+            devices: Vec::new(),
+            locations: Vec::new(),
+            geo_note: "IP addresses only.".into(),
+            timeline: Timeline {
+                entries: (0..timeline_entries)
+                    .map(|index| TimelineEntry {
+                        at: start + Duration::minutes(index as i64),
+                        kind: SectionKind::Logins,
+                        text: format!("Login number {index}"),
+                    })
+                    .collect(),
+                omitted: None,
+            },
+            daily: Vec::new(),
+            left_out: Vec::new(),
+        }
+    }
+
+    fn texts(laid: &Laid) -> Vec<&str> {
+        laid.pages
+            .iter()
+            .flatten()
+            .filter_map(|op| match op {
+                Op::Text { text, .. } => Some(text.as_str()),
+                Op::Rect { .. } => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_pack_that_fits_is_laid_out_whole() {
+        let fonts = Fonts::load().unwrap();
+        let laid = lay_out(&pack(10, Vec::new()), &fonts, 5);
+        assert!(!laid.full);
+        assert_eq!(laid.pages.len(), 2, "the cover, then the rest");
+        let texts = texts(&laid);
+        assert!(texts.contains(&"Login number 9"));
+        assert!(!texts.iter().any(|text| text.contains("left out")));
+    }
+
+    #[test]
+    fn a_long_timeline_is_cut_to_the_page_cap_and_says_how_much() {
+        let fonts = Fonts::load().unwrap();
+        let laid = lay_out(&pack(5_000, Vec::new()), &fonts, 4);
+        assert!(!laid.full, "cutting rows made the rest fit");
+        assert_eq!(laid.pages.len(), 4);
+        let texts = texts(&laid);
+        let shown = texts
+            .iter()
+            .filter(|text| text.starts_with("Login number"))
+            .count();
+        let cut_line = texts
+            .iter()
+            .find(|text| text.ends_with("further timeline entries left out: page limit"))
+            .unwrap();
+        let left_out: usize = cut_line
+            .split(' ')
+            .next()
+            .unwrap()
+            .replace(',', "")
+            .parse()
+            .unwrap();
+        assert!(shown > 50, "{shown} rows shown");
+        assert_eq!(shown + left_out, 5_000);
+    }
+
+    #[test]
+    fn content_no_cut_can_shorten_still_stops_at_the_cap() {
+        let fonts = Fonts::load().unwrap();
+        let sections = (0..500)
+            .map(|index| Section {
+                name: format!("s{index}"),
+                title: format!("Section {index}"),
+                kind: SectionKind::Other,
+                source: QuerySource {
+                    source: "app".into(),
+                    query: "SELECT 1".into(),
+                },
+                outcome: SectionOutcome::Missing {
+                    reason: "the query returned no rows".into(),
+                },
+            })
+            .collect();
+        let laid = lay_out(&pack(0, sections), &fonts, 3);
+        assert!(laid.full);
+        assert_eq!(laid.pages.len(), 3);
+        assert!(
+            texts(&laid)
+                .last()
+                .unwrap()
+                .contains("page limit (3 pages)")
+        );
+    }
+}

@@ -30,12 +30,24 @@ pub(super) fn one_line(text: &str) -> String {
 /// Wraps `text` into lines no wider than `width`; each `\n` starts a new line. Words wider
 /// than a line are broken between characters. Empty text gives no line.
 pub(super) fn wrap(text: &str, width: f32, measure: &dyn Measure) -> Vec<String> {
+    wrap_until(text, width, usize::MAX, measure)
+}
+
+/// [`wrap`], stopping once `enough` lines are made, so a huge text costs no more than the
+/// lines shown.
+fn wrap_until(text: &str, width: f32, enough: usize, measure: &dyn Measure) -> Vec<String> {
     let space = measure.char_width(' ');
     let mut lines = Vec::new();
     for paragraph in text.split('\n') {
+        if lines.len() >= enough {
+            break;
+        }
         let mut line = String::new();
         let mut line_width = 0.0;
         for word in paragraph.split_whitespace() {
+            if lines.len() >= enough {
+                break;
+            }
             let word_width = measure.width(word);
             let gap = if line.is_empty() { 0.0 } else { space };
             if line_width + gap + word_width <= width {
@@ -60,6 +72,9 @@ pub(super) fn wrap(text: &str, width: f32, measure: &dyn Measure) -> Vec<String>
                 if line_width + character_width > width && !line.is_empty() {
                     lines.push(std::mem::take(&mut line));
                     line_width = 0.0;
+                    if lines.len() >= enough {
+                        break;
+                    }
                 }
                 line.push(character);
                 line_width += character_width;
@@ -80,7 +95,7 @@ pub(super) fn wrap_at_most(
     max_lines: usize,
     measure: &dyn Measure,
 ) -> Vec<String> {
-    let mut lines = wrap(text, width, measure);
+    let mut lines = wrap_until(text, width, max_lines.saturating_add(1), measure);
     if lines.len() > max_lines {
         lines.truncate(max_lines);
         if let Some(last) = lines.last_mut() {
@@ -163,6 +178,16 @@ pub(super) mod tests {
         let lines = wrap_at_most("aaa bbb ccc ddd", 7.0, 1, &Monospace);
         assert_eq!(lines, ["aaa bb…"]);
         assert_eq!(wrap_at_most("aaa bbb", 7.0, 1, &Monospace), ["aaa bbb"]);
+    }
+
+    #[test]
+    fn a_huge_cell_is_cut_without_wrapping_all_of_it() {
+        let huge = "word ".repeat(1_000_000);
+        let lines = wrap_at_most(&huge, 20.0, 3, &Monospace);
+        assert_eq!(lines.len(), 3);
+        assert!(lines[2].ends_with('…'), "{lines:?}");
+        let one_word = "x".repeat(1_000_000);
+        assert_eq!(wrap_at_most(&one_word, 20.0, 2, &Monospace).len(), 2);
     }
 
     #[test]
