@@ -107,7 +107,7 @@ fn measure(args: &[&str]) -> (f64, i64, bool) {
         .args(args)
         .stdout(std::process::Stdio::null())
         // The bench reads as the administrator; the warning saying so is not the measurement.
-        .env("RUST_LOG", "error")
+        .env("SENTINEL_LOG", "error")
         .spawn()
         .unwrap();
     let pid = child.id() as libc::pid_t;
