@@ -462,7 +462,8 @@ async fn buttons_and_commands_from_the_operator_silence_judge_and_record() {
         replies[3]
     );
     assert!(
-        replies[4].contains("ACME &lt;Corp&gt;") && replies[4].contains("later"),
+        replies[4].contains("ACME &lt;Corp&gt;")
+            && replies[4].starts_with("📁 Building the evidence pack"),
         "{}",
         replies[4]
     );
