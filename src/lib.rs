@@ -19,6 +19,7 @@
 use clap as _;
 
 pub mod alert;
+pub mod backtest;
 pub mod chat;
 pub mod clock;
 pub mod commands;

@@ -107,6 +107,25 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// What would have paged over a past period: the watches replayed at their own intervals
+    /// through the real engine and tracker, on a throwaway store, calling no channel.
+    /// Exit 0: replayed; 1: bad window or unknown watch; 2: cannot run.
+    Backtest {
+        /// Start: RFC 3339, or a span before now (`7d`).
+        #[arg(long)]
+        from: String,
+        /// End: RFC 3339, a span before now, or `now`.
+        #[arg(long, default_value = "now")]
+        to: String,
+        /// Only this watch (repeat for several).
+        #[arg(long = "watch")]
+        watches: Vec<String>,
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+        #[arg(short, long, env = "SENTINEL_CONFIG", default_value = "sentinel.toml")]
+        config: PathBuf,
+    },
     /// Build the chargeback evidence pack for one customer: a PDF and the JSON of Stripe's
     /// evidence fields, read-only from the app's database; nothing is sent to Stripe.
     /// Exit 0: written; 1: customer or dispute not found; 2: cannot run.
@@ -291,6 +310,13 @@ fn main() {
                     }
                 }
             },
+            Command::Backtest {
+                from,
+                to,
+                watches,
+                json,
+                config,
+            } => sentinel::commands::backtest::run(&config, &from, &to, watches, json).await,
             Command::Evidence {
                 email,
                 customer,

@@ -2,6 +2,7 @@
 //! return the process exit code.
 
 pub mod audit;
+pub mod backtest;
 pub mod check;
 pub mod config_check;
 pub mod disputes;

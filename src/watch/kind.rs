@@ -10,7 +10,7 @@
 
 use super::WatchContext;
 use super::observation::Evaluation;
-use crate::config::{WatchSpec, WatchSpecKind};
+use crate::config::{SourceSpec, WatchSpec, WatchSpecKind};
 use crate::investigate::finding::Finding;
 use crate::investigate::playbook::{self, PlaybookContext};
 use futures_util::future::BoxFuture;
@@ -55,6 +55,21 @@ pub trait Watch: Send + Sync {
     ) -> BoxFuture<'a, Finding> {
         Box::pin(async move { playbook::from_alert(Some(spec), ctx) })
     }
+
+    /// Whether `sentinel backtest` can judge this watch again at past moments (its source
+    /// answers as of a given time), or why not.
+    fn replay(&self, _sources: &[SourceSpec]) -> Replay {
+        Replay::Skipped("replaying this kind over history is not built yet".to_string())
+    }
+}
+
+/// Whether a watch can be replayed over history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Replay {
+    /// Each evaluation reads its source as of the engine's (replayed) clock.
+    Supported,
+    /// Why it cannot be.
+    Skipped(String),
 }
 
 /// A glob a watch reads.

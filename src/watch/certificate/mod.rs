@@ -22,6 +22,10 @@ use futures_util::future::BoxFuture;
 use spec::{CertificateSpec, CertificateTarget};
 
 impl Watch for CertificateSpec {
+    fn replay(&self, _sources: &[crate::config::SourceSpec]) -> super::kind::Replay {
+        super::kind::Replay::Skipped("it reads the certificate served now".to_string())
+    }
+
     fn evaluate<'a>(
         &'a self,
         spec: &'a WatchSpec,

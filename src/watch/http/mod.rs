@@ -116,6 +116,12 @@ pub(crate) fn client(watch: &str) -> Result<HttpSource, SourceError> {
 }
 
 impl Watch for HttpSpec {
+    fn replay(&self, _sources: &[crate::config::SourceSpec]) -> super::kind::Replay {
+        super::kind::Replay::Skipped(
+            "it probes the endpoint now; past answers are not recorded".to_string(),
+        )
+    }
+
     fn evaluate<'a>(
         &'a self,
         spec: &'a WatchSpec,

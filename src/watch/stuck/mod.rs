@@ -308,6 +308,12 @@ pub(crate) fn judge_lengths(
 }
 
 impl Watch for StuckSpec {
+    fn replay(&self, _sources: &[crate::config::SourceSpec]) -> super::kind::Replay {
+        super::kind::Replay::Skipped(
+            "it reads the live state of a job table or queue, which keeps no history".to_string(),
+        )
+    }
+
     fn evaluate<'a>(
         &'a self,
         spec: &'a WatchSpec,

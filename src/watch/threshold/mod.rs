@@ -50,6 +50,11 @@ pub(crate) fn judge(description: &str, query: &str, series: &[Series]) -> Vec<Ob
 }
 
 impl Watch for ThresholdSpec {
+    /// Prometheus answers an instant query as of any moment it holds.
+    fn replay(&self, _sources: &[crate::config::SourceSpec]) -> super::kind::Replay {
+        super::kind::Replay::Supported
+    }
+
     fn evaluate<'a>(
         &'a self,
         spec: &'a WatchSpec,

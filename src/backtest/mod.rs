@@ -1,0 +1,129 @@
+//! `sentinel backtest`: what would have paged over a past period. The configured watches that
+//! can be judged as of a past moment are replayed at their own intervals through the real
+//! engine and the real tracker (the same `for`, `keep_firing_for`, grouping and blindness),
+//! on a throwaway store and with no channel but a list, so nothing real changes and nobody is
+//! called. What cannot be replayed is listed with the reason.
+
+pub mod report;
+pub mod window;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::alert::notice::{Notice, NoticeKind};
+use crate::clock::{ManualClock, SharedClock};
+use crate::config::Config;
+use crate::notify::Channel;
+use crate::notify::dispatch::Channels;
+use crate::store::Store;
+use crate::watch::kind::Replay;
+pub use report::{Outcome, PageLine, WatchSummary};
+pub use window::Window;
+
+/// What to replay.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub window: Window,
+    /// Only these watches (all when empty).
+    pub watches: Vec<String>,
+}
+
+/// Why a backtest could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum BacktestError {
+    #[error("no watch named `{0}` (watches: {1})")]
+    UnknownWatch(String, String),
+    #[error("cannot set up the replay: {0}")]
+    Setup(String),
+}
+
+/// Replays `plan` over `config`'s watches; `progress` hears how far it got (0.0 to 1.0).
+pub async fn run(
+    config: &Config,
+    plan: &Plan,
+    progress: &dyn Fn(f64),
+) -> Result<Outcome, BacktestError> {
+    let known: Vec<&str> = config.watches.iter().map(|w| w.name.as_str()).collect();
+    for name in &plan.watches {
+        if !known.contains(&name.as_str()) {
+            return Err(BacktestError::UnknownWatch(name.clone(), known.join(", ")));
+        }
+    }
+    let mut replayed = config.clone();
+    let mut skipped = Vec::new();
+    replayed.watches.retain(|spec| {
+        if !plan.watches.is_empty() && !plan.watches.contains(&spec.name) {
+            return false;
+        }
+        match spec.kind.watch().replay(&config.sources) {
+            Replay::Supported => true,
+            Replay::Skipped(reason) => {
+                skipped.push((spec.name.clone(), reason));
+                false
+            }
+        }
+    });
+    replayed.channels.clear();
+    // Every page and every resolution goes to the one list, whatever channels the watch
+    // names (counted, never sent).
+    for spec in &mut replayed.watches {
+        spec.channels = None;
+        spec.notify_resolved = true;
+    }
+    let dir = tempfile::tempdir().map_err(|e| BacktestError::Setup(e.to_string()))?;
+    replayed.store.path = dir.path().join("backtest.db");
+    let store = Store::open(&replayed.store.path)
+        .await
+        .map_err(|e| BacktestError::Setup(e.to_string()))?;
+    let pages = Arc::new(Mutex::new(Vec::<Notice>::new()));
+    let channels = Channels {
+        list: vec![("backtest".into(), Channel::Memory(pages.clone()))],
+    };
+    let clock = ManualClock::new(plan.window.from);
+    let shared: SharedClock = Arc::new(clock.clone());
+    let step = replayed
+        .watches
+        .iter()
+        .map(|w| w.interval)
+        .min()
+        .unwrap_or(Duration::from_secs(60))
+        .max(Duration::from_secs(1));
+    let mut evaluations: BTreeMap<String, usize> = BTreeMap::new();
+    let mut blind: usize = 0;
+    if !replayed.watches.is_empty() {
+        let engine =
+            crate::engine::build::engine(replayed.clone(), store.clone(), shared, channels)
+                .map_err(BacktestError::Setup)?;
+        let span = (plan.window.to - plan.window.from)
+            .num_milliseconds()
+            .max(1) as f64;
+        let mut at: DateTime<Utc> = plan.window.from;
+        while at <= plan.window.to {
+            clock.set(at);
+            let report = engine
+                .pass(false)
+                .await
+                .map_err(|e| BacktestError::Setup(e.to_string()))?;
+            blind += report.blind;
+            *evaluations.entry("all".into()).or_default() += report.evaluated;
+            progress((at - plan.window.from).num_milliseconds() as f64 / span);
+            at += chrono::Duration::from_std(step).unwrap_or(chrono::Duration::minutes(1));
+        }
+    }
+    store.close().await;
+    let notices = pages.lock().map(|p| p.clone()).unwrap_or_default();
+    Ok(report::outcome(
+        plan.window,
+        &replayed,
+        notices
+            .into_iter()
+            .filter(|n| n.kind != NoticeKind::Reminder)
+            .collect(),
+        skipped,
+        evaluations.get("all").copied().unwrap_or(0),
+        blind,
+    ))
+}

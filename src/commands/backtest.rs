@@ -1,0 +1,63 @@
+//! `sentinel backtest`: the pages the configured watches would have sent over a past period,
+//! replayed on a throwaway store; nothing real changes and no channel is called.
+//!
+//! Exit codes: 0 replayed, 1 bad arguments (window, unknown watch), 2 cannot run.
+
+use std::io::Write;
+use std::path::Path;
+
+use super::{EXIT_CANNOT_RUN, load_config};
+use crate::backtest::{self, BacktestError, Plan, Window};
+
+pub async fn run(
+    config_path: &Path,
+    from: &str,
+    to: &str,
+    watches: Vec<String>,
+    json: bool,
+) -> i32 {
+    let config = match load_config(config_path) {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    let window = match Window::parse(from, to, chrono::Utc::now()) {
+        Ok(window) => window,
+        Err(message) => {
+            eprintln!("{message}");
+            return 1;
+        }
+    };
+    let plan = Plan { window, watches };
+    let last = std::cell::Cell::new(-1i64);
+    let progress = |done: f64| {
+        let tenth = (done * 10.0).floor() as i64;
+        if tenth > last.get() {
+            last.set(tenth);
+            eprint!("\rreplaying: {:>3}%", tenth * 10);
+            let _ = std::io::stderr().flush();
+        }
+    };
+    let outcome = backtest::run(&config, &plan, &progress).await;
+    eprintln!();
+    match outcome {
+        Ok(outcome) if json => match serde_json::to_string_pretty(&outcome) {
+            Ok(text) => {
+                println!("{text}");
+                0
+            }
+            Err(error) => super::cannot_run(error),
+        },
+        Ok(outcome) => {
+            println!("{}", backtest::report::text(&outcome));
+            0
+        }
+        Err(error @ BacktestError::UnknownWatch(..)) => {
+            eprintln!("{error}");
+            1
+        }
+        Err(error) => {
+            eprintln!("{error}");
+            EXIT_CANNOT_RUN
+        }
+    }
+}

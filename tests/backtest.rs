@@ -1,0 +1,125 @@
+//! `sentinel backtest` against a real Prometheus holding six hours of history: a two-minute
+//! blip is swallowed by `for`, a forty-minute outage pages exactly once, within `for` plus one
+//! interval of its start, and resolves; a watch that cannot be replayed is listed with the
+//! reason; a bad window or an unknown watch is refused.
+
+mod support;
+
+use std::process::Command;
+use support::prometheus_history::{HistoryPrometheus, sample};
+use support::{sentinel_bin, write_config};
+
+const SERIES: &str = "app_free_ratio{host=\"db1\"}";
+const OTHER: &str = "app_free_ratio{host=\"web1\"}";
+
+#[test]
+fn a_recorded_outage_pages_once_and_a_blip_is_swallowed() {
+    let now = chrono::Utc::now().timestamp() / 60 * 60;
+    let blip = now - 5 * 3600;
+    let outage = (now - 3 * 3600, now - 3 * 3600 + 40 * 60);
+    let free = |at: i64| {
+        if (blip..blip + 120).contains(&at) || (outage.0..outage.1).contains(&at) {
+            0.05
+        } else {
+            0.5
+        }
+    };
+    let mut history = String::from("# TYPE app_free_ratio gauge\n");
+    for series in [SERIES, OTHER] {
+        for at in (now - 6 * 3600..now - 120).step_by(60) {
+            let value = if series == SERIES { free(at) } else { 0.5 };
+            history.push_str(&sample(series, value, at));
+        }
+    }
+    let prometheus =
+        HistoryPrometheus::start(&history, &[("app", format!("{SERIES} 0.5\n{OTHER} 0.5\n"))]);
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        &format!(
+            "[store]\npath = \"{store}\"\n\
+             [sources.prom]\nkind = \"prometheus\"\nurl = \"{url}\"\n\
+             [watches.disk]\nkind = \"threshold\"\ndescription = \"Free space\"\nsource = \"prom\"\nquery = \"app_free_ratio < 0.1\"\nfor = \"5m\"\ninterval = \"1m\"\n\
+             [watches.api]\nkind = \"http\"\nurl = \"http://127.0.0.1:9/health\"\n",
+            store = dir.path().join("s.db").display(),
+            url = prometheus.url,
+        ),
+    );
+    let out = Command::new(sentinel_bin())
+        .args([
+            "backtest", "--from", "6h", "--to", "now", "--json", "--config",
+        ])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("replaying: 100%"),
+        "progress on stderr: {stderr}"
+    );
+    let outcome: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let pages = outcome["pages"].as_array().unwrap();
+    assert_eq!(pages.len(), 1, "{pages:#?}");
+    let page = &pages[0];
+    assert_eq!(page["watch"], "disk");
+    assert!(page["subject"].as_str().unwrap().contains("db1"), "{page}");
+    let at = chrono::DateTime::parse_from_rfc3339(page["at"].as_str().unwrap())
+        .unwrap()
+        .timestamp();
+    assert!(
+        at >= outage.0 + 5 * 60 && at <= outage.0 + 5 * 60 + 2 * 60,
+        "paged {} s after the outage began",
+        at - outage.0
+    );
+    let disk = outcome["watches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["watch"] == "disk")
+        .unwrap();
+    assert_eq!(
+        (disk["pages"].as_u64(), disk["incidents"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(disk["resolved"].as_u64(), Some(1));
+    let skipped = outcome["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(skipped[0][0], "api");
+    assert!(
+        skipped[0][1]
+            .as_str()
+            .unwrap()
+            .contains("probes the endpoint now")
+    );
+    assert_eq!(outcome["blind_evaluations"].as_u64(), Some(0));
+
+    let text = Command::new(sentinel_bin())
+        .args(["backtest", "--from", "6h", "--watch", "disk", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("1 pages would have been sent"), "{text}");
+    assert!(text.contains("Free space"), "{text}");
+
+    for (args, expected) in [
+        (vec!["--from", "1h", "--to", "2h"], "must come before"),
+        (
+            vec!["--from", "6h", "--watch", "nope"],
+            "no watch named `nope`",
+        ),
+        (vec!["--from", "last tuesday"], "neither a time"),
+    ] {
+        let out = Command::new(sentinel_bin())
+            .arg("backtest")
+            .args(&args)
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+}
