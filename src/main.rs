@@ -120,6 +120,9 @@ enum Command {
         /// Only this watch (repeat for several).
         #[arg(long = "watch")]
         watches: Vec<String>,
+        /// Change a watch's setting for this replay only: `watch.NAME.KEY=VALUE` (repeatable).
+        #[arg(long = "set")]
+        sets: Vec<String>,
         /// Print the outcome as JSON.
         #[arg(long)]
         json: bool,
@@ -314,9 +317,19 @@ fn main() {
                 from,
                 to,
                 watches,
+                sets,
                 json,
                 config,
-            } => sentinel::commands::backtest::run(&config, &from, &to, watches, json).await,
+            } => {
+                let arguments = sentinel::commands::backtest::Arguments {
+                    from,
+                    to,
+                    watches,
+                    sets,
+                    json,
+                };
+                sentinel::commands::backtest::run(&config, arguments).await
+            }
             Command::Evidence {
                 email,
                 customer,

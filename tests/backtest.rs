@@ -103,7 +103,34 @@ fn a_recorded_outage_pages_once_and_a_blip_is_swallowed() {
     assert!(text.contains("1 pages would have been sent"), "{text}");
     assert!(text.contains("Free space"), "{text}");
 
+    // Tuning: with `for` at one hour, the forty-minute outage would not have paged.
+    let tuned = Command::new(sentinel_bin())
+        .args([
+            "backtest",
+            "--from",
+            "6h",
+            "--set",
+            "watch.disk.for=1h",
+            "--json",
+            "--config",
+        ])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        tuned.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tuned.stderr)
+    );
+    let tuned: serde_json::Value = serde_json::from_slice(&tuned.stdout).unwrap();
+    assert_eq!(tuned["pages"].as_array().map(Vec::len), Some(0), "{tuned}");
+
     for (args, expected) in [
+        (vec!["--from", "6h", "--set", "watch.disk.fro=1h"], "fro"),
+        (
+            vec!["--from", "6h", "--set", "watch.nope.for=1h"],
+            "no watch named `nope`",
+        ),
         (vec!["--from", "1h", "--to", "2h"], "must come before"),
         (
             vec!["--from", "6h", "--watch", "nope"],

@@ -4,6 +4,7 @@
 //! on a throwaway store and with no channel but a list, so nothing real changes and nobody is
 //! called. What cannot be replayed is listed with the reason.
 
+pub mod overrides;
 pub mod report;
 pub mod window;
 

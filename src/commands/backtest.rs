@@ -7,19 +7,44 @@ use std::io::Write;
 use std::path::Path;
 
 use super::{EXIT_CANNOT_RUN, load_config};
+use crate::backtest::overrides::{self, Override};
 use crate::backtest::{self, BacktestError, Plan, Window};
 
-pub async fn run(
-    config_path: &Path,
-    from: &str,
-    to: &str,
-    watches: Vec<String>,
-    json: bool,
-) -> i32 {
-    let config = match load_config(config_path) {
-        Ok(config) => config,
-        Err(code) => return code,
+/// What the command line asks for.
+pub struct Arguments {
+    pub from: String,
+    pub to: String,
+    pub watches: Vec<String>,
+    /// `watch.NAME.KEY=VALUE`, as written.
+    pub sets: Vec<String>,
+    pub json: bool,
+}
+
+pub async fn run(config_path: &Path, arguments: Arguments) -> i32 {
+    let Arguments {
+        from,
+        to,
+        watches,
+        sets,
+        json,
+    } = arguments;
+    let config = if sets.is_empty() {
+        match load_config(config_path) {
+            Ok(config) => config,
+            Err(code) => return code,
+        }
+    } else {
+        let overrides: Result<Vec<Override>, String> =
+            sets.iter().map(|set| Override::parse(set)).collect();
+        match overrides.and_then(|overrides| overrides::load(config_path, &overrides)) {
+            Ok(config) => config,
+            Err(message) => {
+                eprintln!("{message}");
+                return 1;
+            }
+        }
     };
+    let (from, to) = (from.as_str(), to.as_str());
     let window = match Window::parse(from, to, chrono::Utc::now()) {
         Ok(window) => window,
         Err(message) => {
