@@ -307,6 +307,7 @@ mod tests {
             level: None,
             at: None,
             truncated: false,
+            history: false,
         }
     }
 
