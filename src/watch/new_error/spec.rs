@@ -12,8 +12,10 @@ pub struct NewErrorSpec {
     /// A new template pages once it has occurred this often within `window`.
     pub min_count: u32,
     pub window: Duration,
-    /// When first attached, everything seen this long is learned, not paged.
-    pub learn_for: Duration,
+    /// What the log already held when the watch was first attached is learned, never paged;
+    /// everything written after attachment is judged. Off (`learn_for = "0s"`, the only value
+    /// of that key with an effect since any other now means on) judges the history too.
+    pub learns_history: bool,
     /// Extra substrings that make a line an error, besides its level and stack traces.
     pub patterns: Vec<String>,
 }

@@ -40,7 +40,7 @@ impl Validator<'_> {
                 .map_or(LogFormat::Plain, |f| *f.get_ref()),
             min_count: raw.min_count.as_ref().map_or(3, |c| *c.get_ref()),
             window: dur(&raw.window).unwrap_or(Duration::from_secs(600)),
-            learn_for: dur(&raw.learn_for).unwrap_or(Duration::from_secs(3600)),
+            learns_history: dur(&raw.learn_for).is_none_or(|learn_for| !learn_for.is_zero()),
             patterns: raw
                 .patterns
                 .as_ref()
