@@ -49,3 +49,28 @@ impl Validator<'_> {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// Whether a `new_error` watch with `settings` learns what its log held when attached.
+    fn learns_history(settings: &str) -> bool {
+        let text = format!(
+            "[watches.app-errors]\nkind = \"new_error\"\ndescription = \"app log\"\npath = \"/var/log/app/*.log\"\n{settings}"
+        );
+        let config = Config::parse(Path::new("s.toml"), &text, &|_| None).unwrap();
+        match &config.watches[0].kind {
+            WatchSpecKind::NewError(spec) => spec.learns_history,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn learn_for_of_zero_judges_the_history_and_any_other_still_loads_and_learns_it() {
+        assert!(learns_history(""));
+        assert!(learns_history("learn_for = \"1h\""));
+        assert!(!learns_history("learn_for = \"0s\""));
+    }
+}
