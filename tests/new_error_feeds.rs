@@ -378,19 +378,7 @@ async fn a_day_of_journal_history_is_learned_so_a_daily_error_never_pages() {
         assert_eq!(report.blind, 0, "{report:?}");
     }
     // Every new template paged, whether alone or grouped with others in one notice.
-    let titles = |pages: &Arc<Mutex<Vec<Notice>>>| -> Vec<String> {
-        pages
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|n| n.state == "firing")
-            .flat_map(|n| match n.subjects.len() {
-                0 => vec![n.title.clone()],
-                _ => n.subjects.iter().map(|s| s.title.clone()).collect(),
-            })
-            .filter(|title| title.starts_with("New error"))
-            .collect()
-    };
+    let titles = support::new_error_titles;
     let day = titles(&day_pages);
     assert_eq!(day.len(), 1, "{day:#?}");
     assert!(day[0].contains("search index shard"), "{day:#?}");

@@ -10,7 +10,6 @@
 mod support;
 
 use chrono::{DateTime, Duration, Utc};
-use sentinel::alert::notice::Notice;
 use sentinel::clock::ManualClock;
 use sentinel::config::Config;
 use std::io::Write;
@@ -71,21 +70,6 @@ fn week_before() -> impl Iterator<Item = i64> {
     (-7 * 24 * 60..0i64).filter(|n| n.rem_euclid(60) < 20)
 }
 
-/// The titles of every firing new-error page, one per template, grouped or not.
-fn new_error_titles(pages: &Arc<Mutex<Vec<Notice>>>) -> Vec<String> {
-    pages
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|n| n.state == "firing")
-        .flat_map(|n| match n.subjects.len() {
-            0 => vec![n.title.clone()],
-            _ => n.subjects.iter().map(|s| s.title.clone()).collect(),
-        })
-        .filter(|title| title.starts_with("New error"))
-        .collect()
-}
-
 /// Drives the watch one pass per simulated minute from attachment until `window` after the
 /// fault began, writing each minute's lines with `write` first; returns the minute the fault
 /// paged, asserting nothing else ever did.
@@ -105,7 +89,7 @@ async fn minute_of_first_page(
         clock.set(attached + Duration::minutes(n));
         let report = support::engine_pass_at(config, &pages, clock.clone()).await;
         assert_eq!(report.blind, 0, "{report:?}");
-        let titles = new_error_titles(&pages);
+        let titles = support::new_error_titles(&pages);
         assert!(
             titles.iter().all(|t| t.contains("invalid input syntax")),
             "an old error paged at minute {n}: {titles:#?}"

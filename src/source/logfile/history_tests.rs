@@ -1,6 +1,6 @@
 //! Which lines a tail reports as history: those a file already held when the tail was attached.
 
-use super::tests::{TempDir, append, from_start, texts};
+use super::tests::{TempDir, append, from_start};
 use super::*;
 use std::fs;
 
@@ -64,19 +64,26 @@ fn a_history_longer_than_one_poll_stays_history_across_polls_and_restarts() {
     assert!(o.history_read());
 }
 
-#[test]
-fn a_file_appearing_after_attachment_holds_no_history_unless_it_rotated_in() {
-    let d = TempDir::new();
-    let p = d.path("app.log");
-    append(&p, b"old 1\nold 2\n");
+/// A tail of `pattern` attached when `path` held two lines, after a poll whose budget read
+/// only the first.
+fn first_of_two_old_lines_read(path: &std::path::Path, pattern: &str) -> (LogTail, Offsets) {
+    append(path, b"old 1\nold 2\n");
     let opts = TailOptions {
         max_bytes_per_poll: 6,
         max_line_bytes: 5,
         ..from_start()
     };
-    let mut t = LogTail::new(&d.glob("app.log*"), opts).unwrap();
+    let mut t = LogTail::new(pattern, opts).unwrap();
     let mut o = Offsets::new();
     assert_eq!(split(&t.poll(&mut o).unwrap()), (vec!["old 1"], vec![]));
+    (t, o)
+}
+
+#[test]
+fn a_file_appearing_after_attachment_holds_no_history_unless_it_rotated_in() {
+    let d = TempDir::new();
+    let p = d.path("app.log");
+    let (mut t, mut o) = first_of_two_old_lines_read(&p, &d.glob("app.log*"));
     // Rotated by rename before its history was read: it keeps what it was; the new app.log
     // did not exist when the tail was attached.
     fs::rename(&p, d.path("app.log.1")).unwrap();
@@ -93,15 +100,7 @@ fn a_file_appearing_after_attachment_holds_no_history_unless_it_rotated_in() {
 fn a_file_truncated_before_its_history_was_read_holds_none() {
     let d = TempDir::new();
     let p = d.path("app.log");
-    append(&p, b"old 1\nold 2\n");
-    let opts = TailOptions {
-        max_bytes_per_poll: 6,
-        max_line_bytes: 5,
-        ..from_start()
-    };
-    let mut t = LogTail::new(p.to_str().unwrap(), opts).unwrap();
-    let mut o = Offsets::new();
-    assert_eq!(texts(&t.poll(&mut o).unwrap()), ["old 1"]);
+    let (mut t, mut o) = first_of_two_old_lines_read(&p, p.to_str().unwrap());
     fs::write(&p, b"new\n").unwrap();
     let lines = t.poll(&mut o).unwrap();
     assert_eq!(split(&lines), (vec![], vec!["new"]));
