@@ -170,3 +170,24 @@ async fn a_fault_beginning_after_attachment_pages_however_soon_on_loki() {
         assert_paged_within_window(paged_at, fault_from);
     }
 }
+
+#[tokio::test]
+async fn a_log_that_did_not_exist_when_attached_is_judged_whole_once_it_appears() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let config = parse(dir.path(), &format!("path = \"{}\"", log.display()));
+    let attached = Utc::now();
+    let clock = Arc::new(ManualClock::new(attached));
+    let pages = Arc::new(Mutex::new(Vec::new()));
+    let report = support::engine_pass_at(&config, &pages, clock.clone()).await;
+    assert_eq!(report.blind, 1, "no file yet: {report:?}");
+
+    // The app's first run, two minutes later, fails from its first request on.
+    let lines: String = (2..5).map(|n| format!("{}\n", fault(n))).collect();
+    std::fs::write(&log, lines).unwrap();
+    clock.set(attached + Duration::minutes(5));
+    let report = support::engine_pass_at(&config, &pages, clock.clone()).await;
+    assert_eq!((report.blind, report.firing), (0, 1), "{report:?}");
+    let titles = support::new_error_titles(&pages);
+    assert!(titles[0].contains("invalid input syntax"), "{titles:#?}");
+}

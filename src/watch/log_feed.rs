@@ -133,8 +133,15 @@ impl Feed {
         let format = line_format(format);
         match self {
             Feed::Files { tail, offsets } => {
-                if let LogFeed::Files { pattern } = feed {
-                    files::require_some(pattern)?;
+                if let LogFeed::Files { pattern } = feed
+                    && let Err(error) = files::require_some(pattern)
+                {
+                    // Readable but empty of matching files: the log held nothing when attached,
+                    // so every file that appears from now on is written after attachment.
+                    if files::newest(pattern).is_ok_and(|found| found.is_none()) {
+                        offsets.polled = true;
+                    }
+                    return Err(error.into());
                 }
                 let Some(mut polling) = tail.take() else {
                     return Err(FeedError {

@@ -116,6 +116,10 @@ pub(crate) async fn evaluate(
         Err(failure) => {
             if failure.reopen {
                 state.loaded = false;
+            } else if matches!(feed, Feed::Files { .. }) {
+                // Keep that the log held nothing when attached. The feed's failure is what the
+                // operator needs to hear; a store failure shows again on the next save.
+                let _kept = feed.save(&spec.name, "", ctx).await;
             }
             return Evaluation::Blind(failure.error);
         }
