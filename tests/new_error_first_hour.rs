@@ -191,3 +191,71 @@ async fn a_log_that_did_not_exist_when_attached_is_judged_whole_once_it_appears(
     let titles = support::new_error_titles(&pages);
     assert!(titles[0].contains("invalid input syntax"), "{titles:#?}");
 }
+
+/// Everything logged at info and above while the guard lives, as text.
+#[derive(Clone, Default)]
+struct CapturedLog(Arc<Mutex<Vec<u8>>>);
+
+impl Write for CapturedLog {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLog {
+    fn start(&self) -> tracing::subscriber::DefaultGuard {
+        let log = self.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::INFO)
+            .with_ansi(false)
+            .with_writer(move || log.clone())
+            .finish();
+        tracing::subscriber::set_default(subscriber)
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+#[tokio::test]
+async fn the_log_says_once_what_was_learned_from_the_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let held: String = (0..12)
+        .flat_map(|n| minute_of_log(n - 60, None))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    std::fs::write(&log, held).unwrap();
+    let config = parse(dir.path(), &format!("path = \"{}\"", log.display()));
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let pages = Arc::new(Mutex::new(Vec::new()));
+    let captured = CapturedLog::default();
+    let _guard = captured.start();
+
+    support::engine_pass_at(&config, &pages, clock.clone()).await;
+    let said = format!(
+        "new_error app-errors: learned 3 templates from what {} held when attached; every new template from now on is judged",
+        log.display()
+    );
+    assert_eq!(
+        captured.text().matches(&said).count(),
+        1,
+        "{}",
+        captured.text()
+    );
+
+    // A restart neither learns nor says it again.
+    support::engine_pass_at(&config, &pages, clock.clone()).await;
+    assert_eq!(
+        captured.text().matches("learned").count(),
+        1,
+        "{}",
+        captured.text()
+    );
+}

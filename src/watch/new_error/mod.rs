@@ -96,6 +96,14 @@ async fn load(
     Ok(())
 }
 
+/// What held the history, as the log names it: the files' pattern, or the log source.
+fn held_by(feed: &LogFeed) -> String {
+    match feed {
+        LogFeed::Files { pattern } => pattern.clone(),
+        LogFeed::Loki { .. } | LogFeed::Journald { .. } => feed.source_label(),
+    }
+}
+
 pub(crate) async fn evaluate(
     spec: &WatchSpec,
     new_error: &NewErrorSpec,
@@ -153,7 +161,7 @@ pub(crate) async fn evaluate(
                 miner
                     .template_count()
                     .saturating_sub(state.candidates.len()),
-                new_error.feed.source_label()
+                held_by(&new_error.feed)
             );
         }
     }
