@@ -146,25 +146,9 @@ pub(crate) async fn evaluate(
         return blind(new_error, "miner unavailable");
     };
     count_events(miner, &mut state.candidates, events, &learning, now);
-    if history_read_now {
-        if let Err(error) = Memory::of(ctx, &spec.name)
-            .save("", "history_read", &true)
-            .await
-        {
-            return Evaluation::Blind(error);
-        }
-        state.history_read = true;
-        if new_error.learns_history {
-            tracing::info!(
-                "new_error {}: learned {} templates from what {} held when attached; every new template from now on is judged",
-                spec.name,
-                miner
-                    .template_count()
-                    .saturating_sub(state.candidates.len()),
-                held_by(&new_error.feed)
-            );
-        }
-    }
+    let learned = miner
+        .template_count()
+        .saturating_sub(state.candidates.len());
     let observations = judge_candidates(
         miner,
         &mut state.candidates,
@@ -191,6 +175,23 @@ pub(crate) async fn evaluate(
         && let Err(error) = feed.save(&spec.name, "", ctx).await
     {
         return Evaluation::Blind(error);
+    }
+    // Said once the history is read and what was learned from it is stored.
+    if history_read_now {
+        if let Err(error) = Memory::of(ctx, &spec.name)
+            .save("", "history_read", &true)
+            .await
+        {
+            return Evaluation::Blind(error);
+        }
+        state.history_read = true;
+        if new_error.learns_history {
+            tracing::info!(
+                "new_error {}: learned {learned} templates from what {} held when attached; every new template from now on is judged",
+                spec.name,
+                held_by(&new_error.feed)
+            );
+        }
     }
     Evaluation::Complete(observations)
 }
