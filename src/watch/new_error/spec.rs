@@ -13,8 +13,9 @@ pub struct NewErrorSpec {
     pub min_count: u32,
     pub window: Duration,
     /// What the log already held when the watch was first attached is learned, never paged;
-    /// everything written after attachment is judged. Off (`learn_for = "0s"`, the only value
-    /// of that key with an effect since any other now means on) judges the history too.
+    /// everything written after attachment is judged either way. Set by the `learn_for` key:
+    /// `"0s"` turns this off and judges the history too; any other value (or none) leaves it
+    /// on, its length no longer counting.
     pub learns_history: bool,
     /// Extra substrings that make a line an error, besides its level and stack traces.
     pub patterns: Vec<String>,
