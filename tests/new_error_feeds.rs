@@ -333,9 +333,7 @@ async fn a_day_of_journal_history_is_learned_so_a_daily_error_never_pages() {
     let Some(journal) = Journal::new() else {
         return;
     };
-    let config = |store: &str, history: &str| {
-        journal.config(store, &format!("learn_for = \"10m\"\n{history}"))
-    };
+    let config = |store: &str, history: &str| journal.config(store, history);
     let nightly = |n: u32| format!("nightly export failed for batch {n}: upstream closed");
     let attached = Utc::now();
     // Last night's run of the export failed, as it does most nights.
@@ -359,7 +357,7 @@ async fn a_day_of_journal_history_is_learned_so_a_daily_error_never_pages() {
         assert_eq!((report.blind, report.firing), (0, 0), "{report:?}");
     }
 
-    // Tonight, after learning: the same failure again, and one never seen before.
+    // Tonight: the same failure again, and one never seen before.
     let tonight = attached + chrono::Duration::minutes(15);
     let (d, e, f) = (nightly(4), nightly(5), nightly(6));
     journal.write(
@@ -380,19 +378,7 @@ async fn a_day_of_journal_history_is_learned_so_a_daily_error_never_pages() {
         assert_eq!(report.blind, 0, "{report:?}");
     }
     // Every new template paged, whether alone or grouped with others in one notice.
-    let titles = |pages: &Arc<Mutex<Vec<Notice>>>| -> Vec<String> {
-        pages
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|n| n.state == "firing")
-            .flat_map(|n| match n.subjects.len() {
-                0 => vec![n.title.clone()],
-                _ => n.subjects.iter().map(|s| s.title.clone()).collect(),
-            })
-            .filter(|title| title.starts_with("New error"))
-            .collect()
-    };
+    let titles = support::new_error_titles;
     let day = titles(&day_pages);
     assert_eq!(day.len(), 1, "{day:#?}");
     assert!(day[0].contains("search index shard"), "{day:#?}");
@@ -409,21 +395,21 @@ async fn a_day_of_journal_history_is_learned_so_a_daily_error_never_pages() {
 }
 
 #[tokio::test]
-async fn lines_written_while_learning_but_read_late_are_learned() {
+async fn lines_written_before_attachment_but_read_late_are_learned() {
     let Some(journal) = Journal::new() else {
         return;
     };
-    let config = journal.config("s", "learn_for = \"10m\"");
+    let config = journal.config("s", "");
     let attached = Utc::now();
     let clock = Arc::new(sentinel::clock::ManualClock::new(attached));
     let pages = Arc::new(Mutex::new(Vec::new()));
     support::engine_pass_at(&config, &pages, clock.clone()).await;
 
-    // Written during the learning period, but only read after it ended (the journal was
-    // being rotated, the read was blind): still learned. Then a new error, after learning.
+    // Written before attachment, but only read after it (the journal file arrived late):
+    // history, learned. Then a new error, five minutes after attachment: judged.
     journal.write(
         "late",
-        attached + chrono::Duration::minutes(5),
+        attached - chrono::Duration::minutes(5),
         &[
             (
                 3,
@@ -444,7 +430,7 @@ async fn lines_written_while_learning_but_read_late_are_learned() {
     );
     journal.write(
         "after",
-        attached + chrono::Duration::minutes(25),
+        attached + chrono::Duration::minutes(5),
         &[
             (
                 3,
@@ -463,7 +449,7 @@ async fn lines_written_while_learning_but_read_late_are_learned() {
             ),
         ],
     );
-    clock.set(attached + chrono::Duration::minutes(30));
+    clock.set(attached + chrono::Duration::minutes(8));
     let report = support::engine_pass_at(&config, &pages, clock.clone()).await;
     assert_eq!((report.blind, report.firing), (0, 1), "{report:?}");
     let firing = new_error_pages(&pages);
@@ -480,12 +466,12 @@ async fn lines_written_while_learning_but_read_late_are_learned() {
 #[tokio::test]
 async fn a_files_own_timestamps_never_silence_a_new_error() {
     // The app writes UTC-looking times from a clock five hours behind: its lines look older
-    // than the learning period's end, but a file's text is not trusted to say when it was written.
+    // than the attachment, but a file's text is not trusted to say when it was written.
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("app.log");
     std::fs::write(&log, "").unwrap();
     let text = format!(
-        "[store]\npath = \"{dir}/s.db\"\n\n[watches.app-errors]\nkind = \"new_error\"\ndescription = \"app log\"\npath = \"{log}\"\nlearn_for = \"10m\"\n",
+        "[store]\npath = \"{dir}/s.db\"\n\n[watches.app-errors]\nkind = \"new_error\"\ndescription = \"app log\"\npath = \"{log}\"\n",
         dir = dir.path().display(),
         log = log.display()
     );

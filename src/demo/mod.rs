@@ -191,7 +191,7 @@ pub fn watches(
                 format: LogFormat::Plain,
                 min_count: 3,
                 window: Duration::from_secs(15 * 60),
-                learn_for: Duration::from_secs(3600),
+                learns_history: true,
                 patterns: Vec::new(),
             }),
         ),

@@ -9,6 +9,7 @@ use crate::source::logfile::{LineFormat, LogLine, LogTail, Offsets, TailOptions,
 use crate::source::loki::{Labels, TailCursor};
 use crate::source::{SourceError, SourceErrorKind, files};
 use crate::watch::{WatchContext, time_before};
+use chrono::{DateTime, Utc};
 use std::path::PathBuf;
 
 pub(crate) mod recent;
@@ -132,8 +133,15 @@ impl Feed {
         let format = line_format(format);
         match self {
             Feed::Files { tail, offsets } => {
-                if let LogFeed::Files { pattern } = feed {
-                    files::require_some(pattern)?;
+                if let LogFeed::Files { pattern } = feed
+                    && let Err(error) = files::require_some(pattern)
+                {
+                    // Readable but empty of matching files: the log held nothing when attached,
+                    // so every file that appears from now on is written after attachment.
+                    if files::newest(pattern).is_ok_and(|found| found.is_none()) {
+                        offsets.polled = true;
+                    }
+                    return Err(error.into());
                 }
                 let Some(mut polling) = tail.take() else {
                     return Err(FeedError {
@@ -205,6 +213,16 @@ impl Feed {
         }
     }
 
+    /// Whether everything the source held when attached at `attached_at` has been read, after
+    /// a read that returned `lines`: a file's length at first sight is reached; a stamping
+    /// source returned nothing, or got to lines stamped from `attached_at` on.
+    pub(crate) fn history_read(&self, lines: &[LogLine], attached_at: DateTime<Utc>) -> bool {
+        match self {
+            Feed::Files { offsets, .. } => offsets.history_read(),
+            Feed::Loki { .. } | Feed::Journald { .. } => read_past(lines, attached_at),
+        }
+    }
+
     /// Persists where the feed stands (under the `prefix` it was opened with).
     pub(crate) async fn save(
         &self,
@@ -226,6 +244,18 @@ impl Feed {
     }
 }
 
+/// Whether lines read oldest first from a stamping source reach `moment`: none were left to
+/// read, or the newest is stamped at or after it (or carries no stamp to hold it back).
+fn read_past(lines: &[LogLine], moment: DateTime<Utc>) -> bool {
+    lines.last().is_none_or(|newest| {
+        newest
+            .at
+            .as_deref()
+            .and_then(|at| DateTime::parse_from_rfc3339(at).ok())
+            .is_none_or(|at| at >= moment)
+    })
+}
+
 /// How a Loki stream's lines name where they come from: the source and the stream's selector.
 fn loki_path(source: &str, labels: &Labels) -> PathBuf {
     PathBuf::from(format!("{source} {}", selector(labels)))
@@ -245,4 +275,34 @@ fn selector(labels: &Labels) -> String {
         .map(|(name, value)| format!("{name}={value:?}"))
         .collect();
     format!("{{{}}}", pairs.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stamped(at: Option<DateTime<Utc>>) -> LogLine {
+        LogLine {
+            path: PathBuf::from("loki {app=\"shop\"}"),
+            offset: 0,
+            line: "ERROR boom".to_string(),
+            level: None,
+            at: at.map(|at| at.to_rfc3339()),
+            truncated: false,
+            history: false,
+        }
+    }
+
+    #[test]
+    fn a_stamping_source_has_read_its_history_once_a_read_gets_to_attachment() {
+        let attached = DateTime::from_timestamp(1_764_950_400, 0).unwrap();
+        let before = attached - chrono::Duration::minutes(5);
+        assert!(read_past(&[], attached), "nothing left to read");
+        assert!(!read_past(&[stamped(Some(before))], attached));
+        assert!(read_past(
+            &[stamped(Some(before)), stamped(Some(attached))],
+            attached
+        ));
+        assert!(read_past(&[stamped(None)], attached));
+    }
 }

@@ -210,6 +210,24 @@ pub async fn engine_pass_at(
     report
 }
 
+/// The titles of every firing new-error page in `pages`, one per template, whether paged
+/// alone or grouped with others in one notice.
+pub fn new_error_titles(
+    pages: &std::sync::Arc<std::sync::Mutex<Vec<sentinel::alert::notice::Notice>>>,
+) -> Vec<String> {
+    pages
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|n| n.state == "firing")
+        .flat_map(|n| match n.subjects.len() {
+            0 => vec![n.title.clone()],
+            _ => n.subjects.iter().map(|s| s.title.clone()).collect(),
+        })
+        .filter(|title| title.starts_with("New error"))
+        .collect()
+}
+
 /// A real Prometheus on loopback, scraping an exporter the test serves. Started once per test
 /// binary; a watchdog stops it when the test process exits.
 pub struct Prometheus {

@@ -171,7 +171,8 @@ impl World {
                     20 + minute % 30
                 ),
             );
-            // An old, known error: the payment gateway times out now and then. Learned, never paged.
+            // A familiar error: the payment gateway times out once an hour, never `min_count`
+            // times within `window`, so it is never paged.
             if minute == 30 {
                 self.append_log(
                     now,

@@ -40,6 +40,7 @@ impl LineBuilder<'_> {
             level,
             at,
             truncated,
+            history: false,
         }
     }
 }

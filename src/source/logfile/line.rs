@@ -19,4 +19,7 @@ pub struct LogLine {
     pub at: Option<String>,
     /// The line was longer than `max_line_bytes` and was cut.
     pub truncated: bool,
+    /// The file already held the line when the tail was attached (its first poll), rather
+    /// than the line being written afterwards.
+    pub history: bool,
 }

@@ -28,4 +28,6 @@ pub use options::{LineFormat, TailOptions};
 pub use tail::{LogTail, TailStats};
 
 #[cfg(test)]
+mod history_tests;
+#[cfg(test)]
 mod tests;

@@ -11,6 +11,14 @@ use std::path::{Path, PathBuf};
 pub struct Offsets {
     /// Position per file path.
     pub files: BTreeMap<PathBuf, FileOffset>,
+    /// A poll has succeeded: a file first seen from now on did not exist when the tail was
+    /// attached, so it holds no history. Offsets stored before this was kept had been polled.
+    #[serde(default = "stored_offsets_were_polled")]
+    pub polled: bool,
+}
+
+fn stored_offsets_were_polled() -> bool {
+    true
 }
 
 impl Offsets {
@@ -27,6 +35,15 @@ impl Offsets {
     /// Serialize to JSON for the caller's store.
     pub fn to_json(&self) -> Result<String, serde_json::Error> {
         serde_json::to_string(self)
+    }
+
+    /// Whether every line the files held when the tail was attached has been read.
+    pub fn history_read(&self) -> bool {
+        self.polled
+            && self
+                .files
+                .values()
+                .all(|file| file.held_at_first_sight.is_none())
     }
 
     /// Read back what [`Offsets::to_json`] wrote.
@@ -52,6 +69,10 @@ pub struct FileOffset {
     /// the next newline.
     #[serde(default)]
     pub skip_to_newline: bool,
+    /// The file's length when the tail was attached, while reading has not passed it yet:
+    /// lines starting before it are history (see [`crate::source::logfile::LogLine::history`]).
+    #[serde(default)]
+    pub held_at_first_sight: Option<u64>,
 }
 
 impl FileOffset {

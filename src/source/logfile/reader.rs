@@ -85,6 +85,10 @@ pub(crate) fn read_new_lines(
         (Some(_), None) => true,
         _ => false,
     };
+    if rewritten || size < st.offset {
+        // Another content than the one first seen: none of it is history.
+        st.held_at_first_sight = None;
+    }
     if (rewritten || size < st.offset) && task.rotated_away {
         st.offset = size;
         st.size_seen = size;
@@ -102,6 +106,7 @@ pub(crate) fn read_new_lines(
     st.first_line_hash = hash;
 
     let start = st.offset;
+    let first_new_line = out.len();
     let end = size.min(start.saturating_add(budget));
     let max_line = builder.max_line_bytes;
     let mut buf = vec![0u8; usize::try_from(end - start).unwrap_or(CHUNK).min(CHUNK)];
@@ -173,6 +178,16 @@ pub(crate) fn read_new_lines(
         committed = pos;
     }
 
+    if let Some(held) = st.held_at_first_sight {
+        for line in &mut out[first_new_line..] {
+            line.history = line.offset < held;
+        }
+        // Every byte held at first sight is read (an unterminated last line then counts as
+        // written after attachment when it ends).
+        if pos >= held {
+            st.held_at_first_sight = None;
+        }
+    }
     st.offset = committed;
     st.skip_to_newline = skip;
     st.size_seen = size;

@@ -121,6 +121,7 @@ impl LogTail {
         }
 
         offsets.files = next;
+        offsets.polled = true;
         self.polled = true;
         self.cursor = self.cursor.wrapping_add(1);
         self.stats.lines += lines.len() as u64;
@@ -165,8 +166,10 @@ impl LogTail {
                 (*entry, true)
             } else if !self.polled && self.options.start_at_end && !old.contains_key(&f.path) {
                 (end_state(f)?, false)
-            } else {
+            } else if offsets.polled {
                 (fresh_state(f), false)
+            } else {
+                (first_sight_state(f), false)
             };
             let planned = Planned {
                 task: Task {
@@ -228,6 +231,14 @@ fn state_for(mut state: FileOffset, id: FileId) -> FileOffset {
 /// Read a new file from its beginning.
 fn fresh_state(f: &Found) -> FileOffset {
     state_for(FileOffset::default(), f.id)
+}
+
+/// First sight of a file that was there when the tail was attached: read from its beginning,
+/// and what it holds now is its history.
+fn first_sight_state(f: &Found) -> FileOffset {
+    let mut state = fresh_state(f);
+    state.held_at_first_sight = Some(f.size).filter(|size| *size > 0);
+    state
 }
 
 /// First sight with `start_at_end`: just after the last complete line, so neither history

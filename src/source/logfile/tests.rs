@@ -6,10 +6,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-struct TempDir(PathBuf);
+pub(super) struct TempDir(PathBuf);
 
 impl TempDir {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         static N: AtomicU32 = AtomicU32::new(0);
         let p = std::env::temp_dir().join(format!(
             "sentinel-logfile-unit-{}-{}",
@@ -20,10 +20,10 @@ impl TempDir {
         fs::create_dir_all(&p).unwrap();
         TempDir(p)
     }
-    fn path(&self, name: &str) -> PathBuf {
+    pub(super) fn path(&self, name: &str) -> PathBuf {
         self.0.join(name)
     }
-    fn glob(&self, pat: &str) -> String {
+    pub(super) fn glob(&self, pat: &str) -> String {
         self.0.join(pat).to_str().unwrap().to_string()
     }
 }
@@ -34,7 +34,7 @@ impl Drop for TempDir {
     }
 }
 
-fn append(path: &Path, data: &[u8]) {
+pub(super) fn append(path: &Path, data: &[u8]) {
     let mut f = OpenOptions::new()
         .create(true)
         .append(true)
@@ -43,14 +43,14 @@ fn append(path: &Path, data: &[u8]) {
     f.write_all(data).unwrap();
 }
 
-fn from_start() -> TailOptions {
+pub(super) fn from_start() -> TailOptions {
     TailOptions {
         start_at_end: false,
         ..TailOptions::default()
     }
 }
 
-fn texts(lines: &[LogLine]) -> Vec<&str> {
+pub(super) fn texts(lines: &[LogLine]) -> Vec<&str> {
     lines.iter().map(|l| l.line.as_str()).collect()
 }
 

@@ -359,6 +359,7 @@ mod tests {
             level: None,
             at: at.map(str::to_string),
             truncated: false,
+            history: false,
         }
     }
 

@@ -879,6 +879,7 @@ mod tests {
             level: None,
             at: None,
             truncated: false,
+            history: false,
         };
         let events = error_events(&[
             line(r#"{"time":"2026-11-28T04:00:01Z","level":"INFO","msg":"request","status":200}"#),

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::PathBuf;
 
-/// A template seen for the first time after learning, not yet known for sure. Kept in the store
+/// A template first seen in what was written after attachment, not yet known for sure. Kept in the store
 /// with the templates, so a restart neither forgets a half-counted candidate nor hands its id
 /// to another template.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -28,12 +28,12 @@ pub(crate) struct Candidate {
 const ERROR_LEVELS: [&str; 2] = ["ERROR", "FATAL"];
 
 /// An error event: its text, the line's path, the text to mine (a stack trace's signature, so
-/// the same bug from two lines is one template), and when it was written, if the source says.
+/// the same bug from two lines is one template), and where its first line started.
 pub(crate) struct ErrorEvent {
     text: String,
     path: PathBuf,
     mined: String,
-    at: Option<DateTime<Utc>>,
+    start: Start,
 }
 
 /// The time on a line: stamped by its source (Loki, the journal), or RFC 3339 in its text.
@@ -44,8 +44,24 @@ fn stamped_at(line: &LogLine) -> Option<DateTime<Utc>> {
         .map(|at| at.with_timezone(&Utc))
 }
 
-/// The level and time of an event's first line.
-type Start = (Option<String>, Option<DateTime<Utc>>);
+/// What an event's first line says: its level, when it was written (if stamped), and whether
+/// the log held it when the watch was attached.
+#[derive(Debug, Clone, Default)]
+struct Start {
+    level: Option<String>,
+    at: Option<DateTime<Utc>>,
+    history: bool,
+}
+
+impl Start {
+    fn of(line: &LogLine) -> Self {
+        Self {
+            level: line.level.clone(),
+            at: stamped_at(line),
+            history: line.history,
+        }
+    }
+}
 
 pub(crate) fn error_events(
     lines: Vec<LogLine>,
@@ -59,33 +75,33 @@ pub(crate) fn error_events(
             || new_error.patterns.iter().any(|p| text.contains(p.as_str()))
     };
     let mut events = Vec::new();
-    let mut judge = |text: String, (level, at): Start, path: PathBuf| {
+    let mut judge = |text: String, start: Start, path: PathBuf| {
         if let Some(trace) = fingerprint(&text, &trace_config) {
             events.push(ErrorEvent {
                 mined: format!("{} {}", trace.exception_type, trace.signature),
                 text,
                 path,
-                at,
+                start,
             });
-        } else if is_error_text(text.lines().next().unwrap_or(""), level.as_deref()) {
+        } else if is_error_text(text.lines().next().unwrap_or(""), start.level.as_deref()) {
             events.push(ErrorEvent {
                 mined: without_prefix(text.lines().next().unwrap_or("")).to_string(),
                 text,
                 path,
-                at,
+                start,
             });
         }
     };
     match new_error.format {
         LogFormat::Json => {
             for line in lines {
-                let start = (line.level.clone(), stamped_at(&line));
+                let start = Start::of(&line);
                 judge(line.line, start, line.path);
             }
         }
         LogFormat::Plain => {
-            // The level and time of the event each folder holds: its first line's (a journal
-            // or Loki level, or the level word of a plain line).
+            // The start of the event each folder holds: its first line's level (a journal or
+            // Loki level, or the level word of a plain line), time and history.
             let mut starts: HashMap<PathBuf, Start> = HashMap::new();
             let mut touched = Vec::new();
             for line in lines {
@@ -100,8 +116,7 @@ pub(crate) fn error_events(
                     judge(event.text, start, line.path.clone());
                 }
                 if started {
-                    let start = (line.level.clone(), stamped_at(&line));
-                    starts.insert(line.path.clone(), start);
+                    starts.insert(line.path.clone(), Start::of(&line));
                 }
                 if !touched.contains(&line.path) {
                     touched.push(line.path);
@@ -138,50 +153,47 @@ fn without_prefix(line: &str) -> &str {
     line
 }
 
-/// Whether what is read now is learned rather than judged.
+/// What is learned rather than judged: what the log already held when the watch was attached.
+/// Everything written after attachment is judged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Learning {
-    /// The learning period is still running: everything read is learned.
-    pub(crate) now: bool,
-    /// Lines a log source stamped before this moment are learned, whenever they are read.
-    pub(crate) written_before: Option<DateTime<Utc>>,
+    /// The history is learned at all (`learn_for = "0s"` judges it too).
+    history: bool,
+    /// Lines a log source stamped before this moment (the attachment) are history, whenever
+    /// they are read.
+    written_before: Option<DateTime<Utc>>,
 }
 
 impl Learning {
-    /// Learning for `learn_for` after `attached_at` (not attached yet: learning). Only times
-    /// stamped by a log source count (`source_stamped`); a file's own text may carry a wrong
-    /// clock or zone. With no learning period at all, everything read is judged, history
-    /// included.
+    /// Learning what the log held at `attached_at`. A file's lines say themselves whether the
+    /// file held them then ([`LogLine::history`]); for a source that stamps every line
+    /// (`source_stamped`: Loki, the journal) its stamp decides. A time written in a file's
+    /// text is never trusted for this: an app whose clock or zone is off would otherwise
+    /// silence new errors for hours.
     pub(crate) fn at(
-        attached_at: Option<DateTime<Utc>>,
-        learn_for: std::time::Duration,
+        attached_at: DateTime<Utc>,
+        learns_history: bool,
         source_stamped: bool,
-        now: DateTime<Utc>,
     ) -> Self {
-        let learn_for = chrono::Duration::from_std(learn_for).unwrap_or_default();
-        let learning_ends = attached_at.map(|at| {
-            at.checked_add_signed(learn_for)
-                .unwrap_or(DateTime::<Utc>::MAX_UTC)
-        });
         Self {
-            now: learning_ends.is_none_or(|until| now < until),
-            written_before: learning_ends.filter(|_| !learn_for.is_zero() && source_stamped),
+            history: learns_history,
+            written_before: Some(attached_at).filter(|_| source_stamped),
         }
     }
 
-    /// Whether an event written at `at` (if its source says) is learned.
-    fn learns(&self, at: Option<DateTime<Utc>>) -> bool {
-        // Learning goes by when a line was written, where the source says: history read back
-        // on attachment, and a backlog read after the learning period ended, are learned too.
-        self.now
-            || at
-                .zip(self.written_before)
-                .is_some_and(|(at, until)| at < until)
+    /// Whether an event starting at `start` is learned.
+    fn learns(&self, start: &Start) -> bool {
+        self.history
+            && (start.history
+                || start
+                    .at
+                    .zip(self.written_before)
+                    .is_some_and(|(at, attached)| at < attached))
     }
 }
 
-/// Mines every event; a template first seen after learning becomes a candidate, and every
-/// occurrence of a candidate is counted.
+/// Mines every event; a template first seen in what was written after attachment becomes a
+/// candidate, and every occurrence of a candidate is counted.
 pub(crate) fn count_events(
     miner: &mut Miner,
     candidates: &mut BTreeMap<u64, Candidate>,
@@ -192,7 +204,7 @@ pub(crate) fn count_events(
     for event in events {
         let matched = miner.add_at(&event.mined, now.timestamp_millis());
         let id = matched.id.0;
-        if learning.learns(event.at) {
+        if learning.learns(&event.start) {
             continue;
         }
         if matched.is_new {
@@ -294,7 +306,7 @@ mod tests {
             format: LogFormat::Plain,
             min_count: 3,
             window: std::time::Duration::from_secs(600),
-            learn_for: std::time::Duration::from_secs(3600),
+            learns_history: true,
             patterns: patterns.iter().map(|p| p.to_string()).collect(),
         }
     }
@@ -307,6 +319,7 @@ mod tests {
             level: None,
             at: None,
             truncated: false,
+            history: false,
         }
     }
 
@@ -330,5 +343,87 @@ mod tests {
         assert_eq!(mined[0], "ERROR payment gateway timeout after 30000ms");
         assert!(mined[1].contains("ValueError"), "{mined:?}");
         assert!(mined[2].contains("OOMKilled"), "{mined:?}");
+    }
+
+    fn at(minutes: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_764_950_400, 0).unwrap() + chrono::Duration::minutes(minutes)
+    }
+
+    /// The templates that became candidates after feeding `lines` in one read at `now`.
+    fn candidates_after(learning: &Learning, lines: Vec<LogLine>, now: DateTime<Utc>) -> usize {
+        let mut miner = Miner::new(crate::logs::MinerConfig::default());
+        let mut candidates = BTreeMap::new();
+        let events = error_events(lines, &spec(&[]), &mut HashMap::new());
+        count_events(&mut miner, &mut candidates, events, learning, now);
+        candidates.len()
+    }
+
+    fn file_line(text: &str, history: bool) -> LogLine {
+        LogLine {
+            history,
+            ..line(text)
+        }
+    }
+
+    fn stamped(text: &str, written: DateTime<Utc>) -> LogLine {
+        LogLine {
+            at: Some(written.to_rfc3339()),
+            ..line(text)
+        }
+    }
+
+    #[test]
+    fn a_files_history_is_learned_and_what_is_appended_is_judged_from_the_first_minute() {
+        let learning = Learning::at(at(0), true, false);
+        let lines = vec![
+            file_line("ERROR payment gateway timeout after 30000ms", true),
+            file_line("ERROR invalid input syntax for type uuid", false),
+        ];
+        // One minute after attachment: the new fault is a candidate at once.
+        assert_eq!(candidates_after(&learning, lines, at(1)), 1);
+        let history_only = vec![file_line("ERROR payment gateway timeout", true)];
+        assert_eq!(candidates_after(&learning, history_only, at(1)), 0);
+    }
+
+    #[test]
+    fn times_written_in_a_files_text_never_make_a_line_history() {
+        let learning = Learning::at(at(0), true, false);
+        let skewed = format!("{} ERROR ledger export rejected", at(-300).to_rfc3339());
+        assert_eq!(
+            candidates_after(&learning, vec![file_line(&skewed, false)], at(30)),
+            1
+        );
+    }
+
+    #[test]
+    fn a_stamping_source_learns_what_it_stamped_before_attachment_however_late_it_is_read() {
+        let learning = Learning::at(at(0), true, true);
+        let backlog = vec![stamped("ERROR nightly export failed", at(-1))];
+        assert_eq!(candidates_after(&learning, backlog, at(90)), 0);
+        let fresh = vec![stamped("ERROR search index shard is read-only", at(1))];
+        assert_eq!(candidates_after(&learning, fresh, at(2)), 1);
+    }
+
+    #[test]
+    fn with_history_learning_off_the_history_is_judged_too() {
+        for source_stamped in [false, true] {
+            let learning = Learning::at(at(0), false, source_stamped);
+            let held = vec![LogLine {
+                history: true,
+                ..stamped("ERROR payment gateway timeout", at(-10))
+            }];
+            assert_eq!(candidates_after(&learning, held, at(1)), 1);
+        }
+    }
+
+    #[test]
+    fn an_event_is_history_by_its_first_line() {
+        let learning = Learning::at(at(0), true, false);
+        let trace = vec![
+            file_line("Traceback (most recent call last):", true),
+            file_line("  File \"/srv/app/orders.py\", line 12, in get", false),
+            file_line("ValueError: badly formed hexadecimal UUID string", false),
+        ];
+        assert_eq!(candidates_after(&learning, trace, at(1)), 0);
     }
 }

@@ -1,11 +1,15 @@
 //! `new_error`: an error nobody has seen before just showed up on a log source. Error events
 //! (error-level lines, stack traces folded into one event, configured patterns) are mined into
 //! templates; a template never seen on that source pages once it has occurred `min_count` times
-//! within `window`. When first attached, everything for `learn_for` is learned, not paged: old
-//! errors that keep occurring never page. A line from Loki or the journal, which stamp every
-//! line themselves, is learned by when it was written, so history read back on attachment and a
-//! backlog read late are learned too. Times written in a file's text are not trusted for this:
-//! an app whose clock or zone is off would otherwise silence new errors for hours. What the miner knows survives restarts (store).
+//! within `window`. What the log already held when the watch was first attached is learned,
+//! not paged: old errors that keep occurring never page. Everything written after attachment is
+//! judged from the first minute, so a fault that begins right after a first install still
+//! pages. A file's history is what it held at first sight (its length then, kept with the
+//! offsets); a line from Loki or the journal, which stamp every line themselves, is history when
+//! stamped before attachment, however late it is read. Times written in a file's text are not
+//! trusted for this: an app whose clock or zone is off would otherwise silence new errors for
+//! hours. Once the history is read the log says so, once. What the miner knows survives
+//! restarts (store).
 
 mod code;
 pub(crate) mod core;
@@ -38,6 +42,8 @@ pub(crate) struct State {
     feed: Option<Feed>,
     folders: HashMap<PathBuf, LineFolder>,
     attached_at: Option<DateTime<Utc>>,
+    /// Everything the log held when attached has been read (and said so in the log).
+    history_read: bool,
     candidates: BTreeMap<u64, Candidate>,
 }
 
@@ -64,6 +70,7 @@ async fn load(
             .map_err(store_failure)?,
     );
     state.candidates = memory.load("", "candidates").await?.unwrap_or_default();
+    state.history_read = memory.load("", "history_read").await?.unwrap_or(false);
     let attached_at = match memory.load::<i64>("", "attached_at").await? {
         Some(ms) => DateTime::from_timestamp_millis(ms).unwrap_or(ctx.now),
         None => {
@@ -89,6 +96,14 @@ async fn load(
     Ok(())
 }
 
+/// What held the history, as the log names it: the files' pattern, or the log source.
+fn held_by(feed: &LogFeed) -> String {
+    match feed {
+        LogFeed::Files { pattern } => pattern.clone(),
+        LogFeed::Loki { .. } | LogFeed::Journald { .. } => feed.source_label(),
+    }
+}
+
 pub(crate) async fn evaluate(
     spec: &WatchSpec,
     new_error: &NewErrorSpec,
@@ -109,23 +124,31 @@ pub(crate) async fn evaluate(
         Err(failure) => {
             if failure.reopen {
                 state.loaded = false;
+            } else if matches!(feed, Feed::Files { .. }) {
+                // Keep that the log held nothing when attached. The feed's failure is what the
+                // operator needs to hear; a store failure shows again on the next save.
+                let _kept = feed.save(&spec.name, "", ctx).await;
             }
             return Evaluation::Blind(failure.error);
         }
     };
 
     let now = ctx.now;
+    let attached_at = state.attached_at.unwrap_or(now);
     let learning = Learning::at(
-        state.attached_at,
-        new_error.learn_for,
+        attached_at,
+        new_error.learns_history,
         !matches!(new_error.feed, LogFeed::Files { .. }),
-        now,
     );
+    let history_read_now = !state.history_read && feed.history_read(&lines, attached_at);
     let events = error_events(lines, new_error, &mut state.folders);
     let Some(miner) = state.miner.as_mut() else {
         return blind(new_error, "miner unavailable");
     };
     count_events(miner, &mut state.candidates, events, &learning, now);
+    let learned = miner
+        .template_count()
+        .saturating_sub(state.candidates.len());
     let observations = judge_candidates(
         miner,
         &mut state.candidates,
@@ -152,6 +175,23 @@ pub(crate) async fn evaluate(
         && let Err(error) = feed.save(&spec.name, "", ctx).await
     {
         return Evaluation::Blind(error);
+    }
+    // Said once the history is read and what was learned from it is stored.
+    if history_read_now {
+        if let Err(error) = Memory::of(ctx, &spec.name)
+            .save("", "history_read", &true)
+            .await
+        {
+            return Evaluation::Blind(error);
+        }
+        state.history_read = true;
+        if new_error.learns_history {
+            tracing::info!(
+                "new_error {}: learned {learned} templates from what {} held when attached; every new template from now on is judged",
+                spec.name,
+                held_by(&new_error.feed)
+            );
+        }
     }
     Evaluation::Complete(observations)
 }
@@ -183,11 +223,15 @@ impl Watch for NewErrorSpec {
     }
 
     fn describe(&self, _hold: &str) -> String {
+        let history = if self.learns_history {
+            "what the log held when attached is learned"
+        } else {
+            "what the log held when attached is judged too"
+        };
         format!(
-            "error templates never seen before, {}+ times in {} (learns for {} first)",
+            "error templates never seen before, {}+ times in {} ({history})",
             self.min_count,
             crate::humanize::duration(self.window),
-            crate::humanize::duration(self.learn_for)
         )
     }
 

@@ -980,6 +980,7 @@ mod tests {
             level: None,
             at: Some(format!("2026-11-25T16:{n:02}:00Z")),
             truncated: false,
+            history: false,
         };
         let lines: Vec<LogLine> = (0..10)
             .map(|n| {

@@ -12,8 +12,11 @@ pub struct NewErrorSpec {
     /// A new template pages once it has occurred this often within `window`.
     pub min_count: u32,
     pub window: Duration,
-    /// When first attached, everything seen this long is learned, not paged.
-    pub learn_for: Duration,
+    /// What the log already held when the watch was first attached is learned, never paged;
+    /// everything written after attachment is judged either way. Set by the `learn_for` key:
+    /// `"0s"` turns this off and judges the history too; any other value (or none) leaves it
+    /// on, its length no longer counting.
+    pub learns_history: bool,
     /// Extra substrings that make a line an error, besides its level and stack traces.
     pub patterns: Vec<String>,
 }
