@@ -1,5 +1,6 @@
 //! `sentinel init --evidence`: the presets listed with what they read, an unknown one refused
-//! with the names there are, and a chosen one appended to the example with its SQL source.
+//! with the names there are, and a chosen one appended to the example with its SQL source,
+//! which `sentinel config check` accepts.
 
 mod support;
 
@@ -46,7 +47,7 @@ fn an_unknown_preset_is_refused_with_the_names_there_are() {
 }
 
 #[test]
-fn a_chosen_preset_is_written_after_the_example_with_its_source() {
+fn a_chosen_preset_is_written_after_the_example_with_its_source_and_checks() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sentinel.toml");
     Command::new(sentinel_bin())
@@ -61,4 +62,15 @@ fn a_chosen_preset_is_written_after_the_example_with_its_source() {
     let value: toml::Value = toml::from_str(&text).unwrap();
     assert_eq!(value["sources"]["app"]["kind"].as_str(), Some("postgres"));
     assert_eq!(value["evidence"]["source"].as_str(), Some("app"));
+    let checked = Command::new(sentinel_bin())
+        .args(["config", "check"])
+        .arg(&path)
+        .env("APP_DATABASE_URL", "postgres://reader@127.0.0.1:5432/app")
+        .output()
+        .unwrap();
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
 }

@@ -136,7 +136,7 @@ mod tests {
     }
 
     #[test]
-    fn an_evidence_block_comes_with_the_postgres_source_it_reads() {
+    fn every_evidence_block_loads_with_the_postgres_source_it_reads() {
         assert_eq!(sql_source(crate::config::EXAMPLE), None);
         for preset in Preset::ALL {
             let text = example_with_evidence(preset).unwrap();
@@ -148,6 +148,15 @@ mod tests {
                 value["sources"][source]["url"].as_str(),
                 Some("${APP_DATABASE_URL}")
             );
+            let lookup = |name: &str| {
+                (name == "APP_DATABASE_URL").then(|| "postgres://reader@127.0.0.1/app".to_string())
+            };
+            let config = crate::config::Config::parse(Path::new("sentinel.toml"), &text, &lookup)
+                .unwrap_or_else(|e| panic!("{}: {e}", preset.name()));
+            let evidence = config.evidence.unwrap();
+            assert_eq!(evidence.source, EVIDENCE_SOURCE);
+            let written = value["evidence"]["sections"].as_array().unwrap();
+            assert_eq!(evidence.sections.len(), written.len(), "{}", preset.name());
         }
     }
 
