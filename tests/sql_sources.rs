@@ -30,9 +30,9 @@ fn source(dialect: SqlDialectKind, url: &str, max_rows: usize) -> SqlSource {
     )
 }
 
-/// A table of jobs owned by this test, in its own schema.
-async fn postgres_jobs() -> String {
-    let schema = format!("sentinel_test_{}", std::process::id());
+/// A table of jobs owned by the test named `test`, in its own schema (tests run at once).
+async fn postgres_jobs(test: &str) -> String {
+    let schema = format!("sentinel_test_{test}_{}", std::process::id());
     let mut conn = sqlx::PgConnection::connect(POSTGRES)
         .await
         .expect("PostgreSQL on 127.0.0.1:5432 (scripts/test.sh starts it)");
@@ -56,7 +56,7 @@ async fn postgres_jobs() -> String {
 
 #[tokio::test]
 async fn postgres_reads_through_the_guard_with_caps_in_a_read_only_transaction() {
-    let schema = postgres_jobs().await;
+    let schema = postgres_jobs("reads").await;
     let pg = source(
         SqlDialectKind::Postgres,
         &support::postgres_reader().await,
@@ -265,7 +265,7 @@ async fn sentinel_query_prints_a_table_and_refuses_with_exit_1() {
 /// value that would be SQL if pasted only ever matches itself, and numbers read back as text.
 #[tokio::test]
 async fn a_bound_value_is_data_on_every_database_never_statement_text() {
-    let schema = postgres_jobs().await;
+    let schema = postgres_jobs("bound").await;
     let pg = source(
         SqlDialectKind::Postgres,
         &support::postgres_reader().await,
