@@ -5,6 +5,9 @@
 
 mod support;
 
+use sentinel::alert::notice::{Notice, NoticeKind, NoticeState};
+use sentinel::config::Severity;
+use sentinel::store::Store;
 use std::process::Command;
 use support::prometheus_history::{HistoryPrometheus, sample};
 use support::{sentinel_bin, write_config};
@@ -45,6 +48,47 @@ fn a_recorded_outage_pages_once_and_a_blip_is_swallowed() {
             url = prometheus.url,
         ),
     );
+    // What Sentinel really sent over the period, as its store holds it: the same outage
+    // page three minutes later than the replay's, and a page the replay does not have.
+    let real_page = |key: &str, subject: &str, at: i64| Notice {
+        key: key.into(),
+        kind: NoticeKind::Firing,
+        watch: "disk".into(),
+        subject: subject.into(),
+        state: NoticeState::Firing,
+        severity: Severity::Warning,
+        title: "Free space".into(),
+        facts: vec![],
+        subjects: vec![],
+        at: chrono::DateTime::from_timestamp(at, 0).unwrap(),
+        lasted_seconds: None,
+        resolves: None,
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let store = Store::open(&dir.path().join("s.db")).await.unwrap();
+        store.close().await;
+        let url = format!("sqlite://{}", dir.path().join("s.db").display());
+        let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+            .await
+            .unwrap();
+        for (notice, channel) in [
+            (real_page("disk/firing/a#1", "{host=\"db1\"}", outage.0 + 8 * 60), "phone"),
+            (real_page("disk/firing/a#1", "{host=\"db1\"}", outage.0 + 8 * 60), "webhook"),
+            (real_page("disk/firing/b#1", "{host=\"web1\"}", blip), "phone"),
+        ] {
+            sqlx::query("INSERT INTO outbox (key, channel, payload, created_at, next_attempt_at, state) VALUES (?, ?, ?, ?, ?, 'sent')")
+                .bind(format!("{}@{channel}", notice.key))
+                .bind(channel)
+                .bind(serde_json::to_string(&notice).unwrap())
+                .bind(notice.at.timestamp_millis())
+                .bind(notice.at.timestamp_millis())
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+    });
+
     let out = Command::new(sentinel_bin())
         .args([
             "backtest", "--from", "6h", "--to", "now", "--json", "--config",
@@ -93,6 +137,19 @@ fn a_recorded_outage_pages_once_and_a_blip_is_swallowed() {
             .contains("probes the endpoint now")
     );
     assert_eq!(outcome["blind_evaluations"].as_u64(), Some(0));
+    let comparison = &outcome["comparison"];
+    assert_eq!(
+        comparison["same"].as_array().map(Vec::len),
+        Some(1),
+        "{comparison}"
+    );
+    assert_eq!(
+        comparison["only_in_replay"].as_array().map(Vec::len),
+        Some(0)
+    );
+    let only_real = comparison["only_in_reality"].as_array().unwrap();
+    assert_eq!(only_real.len(), 1, "{comparison}");
+    assert_eq!(only_real[0]["subject"], "{host=\"web1\"}");
 
     let text = Command::new(sentinel_bin())
         .args(["backtest", "--from", "6h", "--watch", "disk", "--config"])

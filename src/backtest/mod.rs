@@ -4,6 +4,7 @@
 //! on a throwaway store and with no channel but a list, so nothing real changes and nobody is
 //! called. What cannot be replayed is listed with the reason.
 
+pub mod compare;
 pub mod overrides;
 pub mod report;
 pub mod window;
@@ -116,7 +117,7 @@ pub async fn run(
     }
     store.close().await;
     let notices = pages.lock().map(|p| p.clone()).unwrap_or_default();
-    Ok(report::outcome(
+    let mut outcome = report::outcome(
         plan.window,
         &replayed,
         notices
@@ -126,5 +127,27 @@ pub async fn run(
         skipped,
         evaluations.get("all").copied().unwrap_or(0),
         blind,
-    ))
+    );
+    outcome.comparison = reality(config, &replayed, plan.window, &outcome.pages).await;
+    Ok(outcome)
+}
+
+/// The replay beside the pages the real store holds for the period, when it has any.
+async fn reality(
+    config: &Config,
+    replayed: &Config,
+    window: Window,
+    pages: &[PageLine],
+) -> Option<compare::Comparison> {
+    if !config.store.path.exists() {
+        return None;
+    }
+    let store = Store::open(&config.store.path).await.ok()?;
+    let real = store.pages_between(window.from, window.to).await;
+    store.close().await;
+    let real = real.ok()?;
+    if real.is_empty() {
+        return None;
+    }
+    Some(compare::compare(pages, &real, replayed))
 }

@@ -43,6 +43,8 @@ pub struct Outcome {
     pub evaluations: usize,
     /// Evaluations whose source could not be read as of that moment (gaps in history).
     pub blind_evaluations: usize,
+    /// The replay beside the pages the store says were really sent, when it holds any.
+    pub comparison: Option<super::compare::Comparison>,
 }
 
 pub(super) fn outcome(
@@ -107,6 +109,7 @@ pub(super) fn outcome(
         skipped,
         evaluations,
         blind_evaluations,
+        comparison: None,
     }
 }
 
@@ -164,6 +167,36 @@ pub fn text(outcome: &Outcome) -> String {
             "{} evaluations could not read their source as of that moment: those stretches are gaps, not all-clears",
             outcome.blind_evaluations
         ));
+    }
+    if let Some(comparison) = &outcome.comparison {
+        lines.push(String::new());
+        lines.push(format!(
+            "Against what was really sent: {} the same, {} only in the replay, {} only in reality{}.",
+            comparison.same.len(),
+            comparison.only_in_replay.len(),
+            comparison.only_in_reality.len(),
+            if comparison.not_replayed > 0 {
+                format!(" ({} real pages of watches not replayed)", comparison.not_replayed)
+            } else {
+                String::new()
+            }
+        ));
+        for page in &comparison.only_in_replay {
+            lines.push(format!(
+                "  only in replay:  {} {} {}",
+                page.at.format("%Y-%m-%d %H:%M"),
+                page.watch,
+                page.subject
+            ));
+        }
+        for page in &comparison.only_in_reality {
+            lines.push(format!(
+                "  only in reality: {} {} {}",
+                page.at.format("%Y-%m-%d %H:%M"),
+                page.watch,
+                page.subject
+            ));
+        }
     }
     lines.join("\n")
 }
