@@ -182,6 +182,38 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The pages (firing notices) written for delivery between `from` and `to`, once each
+    /// whatever the number of channels, oldest first: what Sentinel really sent or tried to.
+    pub async fn pages_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<crate::alert::notice::Notice>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT payload FROM outbox WHERE created_at >= ? AND created_at <= ? ORDER BY id",
+        )
+        .bind(millis(from))
+        .bind(millis(to))
+        .fetch_all(self.reader())
+        .await?;
+        let mut seen = std::collections::HashSet::new();
+        let mut pages = Vec::new();
+        for row in rows {
+            let payload: String = row.get("payload");
+            let Ok(notice) = serde_json::from_str::<crate::alert::notice::Notice>(&payload) else {
+                continue;
+            };
+            if notice.kind == crate::alert::notice::NoticeKind::Firing
+                && seen.insert(notice.key.clone())
+            {
+                pages.push(notice);
+            }
+        }
+        Ok(pages)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,37 +347,5 @@ mod tests {
         let head = store.outbox_head("console", now).await.unwrap().unwrap();
         store.outbox_dead(head.id, "400 bad request").await.unwrap();
         assert_eq!(store.outbox_head_due("console").await.unwrap(), None);
-    }
-}
-
-impl Store {
-    /// The pages (firing notices) written for delivery between `from` and `to`, once each
-    /// whatever the number of channels, oldest first: what Sentinel really sent or tried to.
-    pub async fn pages_between(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<crate::alert::notice::Notice>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT payload FROM outbox WHERE created_at >= ? AND created_at <= ? ORDER BY id",
-        )
-        .bind(millis(from))
-        .bind(millis(to))
-        .fetch_all(self.reader())
-        .await?;
-        let mut seen = std::collections::HashSet::new();
-        let mut pages = Vec::new();
-        for row in rows {
-            let payload: String = row.get("payload");
-            let Ok(notice) = serde_json::from_str::<crate::alert::notice::Notice>(&payload) else {
-                continue;
-            };
-            if notice.kind == crate::alert::notice::NoticeKind::Firing
-                && seen.insert(notice.key.clone())
-            {
-                pages.push(notice);
-            }
-        }
-        Ok(pages)
     }
 }
