@@ -6,10 +6,10 @@
 //! Run with `cargo bench --bench backtest_speed` (Debian's `prometheus` package, as
 //! `scripts/test.sh` installs it).
 
-#[path = "../tests/support/prometheus_history.rs"]
-mod prometheus_history;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
-use prometheus_history::{HistoryPrometheus, sample};
+use support::prometheus_history::{HistoryPrometheus, sample};
 use std::fmt::Write as _;
 use std::process::Command;
 use std::time::Instant;
