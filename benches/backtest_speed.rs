@@ -9,10 +9,10 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use support::prometheus_history::{HistoryPrometheus, sample};
 use std::fmt::Write as _;
 use std::process::Command;
 use std::time::Instant;
+use support::prometheus_history::{HistoryPrometheus, sample};
 
 const WATCHES: usize = 50;
 const DAYS: i64 = 7;
@@ -56,13 +56,23 @@ fn main() {
     std::fs::write(&path, config).unwrap();
     let started = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_sentinel"))
-        .args(["backtest", "--from", &format!("{DAYS}d"), "--json", "--config"])
+        .args([
+            "backtest",
+            "--from",
+            &format!("{DAYS}d"),
+            "--json",
+            "--config",
+        ])
         .arg(&path)
         .env("SENTINEL_LOG", "error")
         .output()
         .unwrap();
     let seconds = started.elapsed().as_secs_f64();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let outcome: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let evaluations = outcome["evaluations"].as_u64().unwrap_or(0);
     println!(

@@ -160,6 +160,35 @@ fn a_recorded_outage_pages_once_and_a_blip_is_swallowed() {
     assert!(text.contains("1 pages would have been sent"), "{text}");
     assert!(text.contains("Free space"), "{text}");
 
+    // A snooze the operator set before the outage, still in the store, silences the replay too.
+    runtime.block_on(async {
+        let store = Store::open(&dir.path().join("s.db")).await.unwrap();
+        let made = chrono::DateTime::from_timestamp(outage.0 - 600, 0).unwrap();
+        store
+            .add_silence(
+                "disk",
+                None,
+                Some(made + chrono::Duration::hours(2)),
+                "",
+                "telegram:1",
+                made,
+            )
+            .await
+            .unwrap();
+        store.close().await;
+    });
+    let silenced = Command::new(sentinel_bin())
+        .args(["backtest", "--from", "6h", "--json", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let silenced: serde_json::Value = serde_json::from_slice(&silenced.stdout).unwrap();
+    assert_eq!(
+        silenced["pages"].as_array().map(Vec::len),
+        Some(0),
+        "{silenced}"
+    );
+
     // Tuning: with `for` at one hour, the forty-minute outage would not have paged.
     let tuned = Command::new(sentinel_bin())
         .args([

@@ -80,6 +80,7 @@ pub async fn run(
     let store = Store::open(&replayed.store.path)
         .await
         .map_err(|e| BacktestError::Setup(e.to_string()))?;
+    copy_silences(config, &store, plan.window).await;
     let pages = Arc::new(Mutex::new(Vec::<Notice>::new()));
     let channels = Channels {
         list: vec![("backtest".into(), Channel::Memory(pages.clone()))],
@@ -130,6 +131,31 @@ pub async fn run(
     );
     outcome.comparison = reality(config, &replayed, plan.window, &outcome.pages).await;
     Ok(outcome)
+}
+
+/// The silences the real store holds that were in force during the window, each from when it
+/// was made: a snooze or a mute silences the replay as it silenced reality.
+async fn copy_silences(config: &Config, replay: &Store, window: Window) {
+    if !config.store.path.exists() {
+        return;
+    }
+    let Ok(real) = Store::open(&config.store.path).await else {
+        return;
+    };
+    let silences = real.silences_during(window.from, window.to).await;
+    real.close().await;
+    for (silence, made) in silences.unwrap_or_default() {
+        let _ = replay
+            .add_silence(
+                &silence.watch,
+                silence.subject.as_deref(),
+                silence.until,
+                &silence.reason,
+                &silence.created_by,
+                made,
+            )
+            .await;
+    }
 }
 
 /// The replay beside the pages the real store holds for the period, when it has any.

@@ -1,6 +1,6 @@
 //! Snoozes (silence until a time) and mutes (silence until unmuted), per watch or per subject.
 
-use super::{Store, StoreError, millis, opt_from_millis};
+use super::{Store, StoreError, from_millis, millis, opt_from_millis};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
@@ -67,28 +67,49 @@ impl Store {
         Ok(result.rows_affected())
     }
 
-    /// Silences in force at `now`.
+    /// Silences in force at `now` (made by then, not yet over).
     pub async fn active_silences(&self, now: DateTime<Utc>) -> Result<Vec<Silence>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, watch, subject, until_at, reason, created_by FROM silences
-             WHERE until_at IS NULL OR until_at > ? ORDER BY id",
+             WHERE (until_at IS NULL OR until_at > ?) AND created_at <= ? ORDER BY id",
         )
+        .bind(millis(now))
         .bind(millis(now))
         .fetch_all(self.reader())
         .await?;
+        rows.iter().map(silence_of).collect()
+    }
+
+    /// Silences in force at some moment between `from` and `to`, each with when it was made
+    /// (lifted ones are gone from the store). A backtest replays them.
+    pub async fn silences_during(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(Silence, DateTime<Utc>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, watch, subject, until_at, reason, created_by, created_at FROM silences
+             WHERE (until_at IS NULL OR until_at > ?) AND created_at <= ? ORDER BY id",
+        )
+        .bind(millis(from))
+        .bind(millis(to))
+        .fetch_all(self.reader())
+        .await?;
         rows.iter()
-            .map(|row| {
-                Ok(Silence {
-                    id: row.try_get(0)?,
-                    watch: row.try_get(1)?,
-                    subject: row.try_get(2)?,
-                    until: opt_from_millis(row.try_get(3)?),
-                    reason: row.try_get(4)?,
-                    created_by: row.try_get(5)?,
-                })
-            })
+            .map(|row| Ok((silence_of(row)?, from_millis(row.try_get(6)?))))
             .collect()
     }
+}
+
+fn silence_of(row: &sqlx::sqlite::SqliteRow) -> Result<Silence, StoreError> {
+    Ok(Silence {
+        id: row.try_get(0)?,
+        watch: row.try_get(1)?,
+        subject: row.try_get(2)?,
+        until: opt_from_millis(row.try_get(3)?),
+        reason: row.try_get(4)?,
+        created_by: row.try_get(5)?,
+    })
 }
 
 /// True when one of `silences` covers (watch, subject).
