@@ -123,6 +123,10 @@ enum Command {
         /// Change a watch's setting for this replay only: `watch.NAME.KEY=VALUE` (repeatable).
         #[arg(long = "set")]
         sets: Vec<String>,
+        /// Log watches had been running since then (RFC 3339 or a span before now): what their
+        /// logs held before it is learned, never paged. Default: --from.
+        #[arg(long)]
+        learned_before: Option<String>,
         /// Print the outcome as JSON.
         #[arg(long)]
         json: bool,
@@ -318,6 +322,7 @@ fn main() {
                 to,
                 watches,
                 sets,
+                learned_before,
                 json,
                 config,
             } => {
@@ -326,6 +331,7 @@ fn main() {
                     to,
                     watches,
                     sets,
+                    learned_before,
                     json,
                 };
                 sentinel::commands::backtest::run(&config, arguments).await

@@ -2,7 +2,8 @@
 //! can be judged as of a past moment are replayed at their own intervals through the real
 //! engine and the real tracker (the same `for`, `keep_firing_for`, grouping and blindness),
 //! on a throwaway store and with no channel but a list, so nothing real changes and nobody is
-//! called. What cannot be replayed is listed with the reason.
+//! called. Log watches reading files read them again (with their rotated copies) by the lines'
+//! own times. What cannot be replayed is listed with the reason.
 
 pub mod compare;
 pub mod overrides;
@@ -20,6 +21,7 @@ use crate::clock::{ManualClock, SharedClock};
 use crate::config::Config;
 use crate::notify::Channel;
 use crate::notify::dispatch::Channels;
+use crate::source::logfile::replay::LogReplay;
 use crate::store::Store;
 use crate::watch::kind::Replay;
 pub use report::{Outcome, PageLine, WatchSummary};
@@ -31,6 +33,9 @@ pub struct Plan {
     pub window: Window,
     /// Only these watches (all when empty).
     pub watches: Vec<String>,
+    /// Log watches had been running since then: what their logs held before it is history,
+    /// learned and never paged (the window's start when not given).
+    pub learned_before: Option<DateTime<Utc>>,
 }
 
 /// Why a backtest could not run.
@@ -96,10 +101,21 @@ pub async fn run(
         .max(Duration::from_secs(1));
     let mut evaluations: BTreeMap<String, usize> = BTreeMap::new();
     let mut blind: usize = 0;
+    let log_replay = Arc::new(LogReplay::new(
+        plan.window.from,
+        plan.window.to,
+        plan.learned_before.unwrap_or(plan.window.from),
+    ));
     if !replayed.watches.is_empty() {
-        let engine =
-            crate::engine::build::engine(replayed.clone(), store.clone(), shared, channels)
-                .map_err(BacktestError::Setup)?;
+        let mut sources = crate::engine::build::sources(&replayed).map_err(BacktestError::Setup)?;
+        sources.replay_logs(log_replay.clone());
+        let engine = crate::engine::build::engine_with_sources(
+            replayed.clone(),
+            sources,
+            store.clone(),
+            shared,
+            channels,
+        );
         let span = (plan.window.to - plan.window.from)
             .num_milliseconds()
             .max(1) as f64;
@@ -129,6 +145,7 @@ pub async fn run(
         evaluations.get("all").copied().unwrap_or(0),
         blind,
     );
+    outcome.notes = log_replay.notes();
     outcome.comparison = reality(config, &replayed, plan.window, &outcome.pages).await;
     Ok(outcome)
 }

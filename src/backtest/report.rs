@@ -1,5 +1,6 @@
 //! What a backtest found: the pages that would have gone out, in time order, a summary per
-//! watch, the watches that could not be replayed and why, as text or JSON.
+//! watch, the watches that could not be replayed and why, what the replayed logs lacked (gaps,
+//! unreadable lines), as text or JSON.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -9,6 +10,7 @@ use serde::Serialize;
 use super::window::Window;
 use crate::alert::notice::{Notice, NoticeKind};
 use crate::config::Config;
+use crate::source::logfile::replay::ReplayNote;
 
 /// One page that would have been sent.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -43,6 +45,9 @@ pub struct Outcome {
     pub evaluations: usize,
     /// Evaluations whose source could not be read as of that moment (gaps in history).
     pub blind_evaluations: usize,
+    /// What the replayed log files lacked, per watch: stretches they do not cover (gaps, not
+    /// all-clears), lines without a readable time, lines out of order.
+    pub notes: Vec<ReplayNote>,
     /// The replay beside the pages the store says were really sent, when it holds any.
     pub comparison: Option<super::compare::Comparison>,
 }
@@ -109,6 +114,7 @@ pub(super) fn outcome(
         skipped,
         evaluations,
         blind_evaluations,
+        notes: Vec::new(),
         comparison: None,
     }
 }
@@ -167,6 +173,10 @@ pub fn text(outcome: &Outcome) -> String {
             "{} evaluations could not read their source as of that moment: those stretches are gaps, not all-clears",
             outcome.blind_evaluations
         ));
+    }
+    for note in &outcome.notes {
+        let kind = if note.gap { "gap" } else { "note" };
+        lines.push(format!("{kind} {}: {}", note.watch, note.note));
     }
     if let Some(comparison) = &outcome.comparison {
         lines.push(String::new());

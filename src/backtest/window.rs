@@ -1,5 +1,6 @@
 //! The period a backtest replays: each end as RFC 3339 or as a time before now (`7d`, `36h`),
-//! `now` for the present; the start before the end.
+//! `now` for the present; the start before the end; since when log watches had been learning
+//! (`--learned-before`), at or before the start.
 
 use chrono::{DateTime, Utc};
 
@@ -49,6 +50,19 @@ impl Window {
         }
         Ok(window)
     }
+
+    /// `--learned-before`: since when the log watches had been running, at or before the start.
+    pub fn learned_before(&self, text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+        let at = moment(text, now).map_err(|e| format!("--learned-before: {e}"))?;
+        if at > self.from {
+            return Err(format!(
+                "--learned-before ({}) must not come after --from ({}): the replay starts at --from",
+                at.to_rfc3339(),
+                self.from.to_rfc3339()
+            ));
+        }
+        Ok(at)
+    }
 }
 
 #[cfg(test)]
@@ -76,5 +90,18 @@ mod tests {
                 .unwrap_err()
                 .contains("future")
         );
+    }
+
+    #[test]
+    fn learning_may_start_before_the_window_but_not_after_its_start() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
+        let window = Window::parse("7d", "now", now).unwrap();
+        assert_eq!(
+            window.learned_before("30d", now),
+            Ok(now - chrono::Duration::days(30))
+        );
+        assert_eq!(window.learned_before("7d", now), Ok(window.from));
+        let late = window.learned_before("1d", now).unwrap_err();
+        assert!(late.contains("must not come after --from"), "{late}");
     }
 }

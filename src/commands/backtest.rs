@@ -17,6 +17,8 @@ pub struct Arguments {
     pub watches: Vec<String>,
     /// `watch.NAME.KEY=VALUE`, as written.
     pub sets: Vec<String>,
+    /// Log watches had been running since then (RFC 3339 or a span before now).
+    pub learned_before: Option<String>,
     pub json: bool,
 }
 
@@ -26,6 +28,7 @@ pub async fn run(config_path: &Path, arguments: Arguments) -> i32 {
         to,
         watches,
         sets,
+        learned_before,
         json,
     } = arguments;
     let config = if sets.is_empty() {
@@ -45,14 +48,27 @@ pub async fn run(config_path: &Path, arguments: Arguments) -> i32 {
         }
     };
     let (from, to) = (from.as_str(), to.as_str());
-    let window = match Window::parse(from, to, chrono::Utc::now()) {
+    let now = chrono::Utc::now();
+    let window = match Window::parse(from, to, now) {
         Ok(window) => window,
         Err(message) => {
             eprintln!("{message}");
             return 1;
         }
     };
-    let plan = Plan { window, watches };
+    let learned_before = match learned_before.map(|text| window.learned_before(&text, now)) {
+        None => None,
+        Some(Ok(at)) => Some(at),
+        Some(Err(message)) => {
+            eprintln!("{message}");
+            return 1;
+        }
+    };
+    let plan = Plan {
+        window,
+        watches,
+        learned_before,
+    };
     let last = std::cell::Cell::new(-1i64);
     let progress = |done: f64| {
         let tenth = (done * 10.0).floor() as i64;

@@ -5,6 +5,7 @@
 
 use super::http::HttpSource;
 use super::journald::JournaldSource;
+use super::logfile::replay::LogReplay;
 use super::loki::LokiSource;
 use super::redis::RedisSource;
 use super::series::{ReadingSource, SeriesSource};
@@ -85,6 +86,8 @@ pub trait Source: Send + Sync {
 pub struct Sources {
     by_name: BTreeMap<String, Arc<dyn Source>>,
     http: BTreeMap<String, Arc<HttpSource>>,
+    /// In a backtest: log files are read again by their lines' own times, not tailed.
+    log_replay: Option<Arc<LogReplay>>,
 }
 
 impl std::fmt::Debug for Sources {
@@ -106,6 +109,16 @@ pub(crate) fn not_configured(name: &str) -> SourceError {
 }
 
 impl Sources {
+    /// Log watches reading files replay them over `replay`'s period instead of tailing them.
+    pub fn replay_logs(&mut self, replay: Arc<LogReplay>) {
+        self.log_replay = Some(replay);
+    }
+
+    /// The log replay, in a backtest.
+    pub(crate) fn log_replay(&self) -> Option<&Arc<LogReplay>> {
+        self.log_replay.as_ref()
+    }
+
     /// Adds (or replaces) the source `name`.
     pub fn insert(&mut self, name: &str, source: Arc<dyn Source>) {
         self.by_name.insert(name.to_string(), source);

@@ -5,9 +5,11 @@
 
 use super::memory::{Memory, store_failure};
 use crate::config::{LogFeed, LogFormat};
+use crate::source::logfile::replay::ReplayFeed;
 use crate::source::logfile::{LineFormat, LogLine, LogTail, Offsets, TailOptions, parse_line};
 use crate::source::loki::{Labels, TailCursor};
 use crate::source::{SourceError, SourceErrorKind, files};
+use crate::watch::kind::Replay;
 use crate::watch::{WatchContext, time_before};
 use chrono::{DateTime, Utc};
 use std::path::PathBuf;
@@ -32,6 +34,8 @@ pub(crate) enum Feed {
         /// Where a read without a cursor starts (`@<unix seconds>`).
         since: String,
     },
+    /// Files read again by their lines' own times (a backtest).
+    Replay(ReplayFeed),
 }
 
 /// A failed read; `reopen` says the feed lost its state and must be opened again.
@@ -80,6 +84,11 @@ impl Feed {
             let memory = &memory;
             async move { memory.load_text("", &format!("{prefix}{key}")).await }
         };
+        if let (LogFeed::Files { pattern }, Some(replay)) = (feed, ctx.sources.log_replay()) {
+            return ReplayFeed::open(replay.clone(), watch, pattern, &line_format(format))
+                .map(Feed::Replay)
+                .map_err(|e| feed_error(feed, e));
+        }
         match feed {
             LogFeed::Files { pattern } => {
                 let offsets = match stored("offsets").await? {
@@ -167,6 +176,7 @@ impl Feed {
                     }),
                 }
             }
+            Feed::Replay(replay) => Ok(replay.read(ctx.now)),
             Feed::Loki {
                 source,
                 query,
@@ -219,6 +229,8 @@ impl Feed {
     pub(crate) fn history_read(&self, lines: &[LogLine], attached_at: DateTime<Utc>) -> bool {
         match self {
             Feed::Files { offsets, .. } => offsets.history_read(),
+            // Learning ends at or before the replay's start: the first read holds it all.
+            Feed::Replay(_) => true,
             Feed::Loki { .. } | Feed::Journald { .. } => read_past(lines, attached_at),
         }
     }
@@ -237,10 +249,27 @@ impl Feed {
                 Some(cursor) => ("cursor", cursor.clone()),
                 None => return Ok(()),
             },
+            // A replay starts over every time: nothing to keep.
+            Feed::Replay(_) => return Ok(()),
         };
         Memory::of(ctx, watch)
             .save_text("", &format!("{prefix}{key}"), &value)
             .await
+    }
+}
+
+/// Whether a log watch reading `feeds` can be replayed: files are read again by their lines'
+/// own times; a Loki or journal feed is not replayed.
+pub(crate) fn replay(feeds: &[&LogFeed]) -> Replay {
+    match feeds
+        .iter()
+        .find(|feed| !matches!(feed, LogFeed::Files { .. }))
+    {
+        None => Replay::Supported,
+        Some(feed) => Replay::Skipped(format!(
+            "it reads {}: only log files are replayed (by their lines' own times), not Loki or the journal",
+            feed.source_label()
+        )),
     }
 }
 
@@ -304,5 +333,22 @@ mod tests {
             attached
         ));
         assert!(read_past(&[stamped(None)], attached));
+    }
+
+    #[test]
+    fn only_file_feeds_are_replayed() {
+        let files = LogFeed::Files {
+            pattern: "/var/log/app.log".into(),
+        };
+        let loki = LogFeed::Loki {
+            source: "loki".into(),
+            query: "{app=\"shop\"}".into(),
+            history: std::time::Duration::from_secs(3600),
+        };
+        assert_eq!(replay(&[&files]), Replay::Supported);
+        let Replay::Skipped(reason) = replay(&[&files, &loki]) else {
+            panic!("a Loki feed is not replayed");
+        };
+        assert!(reason.contains("only log files are replayed"), "{reason}");
     }
 }

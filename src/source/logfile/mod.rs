@@ -16,6 +16,8 @@ mod offsets;
 mod options;
 mod reader;
 pub(crate) mod recent;
+pub mod replay;
+mod stamp;
 mod tail;
 mod text;
 

@@ -12,7 +12,7 @@ pub(crate) mod spec;
 pub(crate) mod validate;
 
 use super::WatchContext;
-use super::kind::{Watch, WatchedFiles};
+use super::kind::{Replay, Watch, WatchedFiles};
 use super::log_feed::Feed;
 use super::memory::{Memory, store_failure};
 use super::observation::{Evaluation, Observation};
@@ -336,6 +336,13 @@ impl Watch for ErrorClassSpec {
             self.min_count,
             crate::humanize::duration(self.window)
         )
+    }
+
+    fn replay(&self, _sources: &[crate::config::SourceSpec]) -> Replay {
+        let feeds: Vec<&LogFeed> = std::iter::once(&self.access_log)
+            .chain(self.app_log.as_ref())
+            .collect();
+        super::log_feed::replay(&feeds)
     }
 
     fn files(&self) -> Vec<WatchedFiles<'_>> {

@@ -9,7 +9,8 @@
 //! stamped before attachment, however late it is read. Times written in a file's text are not
 //! trusted for this: an app whose clock or zone is off would otherwise silence new errors for
 //! hours. Once the history is read the log says so, once. What the miner knows survives
-//! restarts (store).
+//! restarts (store). A backtest has nothing but those written times: it replays a file's lines
+//! by them, and what was written before the replay's learning moment is the history.
 
 mod code;
 pub(crate) mod core;
@@ -20,7 +21,7 @@ pub(crate) mod validate;
 
 use self::core::{Candidate, Learning, count_events, error_events, judge_candidates};
 use super::WatchContext;
-use super::kind::{Watch, WatchedFiles};
+use super::kind::{Replay, Watch, WatchedFiles};
 use super::log_feed::Feed;
 use super::memory::{Memory, store_failure};
 use super::observation::Evaluation;
@@ -237,5 +238,9 @@ impl Watch for NewErrorSpec {
 
     fn files(&self) -> Vec<WatchedFiles<'_>> {
         self.feed.files().into_iter().collect()
+    }
+
+    fn replay(&self, _sources: &[crate::config::SourceSpec]) -> Replay {
+        super::log_feed::replay(&[&self.feed])
     }
 }
