@@ -137,6 +137,11 @@ fn a_recorded_outage_pages_once_and_a_blip_is_swallowed() {
             .contains("probes the endpoint now")
     );
     assert_eq!(outcome["blind_evaluations"].as_u64(), Some(0));
+    assert_eq!(
+        outcome["notes"].as_array().map(Vec::len),
+        Some(0),
+        "{outcome}"
+    );
     let comparison = &outcome["comparison"];
     assert_eq!(
         comparison["same"].as_array().map(Vec::len),
@@ -187,6 +192,23 @@ fn a_recorded_outage_pages_once_and_a_blip_is_swallowed() {
         silenced["pages"].as_array().map(Vec::len),
         Some(0),
         "{silenced}"
+    );
+
+    // A period that begins before Prometheus holds anything is a gap, not an all-clear.
+    let early = Command::new(sentinel_bin())
+        .args([
+            "backtest", "--from", "8h", "--to", "7h", "--json", "--config",
+        ])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let early: serde_json::Value = serde_json::from_slice(&early.stdout).unwrap();
+    let notes = early["notes"].as_array().unwrap();
+    assert!(
+        notes.iter().any(|n| n["watch"] == "disk"
+            && n["gap"] == true
+            && n["note"].as_str().unwrap().contains("holds no samples")),
+        "{early}"
     );
 
     // Tuning: with `for` at one hour, the forty-minute outage would not have paged.

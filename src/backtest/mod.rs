@@ -6,6 +6,7 @@
 //! own times. What cannot be replayed is listed with the reason.
 
 pub mod compare;
+mod coverage;
 pub mod overrides;
 pub mod report;
 pub mod window;
@@ -101,6 +102,7 @@ pub async fn run(
         .max(Duration::from_secs(1));
     let mut evaluations: BTreeMap<String, usize> = BTreeMap::new();
     let mut blind: usize = 0;
+    let mut history_gaps = Vec::new();
     let log_replay = Arc::new(LogReplay::new(
         plan.window.from,
         plan.window.to,
@@ -109,6 +111,7 @@ pub async fn run(
     if !replayed.watches.is_empty() {
         let mut sources = crate::engine::build::sources(&replayed).map_err(BacktestError::Setup)?;
         sources.replay_logs(log_replay.clone());
+        history_gaps = coverage::gaps(&replayed, &sources, plan.window.from).await;
         let engine = crate::engine::build::engine_with_sources(
             replayed.clone(),
             sources,
@@ -146,6 +149,7 @@ pub async fn run(
         blind,
     );
     outcome.notes = log_replay.notes();
+    outcome.notes.extend(history_gaps);
     outcome.comparison = reality(config, &replayed, plan.window, &outcome.pages).await;
     Ok(outcome)
 }
