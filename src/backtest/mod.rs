@@ -11,7 +11,6 @@ pub mod overrides;
 pub mod report;
 pub mod window;
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -86,7 +85,8 @@ pub async fn run(
     let store = Store::open(&replayed.store.path)
         .await
         .map_err(|e| BacktestError::Setup(e.to_string()))?;
-    copy_silences(config, &store, plan.window).await;
+    let reality = Reality::read(config, plan.window).await;
+    reality.copy_silences(&store).await;
     let pages = Arc::new(Mutex::new(Vec::<Notice>::new()));
     let channels = Channels {
         list: vec![("backtest".into(), Channel::Memory(pages.clone()))],
@@ -100,7 +100,7 @@ pub async fn run(
         .min()
         .unwrap_or(Duration::from_secs(60))
         .max(Duration::from_secs(1));
-    let mut evaluations: BTreeMap<String, usize> = BTreeMap::new();
+    let mut evaluations: usize = 0;
     let mut blind: usize = 0;
     let mut history_gaps = Vec::new();
     let log_replay = Arc::new(LogReplay::new(
@@ -130,7 +130,7 @@ pub async fn run(
                 .await
                 .map_err(|e| BacktestError::Setup(e.to_string()))?;
             blind += report.blind;
-            *evaluations.entry("all".into()).or_default() += report.evaluated;
+            evaluations += report.evaluated;
             progress((at - plan.window.from).num_milliseconds() as f64 / span);
             at += chrono::Duration::from_std(step).unwrap_or(chrono::Duration::minutes(1));
         }
@@ -145,56 +145,65 @@ pub async fn run(
             .filter(|n| n.kind != NoticeKind::Reminder)
             .collect(),
         skipped,
-        evaluations.get("all").copied().unwrap_or(0),
+        evaluations,
         blind,
     );
     outcome.notes = log_replay.notes();
     outcome.notes.extend(history_gaps);
-    outcome.comparison = reality(config, &replayed, plan.window, &outcome.pages).await;
+    outcome.comparison = reality.compare(&replayed, &outcome.pages);
     Ok(outcome)
 }
 
-/// The silences the real store holds that were in force during the window, each from when it
-/// was made: a snooze or a mute silences the replay as it silenced reality.
-async fn copy_silences(config: &Config, replay: &Store, window: Window) {
-    if !config.store.path.exists() {
-        return;
-    }
-    let Ok(real) = Store::open(&config.store.path).await else {
-        return;
-    };
-    let silences = real.silences_during(window.from, window.to).await;
-    real.close().await;
-    for (silence, made) in silences.unwrap_or_default() {
-        let _ = replay
-            .add_silence(
-                &silence.watch,
-                silence.subject.as_deref(),
-                silence.until,
-                &silence.reason,
-                &silence.created_by,
-                made,
-            )
-            .await;
-    }
+/// What the real store holds for the window: the silences in force during it, each with when it
+/// was made, and the pages really sent. Read once, before the replay; nothing when there is no
+/// store or it cannot be read.
+struct Reality {
+    silences: Vec<(crate::store::silences::Silence, DateTime<Utc>)>,
+    pages: Vec<Notice>,
 }
 
-/// The replay beside the pages the real store holds for the period, when it has any.
-async fn reality(
-    config: &Config,
-    replayed: &Config,
-    window: Window,
-    pages: &[PageLine],
-) -> Option<compare::Comparison> {
-    if !config.store.path.exists() {
-        return None;
+impl Reality {
+    async fn read(config: &Config, window: Window) -> Reality {
+        let mut reality = Reality {
+            silences: Vec::new(),
+            pages: Vec::new(),
+        };
+        if !config.store.path.exists() {
+            return reality;
+        }
+        let Ok(store) = Store::open(&config.store.path).await else {
+            return reality;
+        };
+        reality.silences = store
+            .silences_during(window.from, window.to)
+            .await
+            .unwrap_or_default();
+        reality.pages = store
+            .pages_between(window.from, window.to)
+            .await
+            .unwrap_or_default();
+        store.close().await;
+        reality
     }
-    let store = Store::open(&config.store.path).await.ok()?;
-    let real = store.pages_between(window.from, window.to).await;
-    store.close().await;
-    let real = real.ok()?;
-    if real.is_empty() {
-        return None;
+
+    /// A snooze or a mute silences the replay as it silenced reality, from when it was made.
+    async fn copy_silences(&self, replay: &Store) {
+        for (silence, made) in &self.silences {
+            let _ = replay
+                .add_silence(
+                    &silence.watch,
+                    silence.subject.as_deref(),
+                    silence.until,
+                    &silence.reason,
+                    &silence.created_by,
+                    *made,
+                )
+                .await;
+        }
     }
-    Some(compare::compare(pages, &real, replayed))
+
+    /// The replay beside the pages really sent, when there were any.
+    fn compare(&self, replayed: &Config, pages: &[PageLine]) -> Option<compare::Comparison> {
+        (!self.pages.is_empty()).then(|| compare::compare(pages, &self.pages, replayed))
+    }
 }

@@ -38,13 +38,12 @@ pub enum EvidenceOutcome {
 impl Store {
     /// Records which chat message a request answers.
     pub async fn set_evidence_reply_to(&self, id: i64, message_id: i64) -> Result<(), StoreError> {
-        let mut tx = self.write().await?;
-        sqlx::query("UPDATE evidence_requests SET reply_to_message = ? WHERE id = ?")
-            .bind(message_id)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        self.write_one(
+            sqlx::query("UPDATE evidence_requests SET reply_to_message = ? WHERE id = ?")
+                .bind(message_id)
+                .bind(id),
+        )
+        .await?;
         Ok(())
     }
 
@@ -80,29 +79,26 @@ impl Store {
             EvidenceOutcome::Built => "built",
             EvidenceOutcome::Failed => "failed",
         };
-        let mut tx = self.write().await?;
-        sqlx::query(
-            "UPDATE evidence_requests SET status = ?, detail = ?, finished_at = ? WHERE id = ?",
+        self.write_one(
+            sqlx::query(
+                "UPDATE evidence_requests SET status = ?, detail = ?, finished_at = ? WHERE id = ?",
+            )
+            .bind(status)
+            .bind(detail)
+            .bind(millis(now))
+            .bind(id),
         )
-        .bind(status)
-        .bind(detail)
-        .bind(millis(now))
-        .bind(id)
-        .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
     /// Puts requests a stop or crash left building back in the queue; returns how many.
     pub async fn requeue_interrupted_evidence(&self) -> Result<u64, StoreError> {
-        let mut tx = self.write().await?;
-        let done = sqlx::query(
-            "UPDATE evidence_requests SET status = 'requested' WHERE status = 'building'",
-        )
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        let done = self
+            .write_one(sqlx::query(
+                "UPDATE evidence_requests SET status = 'requested' WHERE status = 'building'",
+            ))
+            .await?;
         Ok(done.rows_affected())
     }
 
@@ -151,13 +147,12 @@ impl Store {
         id: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.write().await?;
-        sqlx::query("UPDATE disputes SET reminded_at = ? WHERE id = ?")
-            .bind(millis(now))
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        self.write_one(
+            sqlx::query("UPDATE disputes SET reminded_at = ? WHERE id = ?")
+                .bind(millis(now))
+                .bind(id),
+        )
+        .await?;
         Ok(())
     }
 }
